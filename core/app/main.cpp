@@ -1,0 +1,148 @@
+// p2pnode: runs one p2pnet node with the plugins node.toml names, and a
+// console on stdin.
+#include "console.hpp"
+#include "terminal_output.hpp"
+
+#include "p2pnet/config.hpp"
+#include "p2pnet/node.hpp"
+
+#include <p2pnet/plugin_abi.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <csignal>
+#include <pthread.h>
+#include <thread>
+
+namespace {
+
+void print_line(const std::string& text) {
+  p2pnet::TerminalOutput::instance().write_line(p2pnet::TerminalOutput::Stream::out, text);
+}
+
+void print_error(const std::string& text) {
+  p2pnet::TerminalOutput::instance().write_line(p2pnet::TerminalOutput::Stream::err, "error: " + text);
+}
+
+struct Options {
+  std::string config;
+  std::string host;
+  int port = -1;
+  std::string id;
+  std::string data_dir;
+  std::string log_level;
+  bool no_console = false;
+  std::vector<std::string> plugin_dirs;
+  std::vector<std::string> connect;
+};
+
+// Command-line flags win over node.toml.
+p2pnet::NodeConfig build_config(const Options& options) {
+  p2pnet::NodeConfig config;
+  if (!options.config.empty()) {
+    auto loaded = p2pnet::load_config_file(options.config);
+    for (const auto& warning : loaded.warnings)
+      p2pnet::TerminalOutput::instance().write_line(p2pnet::TerminalOutput::Stream::err, "warning: " + warning);
+    config = std::move(loaded.config);
+  }
+  if (!options.host.empty()) config.host = options.host;
+  if (options.port >= 0) config.port = static_cast<uint16_t>(options.port);
+  if (!options.id.empty()) config.id = options.id;
+  if (!options.data_dir.empty()) config.data_dir = options.data_dir;
+  if (!options.log_level.empty()) config.log_level = *p2pnet::parse_log_severity(options.log_level);
+  for (const auto& dir : options.plugin_dirs) config.plugin_dirs.emplace_back(dir);
+  if (config.data_dir.empty()) config.data_dir = "p2pnet-data";
+  return config;
+}
+
+std::optional<std::pair<std::string, uint16_t>> split_address(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  try {
+    size_t used = 0;
+    int port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1 || port < 1 || port > 65535) return std::nullopt;
+    return std::make_pair(text.substr(0, colon), static_cast<uint16_t>(port));
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"p2pnode: a p2pnet peer-to-peer node. Type `help` at its console for the commands."};
+  app.set_version_flag("--version", "p2pnode 0.1.0 (protocol 1, plugin ABI " + std::to_string(P2PNET_ABI_MAJOR) + "." +
+                                        std::to_string(P2PNET_ABI_MINOR) + ")");
+  app.add_option("-c,--config", options.config, "node.toml to read (default: built-in defaults, no plugins)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--host", options.host, "address to listen on (overrides node.host)");
+  app.add_option("-p,--port", options.port, "port to listen on, 0 lets the OS choose (overrides node.port)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--id", options.id, "node id: 64 lowercase hex characters (overrides node.id)");
+  app.add_option("-d,--data-dir", options.data_dir, "directory for the node id and plugin data (default p2pnet-data)");
+  app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--plugin-dir", options.plugin_dirs, "extra directory to find plugins in (repeatable)");
+  app.add_option("--connect", options.connect, "HOST:PORT to connect to after start (repeatable)");
+  app.add_flag("--no-console", options.no_console, "read no commands; run until SIGINT or SIGTERM");
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<std::pair<std::string, uint16_t>> dial;
+  for (const auto& text : options.connect) {
+    auto address = split_address(text);
+    if (!address) {
+      print_error(fmt::format("--connect {}: expected HOST:PORT", text));
+      return 2;
+    }
+    dial.push_back(*address);
+  }
+
+  // Signals are taken by one thread with sigwait, so block them everywhere
+  // before any other thread exists.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<p2pnet::Node> node;
+  try {
+    node = std::make_unique<p2pnet::Node>(build_config(options));
+    node->set_event_sink([](std::string_view line, bool) { print_line(std::string(line)); });
+    node->start();
+  } catch (const std::exception& e) {
+    print_error(e.what());
+    return 1;
+  }
+  print_line(fmt::format("listening on {}:{} id {}", node->listen_host(), node->listen_port(), node->id()));
+  if (node->plugins().empty()) print_line("no plugins loaded; see --config");
+
+  for (const auto& [host, port] : dial)
+    node->connect(host, port, [target = fmt::format("{}:{}", host, port)](const std::string&, const std::string& error) {
+      if (!error.empty()) print_error(fmt::format("cannot connect to {}: {}", target, error));
+    });
+
+  std::atomic<bool> finished{false};
+  std::thread signal_waiter([&] {
+    int signal = 0;
+    while (sigwait(&signals, &signal) == 0 && !finished) {
+      print_line(fmt::format("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM"));
+      node->request_stop();
+      return;
+    }
+  });
+
+  p2pnet::Console console(*node);
+  if (!options.no_console) console.start();
+  node->wait_for_stop_request();
+  console.shut_down();
+  node->stop();
+  finished = true;
+  pthread_kill(signal_waiter.native_handle(), SIGTERM);
+  signal_waiter.join();
+  return 0;
+}

@@ -1,0 +1,69 @@
+// Node configuration: what node.toml and the command line can set.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "p2pnet/log.hpp"
+
+namespace p2pnet {
+
+// A configuration that cannot be used; what() is one line naming the file,
+// position or key, and what was expected.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct PeerAddress {
+  std::string host;
+  uint16_t port = 0;
+  bool persistent = false;  // reconnect with backoff whenever the connection drops
+};
+
+struct PluginConfig {
+  std::string name;                // the [plugins.NAME] table
+  bool enabled = true;
+  std::filesystem::path path;      // explicit library path; empty: search plugin_dirs
+  nlohmann::json settings = nlohmann::json::object();  // the rest of the table
+};
+
+struct NodeConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::string id;                        // empty: generated once and kept in data_dir
+  std::filesystem::path data_dir;        // empty: nothing is persisted (embedded use)
+  LogSeverity log_level = LogSeverity::info;
+  unsigned threads = 2;                  // network threads when the node owns its runtime
+
+  size_t max_connections = 128;
+  std::chrono::milliseconds handshake_timeout{5000};
+  uint32_t max_header_bytes = 256 * 1024;
+  uint32_t max_body_bytes = 16 * 1024 * 1024;
+  size_t write_queue_limit_bytes = 64 * 1024 * 1024;
+  size_t max_known_nodes = 10000;
+
+  std::vector<PeerAddress> peers;
+  std::chrono::milliseconds reconnect_initial{1000};
+  std::chrono::milliseconds reconnect_max{60000};
+
+  std::vector<std::filesystem::path> plugin_dirs;
+  std::vector<PluginConfig> plugins;
+};
+
+struct LoadedConfig {
+  NodeConfig config;
+  std::vector<std::string> warnings;  // unknown keys, each naming file:line:column
+};
+
+// Parses node.toml text; `source` names it in messages. Throws ConfigError.
+LoadedConfig parse_config(std::string_view toml_text, const std::string& source);
+LoadedConfig load_config_file(const std::filesystem::path& file);
+
+}  // namespace p2pnet

@@ -1,0 +1,242 @@
+// node.toml -> NodeConfig. Every value is checked for type and range; errors
+
+#include "node_id.hpp"
+// name file:line:column and the key, unknown keys become warnings.
+#include "p2pnet/config.hpp"
+
+#include <fmt/core.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace p2pnet {
+namespace {
+
+std::string where(const std::string& source, const toml::source_region& region) {
+  return fmt::format("{}:{}:{}", source, region.begin.line, region.begin.column);
+}
+
+nlohmann::json to_json(const toml::node& node) {
+  if (auto* table = node.as_table()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto&& [key, value] : *table) out[std::string(key.str())] = to_json(value);
+    return out;
+  }
+  if (auto* array = node.as_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (auto&& value : *array) out.push_back(to_json(value));
+    return out;
+  }
+  if (auto v = node.value_exact<int64_t>()) return *v;
+  if (auto v = node.value_exact<double>()) return *v;
+  if (auto v = node.value_exact<bool>()) return *v;
+  if (auto v = node.value_exact<std::string>()) return *v;
+  std::ostringstream text;  // dates and times: their TOML spelling
+  node.visit([&](auto&& value) { text << value; });
+  return text.str();
+}
+
+// Reads the keys of one TOML table, checking each, remembering which it saw.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string path, const std::string& source, std::vector<std::string>& warnings)
+      : table_(table), path_(std::move(path)), source_(source), warnings_(warnings) {}
+
+  ~TableReader() {
+    for (auto&& [key, value] : table_)
+      if (!known_.count(std::string(key.str())))
+        warnings_.push_back(fmt::format("{}: unknown key '{}{}' ignored", where(source_, key.source()), prefix(), key.str()));
+  }
+
+  const toml::node* get(const std::string& key) {
+    known_.insert(key);
+    return table_.get(key);
+  }
+
+  template <class Int>
+  void integer(const std::string& key, Int& out, int64_t min, int64_t max) {
+    const toml::node* node = get(key);
+    if (!node) return;
+    auto value = node->value_exact<int64_t>();
+    if (!value || *value < min || *value > max)
+      fail(*node, key, fmt::format("an integer from {} to {}", min, max));
+    out = static_cast<Int>(*value);
+  }
+  void milliseconds(const std::string& key, std::chrono::milliseconds& out, int64_t min, int64_t max) {
+    int64_t count = out.count();
+    integer(key, count, min, max);
+    out = std::chrono::milliseconds(count);
+  }
+  void string(const std::string& key, std::string& out) {
+    const toml::node* node = get(key);
+    if (!node) return;
+    auto value = node->value_exact<std::string>();
+    if (!value) fail(*node, key, "a string");
+    out = *value;
+  }
+  void boolean(const std::string& key, bool& out) {
+    const toml::node* node = get(key);
+    if (!node) return;
+    auto value = node->value_exact<bool>();
+    if (!value) fail(*node, key, "true or false");
+    out = *value;
+  }
+  std::vector<std::string> strings(const std::string& key) {
+    std::vector<std::string> out;
+    const toml::node* node = get(key);
+    if (!node) return out;
+    const toml::array* array = node->as_array();
+    if (!array) fail(*node, key, "an array of strings");
+    for (auto&& item : *array) {
+      auto value = item.value_exact<std::string>();
+      if (!value) fail(item, key, "an array of strings");
+      out.push_back(*value);
+    }
+    return out;
+  }
+
+  [[noreturn]] void fail(const toml::node& node, const std::string& key, const std::string& expected) const {
+    std::ostringstream got;
+    node.visit([&](auto&& value) { got << value; });
+    std::string shown = got.str();
+    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+    throw ConfigError(fmt::format("{}: {}{}: expected {}, got {}", where(source_, node.source()), prefix(), key,
+                                  expected, shown));
+  }
+
+ private:
+  std::string prefix() const { return path_.empty() ? "" : path_ + "."; }
+
+  const toml::table& table_;
+  std::string path_;
+  const std::string& source_;
+  std::vector<std::string>& warnings_;
+  std::set<std::string> known_;
+};
+
+void read_node_table(TableReader& node, NodeConfig& config) {
+  node.string("host", config.host);
+  node.integer("port", config.port, 0, 65535);
+  if (const toml::node* id = node.get("id")) {
+    node.string("id", config.id);
+    if (!config.id.empty() && !is_valid_node_id(config.id)) node.fail(*id, "id", "64 lowercase hex characters");
+  }
+  std::string data_dir;
+  node.string("data_dir", data_dir);
+  if (!data_dir.empty()) config.data_dir = data_dir;
+  if (const toml::node* level = node.get("log_level")) {
+    std::string name;
+    node.string("log_level", name);
+    auto severity = parse_log_severity(name);
+    if (!severity) node.fail(*level, "log_level", "one of trace, debug, info, warn, error, off");
+    config.log_level = *severity;
+  }
+  node.integer("threads", config.threads, 1, 64);
+  node.integer("max_connections", config.max_connections, 1, 100000);
+  node.milliseconds("handshake_timeout_ms", config.handshake_timeout, 100, 600000);
+  node.integer("max_header_bytes", config.max_header_bytes, 1024, 16 * 1024 * 1024);
+  node.integer("max_body_bytes", config.max_body_bytes, 0, 1024 * 1024 * 1024);
+  node.integer("write_queue_limit_bytes", config.write_queue_limit_bytes, 64 * 1024, int64_t{1} << 34);
+  node.integer("max_known_nodes", config.max_known_nodes, 1, 10000000);
+  node.milliseconds("reconnect_initial_ms", config.reconnect_initial, 10, 3600000);
+  node.milliseconds("reconnect_max_ms", config.reconnect_max, 10, 86400000);
+  for (auto& dir : node.strings("plugin_dirs")) config.plugin_dirs.emplace_back(dir);
+}
+
+void read_peers(const toml::node& node, const std::string& source, NodeConfig& config,
+                std::vector<std::string>& warnings) {
+  const toml::array* peers = node.as_array();
+  if (!peers || !peers->is_array_of_tables())
+    throw ConfigError(fmt::format("{}: peers: expected [[peers]] tables with host and port", where(source, node.source())));
+  for (auto&& item : *peers) {
+    TableReader peer(*item.as_table(), "peers", source, warnings);
+    PeerAddress address;
+    peer.string("host", address.host);
+    peer.integer("port", address.port, 1, 65535);
+    peer.boolean("persistent", address.persistent);
+    if (address.host.empty() || address.port == 0)
+      throw ConfigError(fmt::format("{}: peers: each peer needs host and port", where(source, item.source())));
+    config.peers.push_back(address);
+  }
+}
+
+void read_plugins(const toml::node& node, const std::string& source, NodeConfig& config) {
+  const toml::table* plugins = node.as_table();
+  if (!plugins) throw ConfigError(fmt::format("{}: plugins: expected a table of [plugins.NAME] tables", where(source, node.source())));
+  // toml++ iterates tables by key; plugins load in the order the file lists them.
+  std::vector<std::pair<toml::key, const toml::node*>> ordered;
+  for (auto&& [key, value] : *plugins) ordered.emplace_back(key, &value);
+  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+    auto pa = a.first.source().begin;
+    auto pb = b.first.source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  for (auto&& [key, node_pointer] : ordered) {
+    const toml::node& value = *node_pointer;
+    const toml::table* table = value.as_table();
+    std::string name(key.str());
+    if (!table)
+      throw ConfigError(fmt::format("{}: plugins.{}: expected a table ([plugins.{}])", where(source, value.source()), name, name));
+    PluginConfig plugin;
+    plugin.name = name;
+    nlohmann::json settings = to_json(*table);
+    if (const toml::node* enabled = table->get("enabled")) {
+      auto flag = enabled->value_exact<bool>();
+      if (!flag)
+        throw ConfigError(fmt::format("{}: plugins.{}.enabled: expected true or false", where(source, enabled->source()), name));
+      plugin.enabled = *flag;
+      settings.erase("enabled");
+    }
+    if (const toml::node* path = table->get("path")) {
+      auto text = path->value_exact<std::string>();
+      if (!text || text->empty())
+        throw ConfigError(fmt::format("{}: plugins.{}.path: expected a file path", where(source, path->source()), name));
+      plugin.path = *text;
+      settings.erase("path");
+    }
+    plugin.settings = std::move(settings);
+    config.plugins.push_back(std::move(plugin));
+  }
+}
+
+}  // namespace
+
+LoadedConfig parse_config(std::string_view toml_text, const std::string& source) {
+  LoadedConfig loaded;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}: invalid TOML: {}", where(source, e.source()), e.description()));
+  }
+  TableReader top(root, "", source, loaded.warnings);
+  if (const toml::node* node = top.get("node")) {
+    const toml::table* table = node->as_table();
+    if (!table) top.fail(*node, "node", "a table ([node])");
+    TableReader reader(*table, "node", source, loaded.warnings);
+    read_node_table(reader, loaded.config);
+  }
+  if (const toml::node* peers = top.get("peers")) read_peers(*peers, source, loaded.config, loaded.warnings);
+  if (const toml::node* plugins = top.get("plugins")) read_plugins(*plugins, source, loaded.config);
+  if (loaded.config.reconnect_max < loaded.config.reconnect_initial) loaded.config.reconnect_max = loaded.config.reconnect_initial;
+  return loaded;
+}
+
+LoadedConfig load_config_file(const std::filesystem::path& file) {
+  constexpr std::uintmax_t max_config_bytes = 1024 * 1024;
+  std::error_code size_error;
+  auto size = std::filesystem::file_size(file, size_error);
+  if (!size_error && size > max_config_bytes)
+    throw ConfigError(fmt::format("{}: config file is {} bytes, more than the {} allowed", file.string(), size, max_config_bytes));
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read config file", file.string()));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read config file", file.string()));
+  return parse_config(text.str(), file.string());
+}
+
+}  // namespace p2pnet

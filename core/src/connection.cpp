@@ -1,0 +1,349 @@
+#include "connection.hpp"
+
+#include "wire/header_scan.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace p2pnet {
+namespace {
+
+constexpr size_t kInitialReadBuffer = 16 * 1024;
+constexpr size_t kMinReadSpace = 4 * 1024;
+constexpr size_t kShrinkAbove = 1024 * 1024;
+constexpr size_t kMaxWriteBatchFrames = 64;
+constexpr size_t kMaxWriteBatchBytes = 1024 * 1024;
+constexpr auto kGoodbyeGrace = std::chrono::seconds(1);
+constexpr size_t kDispatchHighWater = 8 * 1024 * 1024;
+constexpr size_t kDispatchLowWater = 4 * 1024 * 1024;
+
+std::atomic<uint64_t> next_serial{1};
+
+std::string endpoint_address(const asio::ip::tcp::endpoint& endpoint) {
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, bool inbound, std::weak_ptr<ConnectionOwner> owner,
+                       const ConnectionLimits& limits, std::shared_ptr<const Logger> log)
+    : strand_(asio::make_strand(socket.get_executor())),
+      socket_(std::move(socket)),
+      timer_(strand_),
+      inbound_(inbound),
+      owner_(std::move(owner)),
+      limits_(limits),
+      log_(std::move(log)),
+      serial_(next_serial.fetch_add(1)) {
+  std::error_code error;
+  auto remote = socket_.remote_endpoint(error);
+  if (!error) {
+    remote_address_ = endpoint_address(remote);
+    remote_port_ = remote.port();
+  }
+  auto local = socket_.local_endpoint(error);
+  if (!error) local_address_ = endpoint_address(local);
+  socket_.set_option(asio::ip::tcp::no_delay(true), error);
+}
+
+std::string Connection::describe() const {
+  if (established()) return fmt::format("{} at {}:{}", hello_.id.substr(0, 12), remote_address_, remote_port_);
+  return fmt::format("{}:{}", remote_address_, remote_port_);
+}
+
+bool Connection::handles(std::string_view type) const {
+  return std::find(hello_.types.begin(), hello_.types.end(), type) != hello_.types.end();
+}
+
+void Connection::start(std::string hello_header) {
+  send(wire::make_frame(hello_header));
+  asio::dispatch(strand_, [self = shared_from_this()] {
+    self->timer_.expires_after(self->limits_.handshake_timeout);
+    self->timer_.async_wait([self](const std::error_code& error) {
+      if (error || self->established() || self->closed_ || self->bye_pending_) return;
+      self->close_on_strand(fmt::format("handshake timeout after {} ms", self->limits_.handshake_timeout.count()),
+                            false);
+    });
+    self->read_more();
+  });
+}
+
+// --- Reading ----------------------------------------------------------------
+
+void Connection::read_more() {
+  if (closed_) return;
+  if (read_buffer_.empty()) read_buffer_.resize(kInitialReadBuffer);
+  size_t pending = read_end_ - read_begin_;
+  size_t wanted = std::max(next_frame_size_, pending + kMinReadSpace);
+  if (read_begin_ > 0 && read_buffer_.size() - read_end_ < wanted - pending) {
+    std::memmove(read_buffer_.data(), read_buffer_.data() + read_begin_, pending);
+    read_begin_ = 0;
+    read_end_ = pending;
+  }
+  if (read_buffer_.size() < read_begin_ + wanted) read_buffer_.resize(std::max(read_begin_ + wanted, read_buffer_.size() * 2));
+  socket_.async_read_some(asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_),
+                          asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error,
+                                                                                    size_t bytes) {
+                            self->on_read(error, bytes);
+                          }));
+}
+
+void Connection::on_read(const std::error_code& error, size_t bytes) {
+  if (closed_) return;
+  if (error) {
+    if (bye_pending_) return finish_close();
+    std::string reason = error == asio::error::eof ? "peer closed the connection" : error.message();
+    return close_on_strand(reason, false);
+  }
+  counters_.bytes_in.fetch_add(bytes, std::memory_order_relaxed);
+  if (bye_pending_) {  // draining until the peer closes too
+    read_begin_ = read_end_ = 0;
+    return read_more();
+  }
+  read_end_ += bytes;
+  while (true) {
+    auto result = wire::decode_frame({read_buffer_.data() + read_begin_, read_end_ - read_begin_}, limits_.frames);
+    if (result.status == wire::DecodeResult::Status::need_more) {
+      next_frame_size_ = result.frame_size;
+      break;
+    }
+    if (result.status == wire::DecodeResult::Status::error) {
+      counters_.errors.fetch_add(1, std::memory_order_relaxed);
+      return close_on_strand(fmt::format("malformed frame: {} ({} bytes announced)", result.error, result.announced),
+                             false);
+    }
+    read_begin_ += result.frame_size;
+    next_frame_size_ = 0;
+    if (!handle_frame(result.frame)) return;
+  }
+  if (read_begin_ == read_end_) {
+    read_begin_ = read_end_ = 0;
+    if (read_buffer_.size() > kShrinkAbove) std::vector<std::byte>(kInitialReadBuffer).swap(read_buffer_);
+  }
+  if (dispatched_bytes_.load(std::memory_order_relaxed) > kDispatchHighWater) {
+    read_paused_ = true;  // release_dispatched resumes
+    return;
+  }
+  read_more();
+}
+
+void Connection::release_dispatched(size_t bytes) {
+  size_t before = dispatched_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  if (before > kDispatchLowWater && before - bytes <= kDispatchLowWater) {
+    asio::dispatch(strand_, [self = shared_from_this()] {
+      if (self->read_paused_ && !self->closed_) {
+        self->read_paused_ = false;
+        self->read_more();
+      }
+    });
+  }
+}
+
+bool Connection::handle_frame(const wire::FrameView& frame) {
+  auto scan = wire::scan_header(frame.header);
+  if (!scan.ok) {
+    counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    close_on_strand("malformed frame: " + scan.error, false);
+    return false;
+  }
+  if (!established()) return handle_hello(scan.type, frame);
+  if (scan.type == "bye") {
+    close_on_strand("peer said goodbye: " + wire::parse_bye_reason(frame.header), false);
+    return false;
+  }
+  if (scan.type == "hello") {
+    counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    close_on_strand("protocol error: second hello", true);
+    return false;
+  }
+  counters_.messages_in.fetch_add(1, std::memory_order_relaxed);
+  if (auto owner = owner_.lock()) owner->on_frame(shared_from_this(), scan.type, frame);
+  return !closed_;
+}
+
+bool Connection::handle_hello(const std::string& type, const wire::FrameView& frame) {
+  if (type == "bye") {
+    close_on_strand("peer refused the connection: " + wire::parse_bye_reason(frame.header), false);
+    return false;
+  }
+  if (type != "hello") {
+    counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    close_on_strand(fmt::format("protocol error: expected hello, got '{}'", type), true);
+    return false;
+  }
+  auto parsed = wire::parse_hello(frame.header);
+  if (!parsed.hello) {
+    counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    close_on_strand("bad hello: " + parsed.error, true);
+    return false;
+  }
+  if (parsed.hello->protocol != wire::kProtocolVersion) {
+    close_on_strand(fmt::format("protocol version {} not supported (this node speaks {})", parsed.hello->protocol,
+                                wire::kProtocolVersion),
+                    true);
+    return false;
+  }
+  establish(*parsed.hello);
+  auto owner = owner_.lock();
+  if (!owner) {
+    close_on_strand("node is stopping", true);
+    return false;
+  }
+  HandshakeVerdict verdict = owner->on_hello(shared_from_this(), hello_);
+  if (!verdict.accept) {
+    close_on_strand(verdict.reason, verdict.say_bye);
+    return false;
+  }
+  established_.store(true, std::memory_order_release);
+  timer_.cancel();
+  return !closed_;
+}
+
+void Connection::establish(const wire::Hello& hello) {
+  hello_ = hello;
+  type_pointers_.clear();
+  for (const auto& type : hello_.types) type_pointers_.push_back(type.c_str());
+  view_ = p2pnet_peer{};
+  view_.struct_size = sizeof(p2pnet_peer);
+  view_.id = hello_.id.c_str();
+  view_.host = remote_address_.c_str();
+  view_.port = hello_.port;
+  view_.inbound = inbound_ ? 1 : 0;
+  view_.authenticated = 0;
+  view_.types = type_pointers_.data();
+  view_.type_count = type_pointers_.size();
+  view_.local_host = local_address_.c_str();
+}
+
+// --- Writing ----------------------------------------------------------------
+
+bool Connection::send(const wire::SharedFrame& frame) {
+  bool start_writing = false;
+  bool overflow = false;
+  {
+    std::lock_guard lock(write_mutex_);
+    if (closing_) return false;
+    size_t queued = queued_bytes_.load(std::memory_order_relaxed);
+    if (queued + frame->size() > limits_.write_queue_limit_bytes) {
+      overflow = true;
+      closing_ = true;
+    } else {
+      write_queue_.push_back(frame);
+      queued_bytes_.store(queued + frame->size(), std::memory_order_relaxed);
+      if (!writing_) writing_ = start_writing = true;
+    }
+  }
+  if (overflow) {
+    counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    close(fmt::format("write queue over {} bytes: peer is not reading", limits_.write_queue_limit_bytes), false);
+    return false;
+  }
+  counters_.messages_out.fetch_add(1, std::memory_order_relaxed);
+  if (start_writing) asio::dispatch(strand_, [self = shared_from_this()] { self->write_more(); });
+  return true;
+}
+
+void Connection::write_more() {
+  if (closed_) return;
+  in_flight_.clear();
+  in_flight_buffers_.clear();
+  {
+    std::lock_guard lock(write_mutex_);
+    size_t bytes = 0;
+    while (!write_queue_.empty() && in_flight_.size() < kMaxWriteBatchFrames && bytes < kMaxWriteBatchBytes) {
+      bytes += write_queue_.front()->size();
+      in_flight_.push_back(std::move(write_queue_.front()));
+      write_queue_.pop_front();
+    }
+    if (in_flight_.empty()) {
+      writing_ = false;
+      return;
+    }
+  }
+  for (const auto& frame : in_flight_) in_flight_buffers_.emplace_back(frame->bytes().data(), frame->size());
+  asio::async_write(socket_, in_flight_buffers_,
+                    asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error, size_t) {
+                      self->on_written(error);
+                    }));
+}
+
+void Connection::on_written(const std::error_code& error) {
+  if (closed_) return;
+  if (error) {
+    if (bye_pending_) return finish_close();
+    return close_on_strand("write failed: " + error.message(), false);
+  }
+  size_t written = 0;
+  for (const auto& frame : in_flight_) written += frame->size();
+  counters_.bytes_out.fetch_add(written, std::memory_order_relaxed);
+  queued_bytes_.fetch_sub(written, std::memory_order_relaxed);
+  bool more;
+  {
+    std::lock_guard lock(write_mutex_);
+    more = !write_queue_.empty();
+    if (!more) writing_ = false;
+  }
+  if (more) return write_more();
+  if (bye_pending_) {
+    // The bye is out: half-close so the peer reads it before our FIN, then
+    // wait for its FIN (or the grace period) before closing.
+    std::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+}
+
+// --- Closing ----------------------------------------------------------------
+
+void Connection::close(std::string reason, bool say_bye) {
+  asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason), say_bye] {
+    self->close_on_strand(reason, say_bye);
+  });
+}
+
+void Connection::close_on_strand(const std::string& reason, bool say_bye) {
+  if (closed_ || bye_pending_) return;
+  close_reason_ = reason;
+  timer_.cancel();
+  bool start_writing = false;
+  {
+    std::lock_guard lock(write_mutex_);
+    closing_ = true;
+    if (say_bye) {
+      auto bye = wire::make_frame(wire::encode_bye(reason));
+      queued_bytes_.fetch_add(bye->size(), std::memory_order_relaxed);
+      write_queue_.push_back(std::move(bye));
+      if (!writing_) writing_ = start_writing = true;
+    }
+  }
+  if (!say_bye) return finish_close();
+  bye_pending_ = true;
+  timer_.expires_after(kGoodbyeGrace);
+  timer_.async_wait([self = shared_from_this()](const std::error_code& error) {
+    if (!error) self->finish_close();
+  });
+  if (start_writing) write_more();
+}
+
+void Connection::finish_close() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.cancel();
+  std::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  {
+    std::lock_guard lock(write_mutex_);
+    closing_ = true;
+    write_queue_.clear();
+    queued_bytes_.store(0, std::memory_order_relaxed);
+  }
+  std::vector<std::byte>().swap(read_buffer_);
+  if (auto owner = owner_.lock()) owner->on_closed(shared_from_this(), close_reason_);
+}
+
+}  // namespace p2pnet

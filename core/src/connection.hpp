@@ -1,0 +1,147 @@
+// One TCP connection to a peer: reads and decodes frames, runs the hello
+// exchange, and writes from a bounded queue. The node decides what a hello
+// means and where messages go (ConnectionOwner); the connection only moves
+// bytes and enforces the wire rules.
+#pragma once
+
+#include "logger.hpp"
+#include "wire/frame.hpp"
+#include "wire/hello.hpp"
+
+#include <p2pnet/plugin_abi.h>
+
+#include <asio.hpp>
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace p2pnet {
+
+class Connection;
+
+struct HandshakeVerdict {
+  bool accept = false;
+  std::string reason;  // why not; sent to the peer in a bye when say_bye
+  bool say_bye = true;
+};
+
+class ConnectionOwner {
+ public:
+  virtual ~ConnectionOwner() = default;
+  // On the connection's strand, once the peer's hello arrived and checked out.
+  virtual HandshakeVerdict on_hello(const std::shared_ptr<Connection>& connection, const wire::Hello& hello) = 0;
+  // On the connection's strand, for every frame after the handshake.
+  virtual void on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
+                        const wire::FrameView& frame) = 0;
+  // Exactly once per connection, after it closed for good.
+  virtual void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) = 0;
+};
+
+struct ConnectionLimits {
+  wire::FrameLimits frames;
+  size_t write_queue_limit_bytes;
+  std::chrono::milliseconds handshake_timeout;
+};
+
+struct ConnectionCounters {
+  std::atomic<uint64_t> messages_in{0};
+  std::atomic<uint64_t> messages_out{0};
+  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> bytes_out{0};
+  std::atomic<uint64_t> errors{0};
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::ip::tcp::socket socket, bool inbound, std::weak_ptr<ConnectionOwner> owner,
+             const ConnectionLimits& limits, std::shared_ptr<const Logger> log);
+
+  // Sends our hello, then reads; the peer must answer in time.
+  void start(std::string hello_header);
+
+  // Thread-safe. False when the connection is closing or the frame would
+  // overflow the write queue (the connection is then closed).
+  bool send(const wire::SharedFrame& frame);
+  // Thread-safe. With say_bye, the peer gets a bye with the reason first.
+  void close(std::string reason, bool say_bye);
+
+  bool inbound() const { return inbound_; }
+  bool established() const { return established_.load(std::memory_order_acquire); }
+  const std::string& remote_address() const { return remote_address_; }
+  uint16_t remote_port() const { return remote_port_; }
+  std::string describe() const;  // "ID at host:port" or "host:port" before the hello
+
+  // Valid once established.
+  const std::string& peer_id() const { return hello_.id; }
+  const wire::Hello& hello() const { return hello_; }
+  const p2pnet_peer& peer_view() const { return view_; }
+  bool handles(std::string_view type) const;
+
+  size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
+
+  // Flow control towards plugins: bytes handed to plugins and not yet
+  // handled. Reading pauses while too much is waiting and resumes once the
+  // plugins catch up, so a slow plugin slows its peers instead of filling memory.
+  void hold_dispatched(size_t bytes) { dispatched_bytes_.fetch_add(bytes, std::memory_order_relaxed); }
+  void release_dispatched(size_t bytes);
+  const ConnectionCounters& counters() const { return counters_; }
+  uint64_t serial() const { return serial_; }
+
+ private:
+  void read_more();
+  void on_read(const std::error_code& error, size_t bytes);
+  bool handle_frame(const wire::FrameView& frame);  // false: the connection closed
+  bool handle_hello(const std::string& type, const wire::FrameView& frame);
+  void establish(const wire::Hello& hello);
+  void write_more();
+  void on_written(const std::error_code& error);
+  void close_on_strand(const std::string& reason, bool say_bye);
+  void finish_close();
+
+  asio::strand<asio::any_io_executor> strand_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;  // handshake deadline, then the deadline of a graceful close
+  const bool inbound_;
+  std::weak_ptr<ConnectionOwner> owner_;
+  const ConnectionLimits limits_;
+  std::shared_ptr<const Logger> log_;
+  const uint64_t serial_;
+  std::string remote_address_;
+  uint16_t remote_port_ = 0;
+  std::string local_address_;
+
+  // Reading (strand only).
+  std::vector<std::byte> read_buffer_;
+  size_t read_begin_ = 0;
+  size_t read_end_ = 0;
+  size_t next_frame_size_ = 0;
+  std::atomic<size_t> dispatched_bytes_{0};
+  bool read_paused_ = false;
+
+  // Writing: the queue is shared with senders on other threads.
+  std::mutex write_mutex_;
+  std::deque<wire::SharedFrame> write_queue_;
+  bool writing_ = false;
+  bool closing_ = false;  // no more frames accepted
+  std::atomic<size_t> queued_bytes_{0};
+  std::vector<wire::SharedFrame> in_flight_;  // strand only
+  std::vector<asio::const_buffer> in_flight_buffers_;
+
+  // State (strand only, except the atomics).
+  std::atomic<bool> established_{false};
+  bool closed_ = false;
+  bool bye_pending_ = false;
+  std::string close_reason_;
+  wire::Hello hello_;
+  p2pnet_peer view_{};
+  std::vector<const char*> type_pointers_;
+
+  ConnectionCounters counters_;
+};
+
+}  // namespace p2pnet

@@ -1,0 +1,206 @@
+// The C function table handed to every plugin: each entry checks its
+// arguments (plugins are third-party code) and forwards to the node.
+#include "host_api.hpp"
+
+#include "node_core.hpp"
+#include "plugin_instance.hpp"
+#include "node_id.hpp"
+#include "wire/header_scan.hpp"
+
+#include <cstring>
+
+namespace p2pnet {
+namespace {
+
+constexpr size_t kMaxNameLength = 128;
+
+PluginInstance& instance(p2pnet_host* host) { return *host->instance; }
+NodeCore& node(p2pnet_host* host) { return host->instance->node(); }
+
+bool valid_text(const char* text, size_t max = kMaxNameLength) {
+  return text != nullptr && std::strlen(text) <= max && text[0] != '\0';
+}
+
+const char* node_id(p2pnet_host* host) { return node(host).id().c_str(); }
+const char* listen_host(p2pnet_host* host) { return node(host).listen_host().c_str(); }
+uint16_t listen_port(p2pnet_host* host) { return node(host).listen_port(); }
+const char* data_dir(p2pnet_host* host) { return node(host).data_dir().c_str(); }
+
+void log(p2pnet_host* host, int level, const char* text, size_t len) {
+  if (!text) return;
+  if (level < P2PNET_LOG_TRACE) level = P2PNET_LOG_TRACE;
+  if (level > P2PNET_LOG_ERROR) level = P2PNET_LOG_ERROR;
+  auto severity = static_cast<LogSeverity>(level);
+  const Logger& logger = instance(host).log();
+  if (logger.enabled(severity)) logger.write(severity, std::string_view(text, len));
+}
+
+int register_type(p2pnet_host* host, const char* type) {
+  if (!valid_text(type) || !wire::is_valid_type_name(type)) return P2PNET_ERR_INVALID;
+  return node(host).register_type(instance(host), type);
+}
+
+int register_command(p2pnet_host* host, const char* name, const char* usage, const char* help) {
+  if (!valid_text(name, 32)) return P2PNET_ERR_INVALID;
+  for (const char* p = name; *p; ++p)
+    if (*p == ' ' || *p == '\t' || static_cast<unsigned char>(*p) < 0x21) return P2PNET_ERR_INVALID;
+  return node(host).register_command(instance(host),
+                                     CommandInfo{name, usage ? usage : name, help ? help : ""});
+}
+
+int subscribe(p2pnet_host* host, const char* event) {
+  if (!valid_text(event, EventBus::kMaxEventNameLength)) return P2PNET_ERR_INVALID;
+  node(host).bus().subscribe(event, instance(host).shared_from_this());
+  return P2PNET_OK;
+}
+
+int send(p2pnet_host* host, const char* peer_id, const char* header, size_t header_len, const void* body,
+         size_t body_len) {
+  if (!peer_id || !header || (body_len && !body)) return P2PNET_ERR_INVALID;
+  return node(host).send(peer_id, std::string_view(header, header_len),
+                         {static_cast<const std::byte*>(body), body_len});
+}
+
+int broadcast(p2pnet_host* host, const char* header, size_t header_len, const void* body, size_t body_len,
+              const char* const* except_ids, size_t except_count) {
+  if (!header || (body_len && !body) || (except_count && !except_ids)) return P2PNET_ERR_INVALID;
+  std::set<std::string> except;
+  for (size_t i = 0; i < except_count; ++i)
+    if (except_ids[i]) except.insert(except_ids[i]);
+  return node(host).broadcast(std::string_view(header, header_len), {static_cast<const std::byte*>(body), body_len},
+                              except);
+}
+
+size_t queued_bytes(p2pnet_host* host, const char* peer_id) {
+  if (!peer_id) return 0;
+  auto connection = node(host).peer(peer_id);
+  return connection ? connection->queued_bytes() : 0;
+}
+
+void list_peers(p2pnet_host* host, p2pnet_peer_visitor visit, void* user) {
+  if (!visit) return;
+  for (const auto& connection : node(host).established_peers()) visit(user, &connection->peer_view());
+}
+
+int get_peer(p2pnet_host* host, const char* peer_id, p2pnet_peer_visitor visit, void* user) {
+  if (!peer_id || !visit) return P2PNET_ERR_INVALID;
+  auto connection = node(host).peer(peer_id);
+  if (!connection) return P2PNET_ERR_NOT_FOUND;
+  visit(user, &connection->peer_view());
+  return P2PNET_OK;
+}
+
+std::atomic<uint64_t> next_connect_token{1};
+
+NodeCore::ConnectDone report_to(p2pnet_host* host, uint64_t token) {
+  auto plugin = instance(host).shared_from_this();
+  return [plugin, token](const std::string& peer_id, const std::string& error) {
+    plugin->connect_result(token, peer_id, error);
+  };
+}
+
+int connect(p2pnet_host* host, const char* address, uint16_t port, uint64_t* token) {
+  if (!valid_text(address, 255) || port == 0 || !token) return P2PNET_ERR_INVALID;
+  if (node(host).stopping()) return P2PNET_ERR_STOPPED;
+  *token = next_connect_token.fetch_add(1);
+  node(host).connect(address, port, report_to(host, *token));
+  return P2PNET_OK;
+}
+
+int connect_id(p2pnet_host* host, const char* node_id, uint64_t* token) {
+  if (!node_id || !token) return P2PNET_ERR_INVALID;
+  if (node(host).stopping()) return P2PNET_ERR_STOPPED;
+  uint64_t assigned = next_connect_token.fetch_add(1);
+  if (!node(host).connect_known(node_id, report_to(host, assigned))) return P2PNET_ERR_NOT_FOUND;
+  *token = assigned;
+  return P2PNET_OK;
+}
+
+int disconnect(p2pnet_host* host, const char* peer_id) {
+  if (!peer_id) return P2PNET_ERR_INVALID;
+  return node(host).disconnect(peer_id, "disconnected by plugin " + instance(host).name()) ? P2PNET_OK
+                                                                                          : P2PNET_ERR_NOT_FOUND;
+}
+
+int remember_node(p2pnet_host* host, const char* node_id, const char* address, uint16_t port) {
+  if (!node_id || !is_valid_node_id(node_id) || !valid_text(address, 255) || port == 0) return P2PNET_ERR_INVALID;
+  if (node_id == node(host).id()) return P2PNET_ERR_INVALID;
+  node(host).peer_store().remember(node_id, address, port);
+  return P2PNET_OK;
+}
+
+void list_known_nodes(p2pnet_host* host, p2pnet_node_visitor visit, void* user) {
+  if (!visit) return;
+  for (const auto& record : node(host).peer_store().list()) {
+    p2pnet_known_node view{sizeof(p2pnet_known_node), record.id.c_str(), record.host.c_str(), record.port,
+                           record.last_seen_ms};
+    visit(user, &view);
+  }
+}
+
+int publish(p2pnet_host* host, const char* event, const char* json, size_t json_len) {
+  if (!valid_text(event, EventBus::kMaxEventNameLength) || (json_len && !json)) return P2PNET_ERR_INVALID;
+  node(host).bus().publish(event, std::string(json ? json : "", json_len));
+  return P2PNET_OK;
+}
+
+uint64_t timer_start(p2pnet_host* host, uint64_t delay_ms, uint64_t repeat_ms) {
+  return instance(host).start_timer(delay_ms, repeat_ms);
+}
+
+void timer_cancel(p2pnet_host* host, uint64_t timer_id) { instance(host).cancel_timer(timer_id); }
+
+void print(p2pnet_host* host, uint64_t command_token, const char* text, size_t len, uint32_t flags) {
+  if (!text) return;
+  node(host).print(command_token, std::string_view(text, len), (flags & P2PNET_PRINT_TRANSIENT) != 0);
+}
+
+void command_done(p2pnet_host* host, uint64_t command_token, int status) {
+  node(host).finish_command(command_token, status);
+}
+
+int run_background(p2pnet_host* host, p2pnet_work_fn work, p2pnet_work_fn done, void* user) {
+  return instance(host).run_background(work, done, user);
+}
+
+void count(p2pnet_host* host, const char* counter, int64_t delta) {
+  if (valid_text(counter)) instance(host).count(counter, delta);
+}
+
+}  // namespace
+
+const p2pnet_host_api& host_api_table() {
+  static const p2pnet_host_api table = {
+      sizeof(p2pnet_host_api),
+      P2PNET_ABI_MAJOR,
+      P2PNET_ABI_MINOR,
+      node_id,
+      listen_host,
+      listen_port,
+      data_dir,
+      log,
+      register_type,
+      register_command,
+      subscribe,
+      send,
+      broadcast,
+      queued_bytes,
+      list_peers,
+      get_peer,
+      connect,
+      connect_id,
+      disconnect,
+      remember_node,
+      list_known_nodes,
+      publish,
+      timer_start,
+      timer_cancel,
+      print,
+      command_done,
+      run_background,
+      count,
+  };
+  return table;
+}
+
+}  // namespace p2pnet

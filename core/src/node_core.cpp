@@ -1,0 +1,682 @@
+#include "node_core.hpp"
+
+#include "host_api.hpp"
+#include "node_id.hpp"
+#include "wire/header_scan.hpp"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <future>
+
+namespace p2pnet {
+namespace {
+
+constexpr auto kCloseWait = std::chrono::seconds(3);
+constexpr auto kAcceptRetry = std::chrono::milliseconds(200);
+constexpr const char* kAgent = "p2pnet/0.1.0";
+
+// Where stock plugins live relative to the running program: <prefix>/bin and
+// <prefix>/lib/p2pnet/plugins, in the build tree and in an installed tree alike.
+std::filesystem::path default_plugin_dir() {
+  std::error_code error;
+  auto program = boost::dll::program_location(error);
+  if (error) return {};
+  return program.parent_path().parent_path() / "lib" / "p2pnet" / "plugins";
+}
+
+}  // namespace
+
+NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
+    : config_(std::move(config)),
+      runtime_(runtime),
+      acceptor_(asio::make_strand(runtime.io)),
+      peer_store_(config_.max_known_nodes) {
+  if (!config_.data_dir.empty()) {
+    data_dir_lock_ = DataDirLock(config_.data_dir);
+    data_dir_text_ = config_.data_dir.string();
+  }
+  id_ = resolve_node_id(config_.data_dir, config_.id);
+  log_ = std::make_shared<Logger>(short_id(), config_.log_level);
+  listen_host_ = config_.host;
+  limits_ = ConnectionLimits{{config_.max_header_bytes, config_.max_body_bytes},
+                             config_.write_queue_limit_bytes,
+                             config_.handshake_timeout};
+}
+
+NodeCore::~NodeCore() = default;
+
+// --- Plugins ----------------------------------------------------------------
+
+void NodeCore::load_plugins() {
+  try {
+    load_enabled_plugins();
+  } catch (...) {
+    // The node will not run: give back what the plugins that did load hold.
+    for (const auto& plugin : plugins_) plugin->destroy_and_wait();
+    plugins_.clear();
+    throw;
+  }
+}
+
+void NodeCore::load_enabled_plugins() {
+  std::vector<std::filesystem::path> dirs = config_.plugin_dirs;
+  if (auto fallback = default_plugin_dir(); !fallback.empty()) dirs.push_back(fallback);
+  std::map<std::string, std::filesystem::path> names;
+  for (const auto& plugin_config : config_.plugins) {
+    if (!plugin_config.enabled) {
+      log_->debug("plugin '{}' is disabled in the config", plugin_config.name);
+      continue;
+    }
+    std::shared_ptr<const PluginLibrary> library;
+    try {
+      auto file = plugin_config.path.empty() ? find_plugin_file(plugin_config.name, dirs) : plugin_config.path;
+      library = load_plugin_library(file);
+    } catch (const PluginLoadError& e) {
+      throw StartupError(e.what());
+    }
+    if (auto [it, inserted] = names.emplace(library->name, library->file); !inserted)
+      throw StartupError(fmt::format("two plugins are named '{}': {} and {}", library->name, it->second.string(),
+                                     library->file.string()));
+    if (library->name != plugin_config.name)
+      log_->warn("[plugins.{}] loads {}, which calls itself '{}'", plugin_config.name, library->file.string(),
+                 library->name);
+    auto instance = std::make_shared<PluginInstance>(library, shared_from_this(), runtime_.io, runtime_.background,
+                                                     config_.log_level);
+    plugins_.push_back(instance);
+    registration_error_.clear();
+    try {
+      instance->create(plugin_config.settings);
+    } catch (const StartupError&) {
+      plugins_.pop_back();  // never created, nothing to destroy
+      if (!registration_error_.empty()) throw StartupError(registration_error_);
+      throw;
+    }
+    log_->debug("loaded plugin '{}' {} from {}", library->name, library->version, library->file.string());
+  }
+  auto hello = wire::Hello{wire::kProtocolVersion, id_, 0, router_.types(), kAgent, config_.max_header_bytes,
+                           config_.max_body_bytes};
+  hello_template_ = hello;
+}
+
+int NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
+  if (!plugin.loading()) return P2PNET_ERR_NOT_ALLOWED;
+  switch (router_.claim(type, &plugin)) {
+    case Router::Claim::ok:
+      plugin.types.push_back(type);
+      return P2PNET_OK;
+    case Router::Claim::reserved:
+      registration_error_ = fmt::format("plugin '{}' claims message type '{}', which the core reserves", plugin.name(), type);
+      return P2PNET_ERR_CONFLICT;
+    case Router::Claim::taken:
+      registration_error_ = fmt::format("plugins '{}' and '{}' both claim message type '{}'",
+                                        router_.owner(type)->name(), plugin.name(), type);
+      return P2PNET_ERR_CONFLICT;
+  }
+  return P2PNET_ERR_INVALID;
+}
+
+int NodeCore::register_command(PluginInstance& plugin, const CommandInfo& command) {
+  if (!plugin.loading()) return P2PNET_ERR_NOT_ALLOWED;
+  if (is_core_command(command.name)) {
+    registration_error_ = fmt::format("plugin '{}' registers command '{}', which the core already has", plugin.name(),
+                                      command.name);
+    return P2PNET_ERR_CONFLICT;
+  }
+  auto [it, inserted] = plugin_commands_.emplace(command.name, std::make_pair(command, &plugin));
+  if (!inserted) {
+    registration_error_ = fmt::format("plugins '{}' and '{}' both register command '{}'", it->second.second->name(),
+                                      plugin.name(), command.name);
+    return P2PNET_ERR_CONFLICT;
+  }
+  plugin.commands.push_back(command);
+  return P2PNET_OK;
+}
+
+// --- Lifecycle --------------------------------------------------------------
+
+void NodeCore::start() {
+  if (started_.exchange(true)) return;
+  std::error_code error;
+  asio::ip::tcp::endpoint endpoint;
+  auto address = asio::ip::make_address(config_.host, error);
+  if (!error) {
+    endpoint = {address, config_.port};
+  } else {
+    asio::ip::tcp::resolver resolver(runtime_.io);
+    auto results = resolver.resolve(config_.host, std::to_string(config_.port), error);
+    if (error || results.empty())
+      throw StartupError(fmt::format("cannot listen on {}:{}: cannot resolve the host: {}", config_.host, config_.port,
+                                     error ? error.message() : "no address"));
+    endpoint = results.begin()->endpoint();
+  }
+  auto fail = [&](const char* step) {
+    return StartupError(fmt::format("cannot listen on {}:{}: {} failed: {}", config_.host, config_.port, step,
+                                    error.message()));
+  };
+  acceptor_.open(endpoint.protocol(), error);
+  if (error) throw fail("open");
+  acceptor_.set_option(asio::socket_base::reuse_address(true), error);
+  acceptor_.bind(endpoint, error);
+  if (error) throw fail("bind");
+  acceptor_.listen(asio::socket_base::max_listen_connections, error);
+  if (error) throw fail("listen");
+  listen_port_ = acceptor_.local_endpoint(error).port();
+  hello_template_.port = listen_port_;
+  hello_text_ = wire::encode_hello(hello_template_);
+  log_->info("listening on {}:{} as node {}", listen_host_, listen_port_, id_);
+
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] { self->accept_next(); });
+  for (const auto& plugin : plugins_) plugin->start();
+  {
+    std::lock_guard lock(persistent_mutex_);
+    for (const auto& peer : config_.peers)
+      persistent_.push_back(PersistentPeer{peer, config_.reconnect_initial, "",
+                                           std::make_shared<asio::steady_timer>(runtime_.io)});
+  }
+  for (size_t i = 0; i < config_.peers.size(); ++i) dial_persistent(i);
+}
+
+void NodeCore::stop() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  if (runtime_.on_network_thread())
+    throw std::logic_error("Node::stop() called from one of the node's own threads; call it from another thread");
+  stopping_ = true;
+  log_->info("stopping");
+
+  std::promise<void> acceptor_closed;
+  asio::post(acceptor_.get_executor(), [this, &acceptor_closed] {
+    std::error_code ignored;
+    acceptor_.close(ignored);
+    acceptor_closed.set_value();
+  });
+  acceptor_closed.get_future().wait();
+  {
+    std::lock_guard lock(persistent_mutex_);
+    for (auto& peer : persistent_) peer.timer->cancel();
+  }
+
+  for (const auto& plugin : plugins_) plugin->stop_and_wait();
+
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(peers_mutex_);
+    for (const auto& [id, connection] : peers_) open.push_back(connection);
+    for (const auto& [serial, connection] : handshaking_) open.push_back(connection);
+  }
+  for (const auto& connection : open) connection->close("node is stopping", true);
+  {
+    std::unique_lock lock(peers_mutex_);
+    if (!all_closed_.wait_for(lock, kCloseWait, [this] { return peers_.empty() && handshaking_.empty(); }))
+      log_->warn("{} connections still open after {} s; closing anyway", peers_.size() + handshaking_.size(),
+                 kCloseWait.count());
+  }
+
+  for (const auto& plugin : plugins_) plugin->destroy_and_wait();
+
+  std::map<uint64_t, PendingCommand> unfinished;
+  {
+    std::lock_guard lock(commands_mutex_);
+    unfinished.swap(pending_commands_);
+  }
+  for (auto& [token, command] : unfinished) {
+    if (command.out) command.out("error: node stopped before the command finished", false);
+    if (command.done) command.done(1);
+  }
+  bus_.clear();
+  plugins_.clear();  // the instances held the node alive; let both go
+  set_event_sink({});
+  set_stop_request_handler({});
+  log_->info("stopped");
+}
+
+// --- Connections ------------------------------------------------------------
+
+void NodeCore::accept_next() {
+  acceptor_.async_accept(runtime_.io, [self = shared_from_this()](const std::error_code& error,
+                                                                  asio::ip::tcp::socket socket) {
+    if (self->stopping_ || error == asio::error::operation_aborted) return;
+    if (error) {
+      // Out of file descriptors and the like: wait a little rather than spin.
+      self->log_->warn("accept failed: {}", error.message());
+      auto timer = std::make_shared<asio::steady_timer>(self->acceptor_.get_executor(), kAcceptRetry);
+      timer->async_wait([self, timer](const std::error_code&) {
+        if (!self->stopping_) self->accept_next();
+      });
+      return;
+    }
+    self->adopt(std::move(socket), true, {});
+    self->accept_next();
+  });
+}
+
+size_t NodeCore::connection_count_locked() const { return peers_.size() + handshaking_.size(); }
+
+void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done) {
+  auto connection = std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits_, log_);
+  std::string refusal;
+  {
+    std::lock_guard lock(peers_mutex_);
+    if (stopping_)
+      refusal = "node is stopping";
+    else if (connection_count_locked() >= config_.max_connections)
+      refusal = fmt::format("node is full (max_connections {})", config_.max_connections);
+    else {
+      handshaking_[connection->serial()] = connection;
+      if (done) connect_waiters_[connection->serial()] = std::move(done);
+    }
+  }
+  if (refusal.empty()) return connection->start(hello_text_);
+  count_event("refused_connections");
+  log_->info("refusing {} connection {}: {}", inbound ? "inbound" : "outbound", connection->describe(), refusal);
+  if (done) done("", refusal);
+  connection->close(refusal, inbound);
+}
+
+void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done) {
+  if (!done) done = [](const std::string&, const std::string&) {};
+  if (stopping_) return done("", "node is stopping");
+  auto self = shared_from_this();
+  auto strand = asio::make_strand(runtime_.io);
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(strand);
+  resolver->async_resolve(
+      host, std::to_string(port),
+      [self, strand, resolver, host, port, done](const std::error_code& error,
+                                                   asio::ip::tcp::resolver::results_type results) {
+        if (error) return done("", fmt::format("cannot resolve {}: {}", host, error.message()));
+        auto socket = std::make_shared<asio::ip::tcp::socket>(strand);
+        auto deadline = std::make_shared<asio::steady_timer>(strand, self->config_.handshake_timeout);
+        deadline->async_wait([socket](const std::error_code& e) {
+          if (!e) {
+            std::error_code ignored;
+            socket->close(ignored);
+          }
+        });
+        asio::async_connect(*socket, results,
+                            [self, socket, deadline, host, port, done](const std::error_code& e,
+                                                                       const asio::ip::tcp::endpoint&) {
+                              deadline->cancel();
+                              if (e) {
+                                std::string why = e == asio::error::operation_aborted ? "timed out" : e.message();
+                                return done("", fmt::format("cannot connect to {}:{}: {}", host, port, why));
+                              }
+                              self->adopt(std::move(*socket), false, done);
+                            });
+      });
+}
+
+bool NodeCore::connect_known(const std::string& node_id, ConnectDone done) {
+  if (auto existing = peer(node_id)) {
+    done(node_id, "");
+    return true;
+  }
+  auto record = peer_store_.find(node_id);
+  if (!record) return false;
+  connect(record->host, record->port, std::move(done));
+  return true;
+}
+
+bool NodeCore::disconnect(const std::string& peer_id, const std::string& reason) {
+  auto connection = peer(peer_id);
+  if (!connection) return false;
+  connection->close(reason, true);
+  return true;
+}
+
+std::shared_ptr<Connection> NodeCore::peer(const std::string& peer_id) const {
+  std::lock_guard lock(peers_mutex_);
+  auto it = peers_.find(peer_id);
+  return it == peers_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Connection>> NodeCore::established_peers() const {
+  std::lock_guard lock(peers_mutex_);
+  std::vector<std::shared_ptr<Connection>> out;
+  out.reserve(peers_.size());
+  for (const auto& [id, connection] : peers_) out.push_back(connection);
+  return out;
+}
+
+std::optional<std::string> NodeCore::resolve_peer_id(const std::string& id_or_prefix) const {
+  if (id_or_prefix.empty()) return std::nullopt;
+  std::lock_guard lock(peers_mutex_);
+  std::optional<std::string> match;
+  for (const auto& [id, connection] : peers_) {
+    if (id.compare(0, id_or_prefix.size(), id_or_prefix) != 0) continue;
+    if (match) return std::nullopt;  // ambiguous
+    match = id;
+  }
+  return match;
+}
+
+int NodeCore::send(const std::string& peer_id, std::string_view header, std::span<const std::byte> body) {
+  if (stopping_) return P2PNET_ERR_STOPPED;
+  auto scan = wire::scan_header(header);
+  if (!scan.ok || Router::reserved(scan.type)) return P2PNET_ERR_INVALID;
+  auto connection = peer(peer_id);
+  if (!connection) return P2PNET_ERR_NOT_FOUND;
+  const auto& hello = connection->hello();
+  if (header.size() > hello.max_header_bytes || body.size() > hello.max_body_bytes) return P2PNET_ERR_TOO_LARGE;
+  if (!connection->handles(scan.type)) return P2PNET_ERR_UNSUPPORTED;
+  return connection->send(wire::make_frame(header, body)) ? P2PNET_OK : P2PNET_ERR_QUEUE_FULL;
+}
+
+int NodeCore::broadcast(std::string_view header, std::span<const std::byte> body, const std::set<std::string>& except) {
+  if (stopping_) return P2PNET_ERR_STOPPED;
+  auto scan = wire::scan_header(header);
+  if (!scan.ok || Router::reserved(scan.type)) return P2PNET_ERR_INVALID;
+  wire::SharedFrame frame;
+  int sent = 0;
+  for (const auto& connection : established_peers()) {
+    const auto& hello = connection->hello();
+    if (except.count(hello.id) || !connection->handles(scan.type)) continue;
+    if (header.size() > hello.max_header_bytes || body.size() > hello.max_body_bytes) continue;
+    if (!frame) frame = wire::make_frame(header, body);
+    if (connection->send(frame)) ++sent;
+  }
+  return sent;
+}
+
+// --- Handshake and traffic --------------------------------------------------
+
+HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connection, const wire::Hello& hello) {
+  std::shared_ptr<Connection> replaced;
+  ConnectDone waiter;
+  auto settle = [&](const std::string& peer_id, const std::string& error) {
+    if (waiter) asio::post(runtime_.io, [waiter = std::move(waiter), peer_id, error] { waiter(peer_id, error); });
+  };
+  {
+    std::lock_guard lock(peers_mutex_);
+    handshaking_.erase(connection->serial());
+    all_closed_.notify_all();
+    if (auto node = connect_waiters_.extract(connection->serial())) waiter = std::move(node.mapped());
+    if (stopping_) {
+      settle("", "node is stopping");
+      return {false, "node is stopping", true};
+    }
+    if (hello.id == id_) {
+      count_event("self_connections");
+      log_->info("closing connection {}: it leads back to this node", connection->describe());
+      settle("", "that address leads back to this node");
+      return {false, "connected to itself", false};
+    }
+    auto existing = peers_.find(hello.id);
+    if (existing != peers_.end()) {
+      // Both ends pick the same survivor: the connection dialed by the node
+      // with the smaller id; between two dialed by the same node, the older.
+      const auto& old = existing->second;
+      auto initiator = [&](const Connection& c) { return c.inbound() ? hello.id : id_; };
+      bool keep_new = initiator(*old) != initiator(*connection) && initiator(*connection) < initiator(*old);
+      if (!keep_new) {
+        count_event("duplicate_connections");
+        log_->info("closing duplicate connection {}: already connected to {}", connection->describe(),
+                   hello.id.substr(0, 12));
+        settle(hello.id, "");
+        return {false, "duplicate connection", true};
+      }
+      replaced = old;
+      existing->second = connection;
+    } else {
+      peers_.emplace(hello.id, connection);
+    }
+  }
+  if (replaced) {
+    count_event("duplicate_connections");
+    log_->info("replacing connection {} with {}: both ends keep the same one", replaced->describe(),
+               connection->describe());
+    for (const auto& plugin : plugins_) plugin->peer_disconnected(replaced, "replaced by a newer connection");
+    replaced->close("duplicate connection", true);
+  }
+  if (hello.port != 0) peer_store_.remember(hello.id, connection->remote_address(), hello.port);
+  const char* direction = connection->inbound() ? "inbound" : "outbound";
+  log_->info("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction);
+  print_event(fmt::format("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction));
+  for (const auto& plugin : plugins_) plugin->peer_connected(connection);
+  settle(hello.id, "");
+  return {true, "", false};
+}
+
+void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
+                        const wire::FrameView& frame) {
+  PluginInstance* plugin = router_.owner(type);
+  if (!plugin) {
+    count_event("unknown_type");
+    log_->debug("dropped message of unknown type '{}' from {}", type, connection->describe());
+    return;
+  }
+  plugin->message(connection, type, frame);
+}
+
+void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) {
+  bool was_peer = false;
+  bool was_handshaking = false;
+  ConnectDone waiter;
+  {
+    std::lock_guard lock(peers_mutex_);
+    was_handshaking = handshaking_.erase(connection->serial()) > 0;
+    if (connection->established()) {
+      auto it = peers_.find(connection->peer_id());
+      if (it != peers_.end() && it->second == connection) {
+        peers_.erase(it);
+        was_peer = true;
+      }
+    }
+    if (auto node = connect_waiters_.extract(connection->serial())) waiter = std::move(node.mapped());
+    const auto& counters = connection->counters();
+    retired_traffic_.messages_in += counters.messages_in;
+    retired_traffic_.messages_out += counters.messages_out;
+    retired_traffic_.bytes_in += counters.bytes_in;
+    retired_traffic_.bytes_out += counters.bytes_out;
+    retired_traffic_.errors += counters.errors;
+    all_closed_.notify_all();
+  }
+  if (waiter) waiter("", reason);
+  if (!was_peer) {
+    if (was_handshaking) {
+      count_event("handshakes_failed");
+      log_->info("connection {} closed before the handshake finished: {}", connection->describe(), reason);
+    }
+    return;
+  }
+  const std::string& id = connection->peer_id();
+  log_->info("peer disconnected: {} ({})", id, reason);
+  print_event(fmt::format("peer disconnected: {} ({})", id, reason));
+  for (const auto& plugin : plugins_) plugin->peer_disconnected(connection, reason);
+  std::lock_guard lock(persistent_mutex_);
+  for (size_t i = 0; i < persistent_.size(); ++i)
+    if (persistent_[i].peer_id == id) {
+      persistent_[i].peer_id.clear();
+      retry_persistent(i);
+    }
+}
+
+// --- Configured and persistent peers ----------------------------------------
+
+void NodeCore::dial_persistent(size_t index) {
+  PeerAddress address;
+  {
+    std::lock_guard lock(persistent_mutex_);
+    address = persistent_[index].address;
+  }
+  connect(address.host, address.port,
+          [weak = weak_from_this(), index, address](const std::string& peer_id, const std::string& error) {
+            auto self = weak.lock();
+            if (!self) return;
+            std::lock_guard lock(self->persistent_mutex_);
+            auto& peer = self->persistent_[index];
+            if (error.empty()) {
+              peer.peer_id = peer_id;
+              peer.backoff = self->config_.reconnect_initial;
+              return;
+            }
+            self->log_->info("configured peer {}:{} unreachable: {}{}", address.host, address.port, error,
+                             address.persistent ? fmt::format("; retrying in {} ms", peer.backoff.count()) : "");
+            self->retry_persistent(index);
+          });
+}
+
+void NodeCore::retry_persistent(size_t index) {
+  auto& peer = persistent_[index];
+  if (!peer.address.persistent || stopping_) return;
+  peer.timer->expires_after(peer.backoff);
+  peer.backoff = std::min(peer.backoff * 2, config_.reconnect_max);
+  peer.timer->async_wait([weak = weak_from_this(), index](const std::error_code& error) {
+    auto self = weak.lock();
+    if (!error && self && !self->stopping_) self->dial_persistent(index);
+  });
+}
+
+// --- Console ----------------------------------------------------------------
+
+void NodeCore::execute(std::string_view line, OutputSink out, std::function<void(int)> done) {
+  if (!out) out = [](std::string_view, bool) {};
+  if (!done) done = [](int) {};
+  auto args = split_command_line(line);
+  if (args.empty()) return done(0);
+  std::string name = args.front();
+  args.erase(args.begin());
+  if (is_core_command(name)) return run_core_command(name, args, out, done);
+  auto it = plugin_commands_.find(name);
+  if (it == plugin_commands_.end()) {
+    out(fmt::format("unknown command '{}'; type help for the list", name), false);
+    return done(1);
+  }
+  if (stopping_) {
+    out("error: node is stopping", false);
+    return done(1);
+  }
+  uint64_t token;
+  {
+    std::lock_guard lock(commands_mutex_);
+    token = next_command_++;
+    pending_commands_[token] = PendingCommand{out, done};
+  }
+  // The rest of the line, untouched, so a plugin can parse its own syntax.
+  auto start = line.find_first_not_of(" \t");
+  auto rest = line.substr(std::min(line.size(), start + name.size()));
+  auto first = rest.find_first_not_of(" \t");
+  it->second.second->command(token, name, first == std::string_view::npos ? "" : std::string(rest.substr(first)));
+}
+
+void NodeCore::print(uint64_t token, std::string_view text, bool transient) {
+  OutputSink out;
+  {
+    std::lock_guard lock(commands_mutex_);
+    auto it = pending_commands_.find(token);
+    if (it != pending_commands_.end()) out = it->second.out;
+  }
+  if (out)
+    out(text, transient);
+  else if (!transient)
+    print_event(std::string(text));
+}
+
+void NodeCore::finish_command(uint64_t token, int status) {
+  std::function<void(int)> done;
+  {
+    std::lock_guard lock(commands_mutex_);
+    auto it = pending_commands_.find(token);
+    if (it == pending_commands_.end()) return;
+    done = std::move(it->second.done);
+    pending_commands_.erase(it);
+  }
+  if (done) done(status);
+}
+
+void NodeCore::set_event_sink(OutputSink sink) {
+  std::lock_guard lock(event_sink_mutex_);
+  event_sink_ = std::move(sink);
+}
+
+void NodeCore::print_event(const std::string& line) {
+  // Called under the lock so that once stop() clears the sink, no call to
+  // it is still running: the embedder may destroy what it captured.
+  std::lock_guard lock(event_sink_mutex_);
+  if (event_sink_) event_sink_(line, false);
+}
+
+void NodeCore::set_stop_request_handler(std::function<void()> handler) {
+  std::lock_guard lock(commands_mutex_);
+  stop_request_handler_ = std::move(handler);
+}
+
+void NodeCore::request_stop() {
+  std::function<void()> handler;
+  {
+    std::lock_guard lock(commands_mutex_);
+    handler = stop_request_handler_;
+  }
+  if (handler) handler();
+}
+
+// --- Introspection ----------------------------------------------------------
+
+void NodeCore::count_event(const std::string& name) {
+  std::lock_guard lock(events_mutex_);
+  ++events_[name];
+}
+
+std::vector<PeerSummary> NodeCore::peer_summaries() const {
+  std::vector<PeerSummary> out;
+  for (const auto& connection : established_peers()) {
+    const auto& counters = connection->counters();
+    PeerSummary summary;
+    summary.id = connection->peer_id();
+    summary.host = connection->remote_address();
+    summary.port = connection->hello().port;
+    summary.inbound = connection->inbound();
+    summary.types = connection->hello().types;
+    summary.traffic = {counters.messages_in, counters.messages_out, counters.bytes_in, counters.bytes_out,
+                       counters.errors};
+    out.push_back(std::move(summary));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+NodeStats NodeCore::stats() const {
+  NodeStats stats;
+  stats.peers = peer_summaries();
+  {
+    std::lock_guard lock(peers_mutex_);
+    stats.total = retired_traffic_;
+    for (const auto& [serial, connection] : handshaking_) {
+      const auto& c = connection->counters();
+      stats.total.bytes_in += c.bytes_in;
+      stats.total.bytes_out += c.bytes_out;
+      stats.total.errors += c.errors;
+    }
+  }
+  for (const auto& peer : stats.peers) {
+    stats.total.messages_in += peer.traffic.messages_in;
+    stats.total.messages_out += peer.traffic.messages_out;
+    stats.total.bytes_in += peer.traffic.bytes_in;
+    stats.total.bytes_out += peer.traffic.bytes_out;
+    stats.total.errors += peer.traffic.errors;
+  }
+  {
+    std::lock_guard lock(events_mutex_);
+    stats.events = events_;
+  }
+  for (const auto& plugin : plugins_)
+    for (const auto& [name, value] : plugin->counters()) stats.plugin_counters[plugin->name() + "." + name] = value;
+  return stats;
+}
+
+std::vector<PluginSummary> NodeCore::plugin_summaries() const {
+  std::vector<PluginSummary> out;
+  for (const auto& plugin : plugins_) {
+    PluginSummary summary{plugin->name(), plugin->library().version, plugin->library().description,
+                          plugin->library().file.string(), plugin->types, {}};
+    for (const auto& command : plugin->commands) summary.commands.push_back(command.name);
+    out.push_back(std::move(summary));
+  }
+  return out;
+}
+
+}  // namespace p2pnet

@@ -1,0 +1,168 @@
+// The node behind p2pnet::Node: listener, connections by peer id, router,
+// peer store, event bus, plugin instances and console commands.
+#pragma once
+
+#include "connection.hpp"
+#include "event_bus.hpp"
+#include "logger.hpp"
+#include "node_identity.hpp"
+#include "peer_store.hpp"
+#include "plugin_instance.hpp"
+#include "router.hpp"
+#include "runtime.hpp"
+
+#include "p2pnet/node.hpp"
+
+#include <p2pnet/command_line.hpp>
+
+#include <asio.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace p2pnet {
+
+class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<NodeCore> {
+ public:
+  NodeCore(NodeConfig config, Runtime::Impl& runtime);
+  ~NodeCore() override;
+
+  void load_plugins();  // throws StartupError
+  void start();
+  void stop();
+
+  // --- Facts ----------------------------------------------------------------
+  const NodeConfig& config() const { return config_; }
+  const std::string& id() const { return id_; }
+  std::string short_id() const { return id_.substr(0, 8); }
+  const std::string& listen_host() const { return listen_host_; }
+  uint16_t listen_port() const { return listen_port_; }
+  const std::string& data_dir() const { return data_dir_text_; }
+  const std::shared_ptr<Logger>& log() const { return log_; }
+  bool stopping() const { return stopping_.load(); }
+
+  // --- Connections ----------------------------------------------------------
+  using ConnectDone = std::function<void(const std::string& peer_id, const std::string& error)>;
+  void connect(const std::string& host, uint16_t port, ConnectDone done);
+  bool connect_known(const std::string& node_id, ConnectDone done);
+  bool disconnect(const std::string& peer_id, const std::string& reason);
+  std::shared_ptr<Connection> peer(const std::string& peer_id) const;
+  std::vector<std::shared_ptr<Connection>> established_peers() const;
+  // A peer id, or a unique prefix of one (for typing at the console).
+  std::optional<std::string> resolve_peer_id(const std::string& id_or_prefix) const;
+
+  // P2PNET_* status.
+  int send(const std::string& peer_id, std::string_view header, std::span<const std::byte> body);
+  int broadcast(std::string_view header, std::span<const std::byte> body, const std::set<std::string>& except);
+
+  PeerStore& peer_store() { return peer_store_; }
+  EventBus& bus() { return bus_; }
+  const Router& router() const { return router_; }
+
+  // --- Registration from plugins (load phase only) ---------------------------
+  int register_type(PluginInstance& plugin, const std::string& type);
+  int register_command(PluginInstance& plugin, const CommandInfo& command);
+
+  // --- Console ----------------------------------------------------------------
+  void execute(std::string_view line, OutputSink out, std::function<void(int)> done);
+  void print(uint64_t token, std::string_view text, bool transient);
+  void finish_command(uint64_t token, int status);
+  void set_event_sink(OutputSink sink);
+  void print_event(const std::string& line);
+  void set_stop_request_handler(std::function<void()> handler);
+  void request_stop();  // the `stop` command: the embedder decides
+
+  // --- Introspection ----------------------------------------------------------
+  std::vector<PeerSummary> peer_summaries() const;
+  NodeStats stats() const;
+  std::vector<PluginSummary> plugin_summaries() const;
+  void count_event(const std::string& name);
+
+  // --- ConnectionOwner --------------------------------------------------------
+  HandshakeVerdict on_hello(const std::shared_ptr<Connection>& connection, const wire::Hello& hello) override;
+  void on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
+                const wire::FrameView& frame) override;
+  void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) override;
+
+ private:
+  struct PersistentPeer {
+    PeerAddress address;
+    std::chrono::milliseconds backoff;
+    std::string peer_id;  // while connected
+    std::shared_ptr<asio::steady_timer> timer;
+  };
+  struct PendingCommand {
+    OutputSink out;
+    std::function<void(int)> done;
+  };
+
+  void load_enabled_plugins();
+  void accept_next();
+  void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done);
+  void resolve_connect(std::shared_ptr<Connection> connection, const std::string& peer_id, const std::string& error);
+  size_t connection_count_locked() const;
+  std::string make_hello() const;
+  void dial_persistent(size_t index);
+  void retry_persistent(size_t index);
+  static bool is_core_command(const std::string& name);
+  void run_core_command(const std::string& name, const std::vector<std::string>& args, const OutputSink& out,
+                        const std::function<void(int)>& done);
+
+  NodeConfig config_;
+  Runtime::Impl& runtime_;
+  std::shared_ptr<Logger> log_;
+  DataDirLock data_dir_lock_;
+  std::string id_;
+  std::string data_dir_text_;
+  std::string listen_host_;
+  uint16_t listen_port_ = 0;
+  ConnectionLimits limits_;
+  wire::Hello hello_template_;
+  std::string hello_text_;
+  std::string registration_error_;  // why the last registration was refused
+
+  asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
+
+  PeerStore peer_store_;
+  EventBus bus_;
+  Router router_;
+  std::vector<std::shared_ptr<PluginInstance>> plugins_;
+  std::map<std::string, std::pair<CommandInfo, PluginInstance*>> plugin_commands_;
+
+  mutable std::mutex peers_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Connection>> peers_;
+  std::map<uint64_t, std::shared_ptr<Connection>> handshaking_;
+  std::map<uint64_t, ConnectDone> connect_waiters_;  // by connection serial
+  size_t dialing_ = 0;
+  TrafficCounters retired_traffic_;
+  std::condition_variable all_closed_;
+
+  mutable std::mutex events_mutex_;
+  std::map<std::string, uint64_t> events_;
+
+  std::mutex persistent_mutex_;
+  std::vector<PersistentPeer> persistent_;
+
+  std::mutex commands_mutex_;
+  std::map<uint64_t, PendingCommand> pending_commands_;
+  uint64_t next_command_ = 1;
+  std::mutex event_sink_mutex_;
+  OutputSink event_sink_;
+
+  std::mutex stop_mutex_;
+  bool stopped_ = false;
+
+  std::function<void()> stop_request_handler_;
+};
+
+}  // namespace p2pnet

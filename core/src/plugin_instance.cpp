@@ -1,0 +1,216 @@
+#include "plugin_instance.hpp"
+
+#include "host_api.hpp"
+#include "node_core.hpp"
+#include "p2pnet/node.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <future>
+
+namespace p2pnet {
+namespace {
+
+// The plugin's table may come from an older minor version and end before
+// later members: copy what it has, leave the rest null.
+p2pnet_plugin_api complete_callbacks(const p2pnet_plugin_api* api) {
+  p2pnet_plugin_api copy{};
+  std::memcpy(&copy, api, std::min<size_t>(api->struct_size, sizeof copy));
+  copy.struct_size = sizeof copy;
+  return copy;
+}
+
+}  // namespace
+
+PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library, std::shared_ptr<NodeCore> node,
+                               asio::io_context& io, asio::thread_pool& background, LogSeverity log_level)
+    : library_(std::move(library)),
+      api_(complete_callbacks(library_->api)),
+      node_(std::move(node)),
+      strand_(asio::make_strand(io.get_executor())),
+      background_(background),
+      log_(std::make_shared<Logger>(fmt::format("{}/{}", node_->short_id(), library_->name), log_level)) {}
+
+void PluginInstance::create(const nlohmann::json& settings) {
+  auto create_fn = api_.create;
+  if (!create_fn) throw StartupError(fmt::format("plugin '{}' ({}): no create function", name(), library_->file.string()));
+  std::string text = settings.dump();
+  char error[512] = {0};
+  state_ = create_fn(&host_api_table(), handle(), text.data(), text.size(), error, sizeof error);
+  loading_ = false;
+  if (!state_) {
+    error[sizeof error - 1] = '\0';
+    throw StartupError(fmt::format("plugin '{}' failed to load: {}", name(), error[0] ? error : "no reason given"));
+  }
+}
+
+template <class F>
+void PluginInstance::post(F&& f) {
+  asio::post(strand_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable {
+    if (self->state_) f();
+  });
+}
+
+void PluginInstance::start() {
+  post([this] {
+    if (auto fn = api_.on_start) fn(state_);
+  });
+}
+
+void PluginInstance::stop_and_wait() {
+  std::promise<void> finished;
+  asio::post(strand_, [this, self = shared_from_this(), &finished] {
+    if (state_)
+      if (auto fn = api_.on_stop) fn(state_);
+    finished.set_value();
+  });
+  finished.get_future().wait();
+}
+
+void PluginInstance::destroy_and_wait() {
+  {
+    std::unique_lock lock(mutex_);
+    accepting_background_ = false;
+    for (auto& [id, timer] : timers_) timer->cancel();
+    timers_.clear();
+    // Background work calls back into the plugin when it ends; let it end.
+    if (!background_idle_.wait_for(lock, std::chrono::seconds(30), [this] { return background_jobs_ == 0; }))
+      log_->warn("background work still running after 30 s; destroying the plugin anyway");
+  }
+  std::promise<void> finished;
+  asio::post(strand_, [this, self = shared_from_this(), &finished] {
+    if (state_) {
+      if (auto fn = api_.destroy) fn(state_);
+      state_ = nullptr;
+    }
+    finished.set_value();
+  });
+  finished.get_future().wait();
+}
+
+void PluginInstance::peer_connected(const std::shared_ptr<Connection>& peer) {
+  post([this, peer] {
+    if (auto fn = api_.on_peer_connected) fn(state_, &peer->peer_view());
+  });
+}
+
+void PluginInstance::peer_disconnected(const std::shared_ptr<Connection>& peer, const std::string& reason) {
+  post([this, peer, reason] {
+    if (auto fn = api_.on_peer_disconnected) fn(state_, &peer->peer_view(), reason.c_str());
+  });
+}
+
+void PluginInstance::message(const std::shared_ptr<Connection>& from, const std::string& type,
+                             const wire::FrameView& frame) {
+  size_t header_size = frame.header.size();
+  size_t body_size = frame.body.size();
+  auto data = std::make_unique_for_overwrite<char[]>(header_size + body_size);
+  std::memcpy(data.get(), frame.header.data(), header_size);
+  if (body_size) std::memcpy(data.get() + header_size, frame.body.data(), body_size);
+  from->hold_dispatched(header_size + body_size);
+  asio::post(strand_, [this, self = shared_from_this(), from, type, data = std::move(data), header_size, body_size] {
+    if (state_)
+      if (auto fn = api_.on_message)
+        fn(state_, &from->peer_view(), type.data(), type.size(), data.get(), header_size, data.get() + header_size,
+           body_size);
+    from->release_dispatched(header_size + body_size);
+  });
+}
+
+void PluginInstance::event(const std::string& name, const std::shared_ptr<const std::string>& json) {
+  post([this, name, json] {
+    if (auto fn = api_.on_event) fn(state_, name.c_str(), json->data(), json->size());
+  });
+}
+
+void PluginInstance::command(uint64_t token, const std::string& name, const std::string& args) {
+  post([this, token, name, args] {
+    if (auto fn = api_.on_command)
+      fn(state_, token, name.c_str(), args.data(), args.size());
+    else
+      node_->finish_command(token, 1);
+  });
+}
+
+void PluginInstance::connect_result(uint64_t token, const std::string& peer_id, const std::string& error) {
+  post([this, token, peer_id, error] {
+    if (auto fn = api_.on_connect_result)
+      fn(state_, token, peer_id.empty() ? nullptr : peer_id.c_str(), error.c_str());
+  });
+}
+
+uint64_t PluginInstance::start_timer(uint64_t delay_ms, uint64_t repeat_ms) {
+  auto timer = std::make_shared<asio::steady_timer>(strand_);
+  uint64_t id;
+  {
+    std::lock_guard lock(mutex_);
+    if (!accepting_background_) return 0;
+    id = next_timer_++;
+    timers_[id] = timer;
+  }
+  timer->expires_after(std::chrono::milliseconds(delay_ms));
+  arm_timer(id, timer, repeat_ms);
+  return id;
+}
+
+void PluginInstance::arm_timer(uint64_t id, const std::shared_ptr<asio::steady_timer>& timer, uint64_t repeat_ms) {
+  timer->async_wait([this, self = shared_from_this(), id, timer, repeat_ms](const std::error_code& error) {
+    if (error || !state_) return;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = timers_.find(id);
+      if (it == timers_.end() || it->second != timer) return;  // cancelled
+      if (repeat_ms == 0) timers_.erase(it);
+    }
+    if (repeat_ms != 0) {
+      timer->expires_at(timer->expiry() + std::chrono::milliseconds(repeat_ms));
+      arm_timer(id, timer, repeat_ms);
+    }
+    if (auto fn = api_.on_timer) fn(state_, id);
+  });
+}
+
+void PluginInstance::cancel_timer(uint64_t id) {
+  std::shared_ptr<asio::steady_timer> timer;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = timers_.find(id);
+    if (it == timers_.end()) return;
+    timer = std::move(it->second);
+    timers_.erase(it);
+  }
+  asio::post(strand_, [timer] { timer->cancel(); });
+}
+
+int PluginInstance::run_background(p2pnet_work_fn work, p2pnet_work_fn done, void* user) {
+  if (!work) return P2PNET_ERR_INVALID;
+  {
+    std::lock_guard lock(mutex_);
+    if (!accepting_background_) return P2PNET_ERR_STOPPED;
+    ++background_jobs_;
+  }
+  asio::post(background_, [this, self = shared_from_this(), work, done, user] {
+    work(user);
+    asio::post(strand_, [this, self, done, user] {
+      if (state_ && done) done(user);
+      std::lock_guard lock(mutex_);
+      if (--background_jobs_ == 0) background_idle_.notify_all();
+    });
+  });
+  return P2PNET_OK;
+}
+
+void PluginInstance::count(const std::string& counter, int64_t delta) {
+  std::lock_guard lock(mutex_);
+  counters_[counter] += delta;
+}
+
+std::map<std::string, int64_t> PluginInstance::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+}  // namespace p2pnet

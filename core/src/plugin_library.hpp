@@ -1,0 +1,41 @@
+// A plugin's shared library, loaded once per process with Boost.DLL and
+// checked against the ABI before any of its code runs beyond the entry point.
+#pragma once
+
+#include <p2pnet/plugin_abi.h>
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace p2pnet {
+
+class PluginLoadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct PluginLibrary {
+  std::filesystem::path file;
+  std::string name;
+  std::string version;
+  std::string description;
+  uint16_t abi_major = 0;
+  uint16_t abi_minor = 0;
+  const p2pnet_plugin_api* api = nullptr;
+  std::shared_ptr<void> handle;  // keeps the library mapped
+};
+
+// The file a plugin is found in: p2pnet_<name>.so in the first directory
+// that has it. Throws PluginLoadError naming every directory searched.
+std::filesystem::path find_plugin_file(const std::string& name, const std::vector<std::filesystem::path>& dirs);
+
+// Loads (or returns the already loaded) library. Throws PluginLoadError with
+// one line naming the file and the reason.
+std::shared_ptr<const PluginLibrary> load_plugin_library(const std::filesystem::path& file);
+
+std::string plugin_file_name(const std::string& name);
+
+}  // namespace p2pnet

@@ -1,0 +1,103 @@
+#include "wire/hello.hpp"
+
+#include "node_id.hpp"
+
+#include "wire/header_scan.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace p2pnet::wire {
+namespace {
+
+using json = nlohmann::json;
+
+std::string printable(std::string_view text, size_t max) {
+  std::string out;
+  for (char c : text.substr(0, max)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  return out;
+}
+
+}  // namespace
+
+std::string encode_hello(const Hello& hello) {
+  json j = {{"type", "hello"},   {"protocol", hello.protocol}, {"id", hello.id},
+            {"port", hello.port}, {"types", hello.types},       {"agent", hello.agent},
+            {"max_header", hello.max_header_bytes}, {"max_body", hello.max_body_bytes}};
+  return j.dump();
+}
+
+std::string encode_bye(std::string_view reason) {
+  json j = {{"type", "bye"}, {"reason", printable(reason, kMaxReasonLength)}};
+  return j.dump();
+}
+
+HelloParse parse_hello(std::string_view header) {
+  HelloParse result;
+  json j = json::parse(header, nullptr, false);
+  if (!j.is_object()) {
+    result.error = "hello is not a JSON object";
+    return result;
+  }
+  auto type = j.find("type");
+  if (type == j.end() || *type != "hello") {
+    result.error = "first message is not a hello";
+    return result;
+  }
+  Hello hello;
+  auto protocol = j.find("protocol");
+  if (protocol == j.end() || !protocol->is_number_integer()) {
+    result.error = "hello has no integer protocol";
+    return result;
+  }
+  int64_t version = protocol->get<int64_t>();
+  hello.protocol = version < 0 || version > 1000000 ? -1 : static_cast<int>(version);
+  auto id = j.find("id");
+  if (id == j.end() || !id->is_string() || !is_valid_node_id(id->get<std::string>())) {
+    result.error = "hello id is not 64 lowercase hex characters";
+    return result;
+  }
+  hello.id = id->get<std::string>();
+  auto port = j.find("port");
+  if (port == j.end() || !port->is_number_integer() || port->get<int64_t>() < 0 || port->get<int64_t>() > 65535) {
+    result.error = "hello port is not an integer from 0 to 65535";
+    return result;
+  }
+  hello.port = static_cast<uint16_t>(port->get<int64_t>());
+  auto types = j.find("types");
+  if (types == j.end() || !types->is_array() || types->size() > kMaxAdvertisedTypes) {
+    result.error = "hello types is not an array of at most 256 type names";
+    return result;
+  }
+  for (const auto& t : *types) {
+    if (!t.is_string() || !is_valid_type_name(t.get_ref<const std::string&>())) {
+      result.error = "hello types holds an invalid type name";
+      return result;
+    }
+    hello.types.push_back(t.get<std::string>());
+  }
+  auto max_header = j.find("max_header");
+  auto max_body = j.find("max_body");
+  if (max_header == j.end() || !max_header->is_number_unsigned() || max_header->get<uint64_t>() < 1024 ||
+      max_header->get<uint64_t>() > UINT32_MAX || max_body == j.end() || !max_body->is_number_unsigned() ||
+      max_body->get<uint64_t>() > UINT32_MAX) {
+    result.error = "hello max_header/max_body missing or out of range";
+    return result;
+  }
+  hello.max_header_bytes = static_cast<uint32_t>(max_header->get<uint64_t>());
+  hello.max_body_bytes = static_cast<uint32_t>(max_body->get<uint64_t>());
+  auto agent = j.find("agent");
+  if (agent != j.end() && agent->is_string()) hello.agent = printable(agent->get_ref<const std::string&>(), 64);
+  result.hello = std::move(hello);
+  return result;
+}
+
+std::string parse_bye_reason(std::string_view header) {
+  json j = json::parse(header, nullptr, false);
+  if (j.is_object()) {
+    auto reason = j.find("reason");
+    if (reason != j.end() && reason->is_string()) return printable(reason->get_ref<const std::string&>(), kMaxReasonLength);
+  }
+  return "no reason given";
+}
+
+}  // namespace p2pnet::wire

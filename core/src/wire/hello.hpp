@@ -1,0 +1,41 @@
+// The first frame each way: who the node is, where it listens, which protocol
+// version it speaks and which message types it handles. "bye" is the last
+// frame of an orderly close and may carry a reason.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace p2pnet::wire {
+
+constexpr int kProtocolVersion = 1;
+constexpr size_t kMaxAdvertisedTypes = 256;
+constexpr size_t kMaxReasonLength = 200;
+
+struct Hello {
+  int protocol = kProtocolVersion;
+  std::string id;
+  uint16_t port = 0;
+  std::vector<std::string> types;
+  std::string agent;
+  uint32_t max_header_bytes = 0;  // the largest frame parts this node accepts
+  uint32_t max_body_bytes = 0;
+};
+
+std::string encode_hello(const Hello& hello);
+std::string encode_bye(std::string_view reason);
+
+struct HelloParse {
+  std::optional<Hello> hello;
+  std::string error;  // names the field that is wrong
+};
+
+HelloParse parse_hello(std::string_view header);
+
+// The reason a "bye" header gives, bounded and stripped of control characters.
+std::string parse_bye_reason(std::string_view header);
+
+}  // namespace p2pnet::wire

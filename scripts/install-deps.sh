@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages p2pnet builds with, skipping what is present.
+# Works as root; uses sudo otherwise.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config   # toolchain
+  libasio-dev                        # networking (standalone Asio)
+  nlohmann-json3-dev                 # JSON message headers, SDK messages
+  libboost-dev                       # Boost.DLL (header-only) loads plugins
+  libtomlplusplus-dev                # node.toml
+  libcli11-dev                       # p2pnode's command-line flags
+  libfmt-dev                         # formatting of log and console lines
+  libssl-dev                         # OpenSSL: random ids, SHA-256, TLS
+  catch2                             # tests (Catch2 v2)
+  ${P2PNET_EXTRA_PACKAGES:-}
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  [ -n "$package" ] || continue
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "error: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,27 @@
+# p2pnet_add_plugin(<target> NAME <name> SOURCES <files...> [OUTPUT_DIRECTORY <dir>])
+#
+# Builds a p2pnet plugin: a module library named p2pnet_<name>.so that exports
+# only its entry point, links nothing of the node, and is found by name in a
+# node's plugin directories. Stock plugins are built with this same function.
+function(p2pnet_add_plugin target)
+  cmake_parse_arguments(ARG "" "NAME;OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
+  if(NOT ARG_NAME)
+    message(FATAL_ERROR "p2pnet_add_plugin(${target}): NAME is required")
+  endif()
+  add_library(${target} MODULE ${ARG_SOURCES})
+  target_link_libraries(${target} PRIVATE p2pnet::sdk)
+  set_target_properties(${target} PROPERTIES
+    PREFIX ""
+    OUTPUT_NAME "p2pnet_${ARG_NAME}"
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  if(ARG_OUTPUT_DIRECTORY)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
+  endif()
+  if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND NOT P2PNET_SANITIZE)
+    # A plugin may only reach the node through the host table: fail the link
+    # instead of loading with unresolved symbols. (Sanitizer builds leave the
+    # sanitizer runtime's symbols to the executable.)
+    target_link_options(${target} PRIVATE "LINKER:-z,defs")
+  endif()
+endfunction()

@@ -1,0 +1,531 @@
+// The C++ layer of the p2pnet SDK: derive from p2pnet::Plugin, override the
+// hooks you need, register handlers in on_load, and export the class with
+// P2PNET_PLUGIN. Everything here is header-only and compiled into the plugin,
+// so only the C types of plugin_abi.h cross into the node.
+#pragma once
+
+#include <p2pnet/command_line.hpp>
+#include <p2pnet/plugin_abi.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace p2pnet {
+
+using json = nlohmann::json;
+using Bytes = std::span<const std::byte>;
+
+enum class LogLevel : int {
+  trace = P2PNET_LOG_TRACE,
+  debug = P2PNET_LOG_DEBUG,
+  info = P2PNET_LOG_INFO,
+  warn = P2PNET_LOG_WARN,
+  error = P2PNET_LOG_ERROR,
+};
+
+inline Bytes as_bytes(std::string_view text) {
+  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+}
+
+inline bool is_node_id(std::string_view id) {
+  if (id.size() != 64) return false;
+  for (char c : id)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+// A connected peer, valid only during the callback that received it.
+class PeerRef {
+ public:
+  explicit PeerRef(const p2pnet_peer* raw) : raw_(raw) {}
+  std::string_view id() const { return raw_->id; }
+  std::string_view host() const { return raw_->host; }
+  std::string_view local_host() const { return raw_->local_host ? raw_->local_host : ""; }
+  uint16_t port() const { return raw_->port; }
+  bool inbound() const { return raw_->inbound != 0; }
+  bool authenticated() const { return raw_->authenticated != 0; }
+  bool handles(std::string_view type) const {
+    for (size_t i = 0; i < raw_->type_count; ++i)
+      if (type == raw_->types[i]) return true;
+    return false;
+  }
+
+ private:
+  const p2pnet_peer* raw_;
+};
+
+// A connected peer, copied out of the node.
+struct Peer {
+  std::string id;
+  std::string host;
+  std::string local_host;
+  uint16_t port = 0;
+  bool inbound = false;
+  bool authenticated = false;
+  std::vector<std::string> types;
+
+  static Peer from(const p2pnet_peer& raw) {
+    Peer peer{raw.id, raw.host, raw.local_host ? raw.local_host : "", raw.port, raw.inbound != 0,
+              raw.authenticated != 0, {}};
+    for (size_t i = 0; i < raw.type_count; ++i) peer.types.emplace_back(raw.types[i]);
+    return peer;
+  }
+  bool handles(std::string_view type) const {
+    for (const auto& t : types)
+      if (t == type) return true;
+    return false;
+  }
+};
+
+// A node of the peer store.
+struct KnownNode {
+  std::string id;
+  std::string host;
+  uint16_t port = 0;
+  int64_t last_seen_ms = 0;
+};
+
+struct Message {
+  std::string_view type;
+  const json& header;
+  Bytes body;
+};
+
+class Plugin;
+
+// One run of a console command. Output goes to whoever typed it. The command
+// ends when the handler returns, unless the handler calls keep() and finishes
+// the returned copy later with done().
+class Command {
+ public:
+  Command(Plugin* owner, uint64_t token, std::string name, std::string line)
+      : owner_(owner), token_(token), name_(std::move(name)), line_(std::move(line)) {
+    args_ = split_command_line(line_);
+  }
+  const std::string& name() const { return name_; }
+  const std::string& line() const { return line_; }
+  const std::vector<std::string>& args() const { return args_; }
+
+  inline void print(std::string_view text) const;
+  inline void progress(std::string_view text) const;
+  inline void done(int status = 0);
+  Command keep() {
+    kept_ = true;
+    Command copy = *this;
+    copy.kept_ = false;
+    return copy;
+  }
+  bool kept() const { return kept_; }
+  bool finished() const { return finished_; }
+
+ private:
+  Plugin* owner_;
+  uint64_t token_;
+  std::string name_;
+  std::string line_;
+  std::vector<std::string> args_;
+  bool kept_ = false;
+  bool finished_ = false;
+};
+
+using TimerId = uint64_t;
+
+namespace detail {
+template <class T>
+struct Adapter;
+}
+
+// Base class of every C++ plugin. Hooks default to doing nothing; handlers
+// registered with handle(), subscribe() and command() are dispatched by the
+// default hooks. All hooks and handlers of one instance run one at a time.
+class Plugin {
+ public:
+  using MessageHandler = std::function<void(const PeerRef&, const Message&)>;
+  using EventHandler = std::function<void(const json&)>;
+  using CommandHandler = std::function<void(Command&)>;
+  using ConnectHandler = std::function<void(std::optional<std::string> peer_id, std::string error)>;
+
+  virtual ~Plugin() = default;
+
+  // Load hook: read settings and register types, commands and events here.
+  // Throw to refuse loading; the message is shown to the user.
+  virtual void on_load(const json& /*settings*/) {}
+  virtual void on_start() {}
+  virtual void on_stop() {}
+  virtual void on_peer_connected(const PeerRef& /*peer*/) {}
+  virtual void on_peer_disconnected(const PeerRef& /*peer*/, std::string_view /*reason*/) {}
+  virtual void on_message(const PeerRef& peer, const Message& message) {
+    auto it = message_handlers_.find(std::string(message.type));
+    if (it != message_handlers_.end()) it->second(peer, message);
+  }
+  virtual void on_event(std::string_view event, const json& data) {
+    auto it = event_handlers_.find(std::string(event));
+    if (it != event_handlers_.end()) it->second(data);
+  }
+
+  // --- Registration (only in on_load) ---------------------------------------
+  void handle(const std::string& type, MessageHandler handler) {
+    check(api_->register_type(host_, type.c_str()), "register message type '" + type + "'");
+    message_handlers_[type] = std::move(handler);
+  }
+  void command(const std::string& name, const std::string& usage, const std::string& help,
+               CommandHandler handler) {
+    check(api_->register_command(host_, name.c_str(), usage.c_str(), help.c_str()),
+          "register command '" + name + "'");
+    command_handlers_[name] = std::move(handler);
+  }
+  void subscribe(const std::string& event, EventHandler handler) {
+    check(api_->subscribe(host_, event.c_str()), "subscribe to '" + event + "'");
+    event_handlers_[event] = std::move(handler);
+  }
+
+  // --- Messaging ------------------------------------------------------------
+  int send(std::string_view peer_id, const json& header, Bytes body = {}) {
+    return send_text(peer_id, header.dump(), body);
+  }
+  int send_text(std::string_view peer_id, std::string_view header, Bytes body = {}) {
+    std::string id(peer_id);
+    return api_->send(host_, id.c_str(), header.data(), header.size(), body.data(), body.size());
+  }
+  // Sends to every peer that handles the message's type, except the given ids.
+  int broadcast(const json& header, const std::vector<std::string>& except = {}, Bytes body = {}) {
+    std::string text = header.dump();
+    std::vector<const char*> ids;
+    ids.reserve(except.size());
+    for (const auto& id : except) ids.push_back(id.c_str());
+    return api_->broadcast(host_, text.data(), text.size(), body.data(), body.size(), ids.data(),
+                           ids.size());
+  }
+  size_t queued_bytes(std::string_view peer_id) {
+    std::string id(peer_id);
+    return api_->queued_bytes(host_, id.c_str());
+  }
+
+  // --- Peers and the peer store -----------------------------------------------
+  std::vector<Peer> peers() {
+    std::vector<Peer> out;
+    api_->list_peers(
+        host_, [](void* user, const p2pnet_peer* p) { static_cast<std::vector<Peer>*>(user)->push_back(Peer::from(*p)); },
+        &out);
+    return out;
+  }
+  std::optional<Peer> peer(std::string_view peer_id) {
+    std::optional<Peer> out;
+    std::string id(peer_id);
+    api_->get_peer(
+        host_, id.c_str(), [](void* user, const p2pnet_peer* p) { *static_cast<std::optional<Peer>*>(user) = Peer::from(*p); },
+        &out);
+    return out;
+  }
+  void connect(const std::string& host, uint16_t port, ConnectHandler done) {
+    uint64_t token = 0;
+    int status = api_->connect(host_, host.c_str(), port, &token);
+    finish_connect_request(status, token, std::move(done));
+  }
+  void connect_to(const std::string& node_id, ConnectHandler done) {
+    uint64_t token = 0;
+    int status = api_->connect_id(host_, node_id.c_str(), &token);
+    finish_connect_request(status, token, std::move(done));
+  }
+  int disconnect(std::string_view peer_id) {
+    std::string id(peer_id);
+    return api_->disconnect(host_, id.c_str());
+  }
+  int remember_node(const std::string& node_id, const std::string& host, uint16_t port) {
+    return api_->remember_node(host_, node_id.c_str(), host.c_str(), port);
+  }
+  std::vector<KnownNode> known_nodes() {
+    std::vector<KnownNode> out;
+    api_->list_known_nodes(
+        host_,
+        [](void* user, const p2pnet_known_node* n) {
+          static_cast<std::vector<KnownNode>*>(user)->push_back({n->id, n->host, n->port, n->last_seen_ms});
+        },
+        &out);
+    return out;
+  }
+
+  // --- Local event bus ------------------------------------------------------
+  int publish(const std::string& event, const json& data) {
+    std::string text = data.dump();
+    return api_->publish(host_, event.c_str(), text.data(), text.size());
+  }
+
+  // --- Timers ---------------------------------------------------------------
+  TimerId after(uint64_t delay_ms, std::function<void()> fn) { return start_timer(delay_ms, 0, std::move(fn)); }
+  TimerId every(uint64_t interval_ms, std::function<void()> fn) {
+    return start_timer(interval_ms, interval_ms, std::move(fn));
+  }
+  void cancel(TimerId id) {
+    if (timers_.erase(id) > 0) api_->timer_cancel(host_, id);
+  }
+
+  // --- Background work ------------------------------------------------------
+  // Runs work on a background thread, then `then` on this plugin's own context.
+  // work must not touch the plugin's state; hand results over through captures.
+  void background(std::function<void()> work, std::function<void()> then) {
+    auto* job = new BackgroundJob{this, std::move(work), std::move(then), {}};
+    int status = api_->run_background(host_, &BackgroundJob::run, &BackgroundJob::finish, job);
+    if (status != P2PNET_OK) delete job;
+  }
+
+  // --- Console, logging, counters ----------------------------------------------
+  void print(std::string_view text) { api_->print(host_, 0, text.data(), text.size(), 0); }
+  void log(LogLevel level, std::string_view text) {
+    api_->log(host_, static_cast<int>(level), text.data(), text.size());
+  }
+  void debug(std::string_view text) { log(LogLevel::debug, text); }
+  void info(std::string_view text) { log(LogLevel::info, text); }
+  void warn(std::string_view text) { log(LogLevel::warn, text); }
+  void error(std::string_view text) { log(LogLevel::error, text); }
+  void count(const std::string& counter, int64_t delta = 1) { api_->count(host_, counter.c_str(), delta); }
+
+  // --- Node facts -----------------------------------------------------------
+  std::string node_id() const { return api_->node_id(host_); }
+  std::string listen_host() const { return api_->listen_host(host_); }
+  uint16_t listen_port() const { return api_->listen_port(host_); }
+  std::filesystem::path data_dir() const { return api_->data_dir(host_); }
+
+ private:
+  template <class T>
+  friend struct detail::Adapter;
+  friend class Command;
+
+  struct Timer {
+    std::function<void()> fn;
+    bool repeating;
+  };
+  struct BackgroundJob {
+    Plugin* owner;
+    std::function<void()> work;
+    std::function<void()> then;
+    std::string failure;
+    static void run(void* user) {
+      auto* job = static_cast<BackgroundJob*>(user);
+      try {
+        job->work();
+      } catch (const std::exception& e) {
+        job->failure = e.what();
+      } catch (...) {
+        job->failure = "unknown exception";
+      }
+    }
+    static void finish(void* user) {
+      std::unique_ptr<BackgroundJob> job(static_cast<BackgroundJob*>(user));
+      if (!job->failure.empty()) {
+        job->owner->error("background work failed: " + job->failure);
+        return;
+      }
+      if (job->then) job->then();
+    }
+  };
+
+  static void check(int status, const std::string& what) {
+    if (status == P2PNET_OK) return;
+    const char* reason = status == P2PNET_ERR_CONFLICT      ? "already taken"
+                         : status == P2PNET_ERR_NOT_ALLOWED ? "only allowed in on_load"
+                                                            : "invalid";
+    throw std::runtime_error("cannot " + what + ": " + reason);
+  }
+  TimerId start_timer(uint64_t delay_ms, uint64_t repeat_ms, std::function<void()> fn) {
+    TimerId id = api_->timer_start(host_, delay_ms, repeat_ms);
+    if (id != 0) timers_[id] = Timer{std::move(fn), repeat_ms != 0};
+    return id;
+  }
+  void fire_timer(TimerId id) {
+    auto it = timers_.find(id);
+    if (it == timers_.end()) return;
+    if (it->second.repeating) {
+      auto fn = it->second.fn;  // the handler may cancel its own timer
+      fn();
+    } else {
+      auto fn = std::move(it->second.fn);
+      timers_.erase(it);
+      fn();
+    }
+  }
+  void finish_connect_request(int status, uint64_t token, ConnectHandler done) {
+    if (status != P2PNET_OK) {
+      if (done) done(std::nullopt, status == P2PNET_ERR_NOT_FOUND ? "unknown node" : "cannot connect now");
+      return;
+    }
+    if (done) connect_handlers_[token] = std::move(done);
+  }
+  void run_command(uint64_t token, const std::string& name, std::string line) {
+    Command cmd(this, token, name, std::move(line));
+    auto it = command_handlers_.find(name);
+    if (it != command_handlers_.end()) it->second(cmd);
+    if (!cmd.kept() && !cmd.finished()) cmd.done(0);
+  }
+
+  const p2pnet_host_api* api_ = nullptr;
+  p2pnet_host* host_ = nullptr;
+  std::string name_;
+  std::unordered_map<std::string, MessageHandler> message_handlers_;
+  std::unordered_map<std::string, EventHandler> event_handlers_;
+  std::unordered_map<std::string, CommandHandler> command_handlers_;
+  std::unordered_map<TimerId, Timer> timers_;
+  std::unordered_map<uint64_t, ConnectHandler> connect_handlers_;
+};
+
+inline void Command::print(std::string_view text) const {
+  owner_->api_->print(owner_->host_, token_, text.data(), text.size(), 0);
+}
+inline void Command::progress(std::string_view text) const {
+  owner_->api_->print(owner_->host_, token_, text.data(), text.size(), P2PNET_PRINT_TRANSIENT);
+}
+inline void Command::done(int status) {
+  if (finished_) return;
+  finished_ = true;
+  owner_->api_->command_done(owner_->host_, token_, status);
+}
+
+namespace detail {
+
+// Turns C callbacks into virtual calls; no exception escapes into the host.
+template <class T>
+struct Adapter {
+  static T* self(void* p) { return static_cast<T*>(p); }
+
+  template <class F>
+  static void guarded(void* p, const char* hook, F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      report(p, hook, e.what());
+    } catch (...) {
+      report(p, hook, "unknown exception");
+    }
+  }
+  static void report(void* p, const char* hook, const char* what) {
+    try {
+      Plugin* plugin = self(p);
+      plugin->count("hook_exceptions");
+      plugin->error(std::string(hook) + " threw: " + what);
+    } catch (...) {
+    }
+  }
+
+  static void* create(const p2pnet_host_api* api, p2pnet_host* host, const char* config, size_t config_len,
+                      char* error, size_t error_cap) {
+    auto fail = [&](const char* reason) -> void* {
+      if (error && error_cap > 0) {
+        std::strncpy(error, reason, error_cap - 1);
+        error[error_cap - 1] = '\0';
+      }
+      return nullptr;
+    };
+    if (api == nullptr || api->abi_major != P2PNET_ABI_MAJOR) return fail("host ABI major differs");
+    try {
+      auto plugin = std::make_unique<T>();
+      plugin->api_ = api;
+      plugin->host_ = host;
+      json settings = config_len ? json::parse(config, config + config_len) : json::object();
+      plugin->on_load(settings);
+      return plugin.release();
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    } catch (...) {
+      return fail("unknown exception in on_load");
+    }
+  }
+  static void destroy(void* p) {
+    try {
+      delete self(p);
+    } catch (...) {
+    }
+  }
+  static void on_start(void* p) {
+    guarded(p, "on_start", [&] { self(p)->on_start(); });
+  }
+  static void on_stop(void* p) {
+    guarded(p, "on_stop", [&] { self(p)->on_stop(); });
+  }
+  static void on_peer_connected(void* p, const p2pnet_peer* peer) {
+    guarded(p, "on_peer_connected", [&] { self(p)->on_peer_connected(PeerRef(peer)); });
+  }
+  static void on_peer_disconnected(void* p, const p2pnet_peer* peer, const char* reason) {
+    guarded(p, "on_peer_disconnected", [&] { self(p)->on_peer_disconnected(PeerRef(peer), reason ? reason : ""); });
+  }
+  static void on_message(void* p, const p2pnet_peer* peer, const char* type, size_t type_len, const char* header,
+                         size_t header_len, const void* body, size_t body_len) {
+    guarded(p, "on_message", [&] {
+      json parsed = json::parse(header, header + header_len);
+      Message message{std::string_view(type, type_len), parsed,
+                      Bytes(static_cast<const std::byte*>(body), body_len)};
+      self(p)->on_message(PeerRef(peer), message);
+    });
+  }
+  static void on_event(void* p, const char* event, const char* data, size_t len) {
+    guarded(p, "on_event", [&] { self(p)->on_event(event, json::parse(data, data + len)); });
+  }
+  static void on_timer(void* p, uint64_t id) {
+    guarded(p, "on_timer", [&] { self(p)->fire_timer(id); });
+  }
+  static void on_command(void* p, uint64_t token, const char* name, const char* args, size_t args_len) {
+    bool ran = false;
+    guarded(p, "on_command", [&] {
+      self(p)->run_command(token, name, std::string(args, args_len));
+      ran = true;
+    });
+    if (!ran) {
+      const char* text = "error: command failed (see log)";
+      self(p)->api_->print(self(p)->host_, token, text, std::strlen(text), 0);
+      self(p)->api_->command_done(self(p)->host_, token, 1);
+    }
+  }
+  static void on_connect_result(void* p, uint64_t token, const char* peer_id, const char* error) {
+    guarded(p, "on_connect_result", [&] {
+      Plugin* plugin = self(p);
+      auto it = plugin->connect_handlers_.find(token);
+      if (it == plugin->connect_handlers_.end()) return;
+      auto handler = std::move(it->second);
+      plugin->connect_handlers_.erase(it);
+      if (peer_id)
+        handler(std::string(peer_id), "");
+      else
+        handler(std::nullopt, error ? error : "connect failed");
+    });
+  }
+
+  static const p2pnet_plugin_api* api() {
+    static const p2pnet_plugin_api table = {
+        sizeof(p2pnet_plugin_api), &create, &destroy, &on_start, &on_stop, &on_peer_connected,
+        &on_peer_disconnected, &on_message, &on_event, &on_timer, &on_command, &on_connect_result,
+    };
+    return &table;
+  }
+};
+
+template <class T>
+const p2pnet_plugin_descriptor* describe(const char* name, const char* version, const char* description) {
+  static const p2pnet_plugin_descriptor descriptor = {
+      sizeof(p2pnet_plugin_descriptor), P2PNET_ABI_MAJOR, P2PNET_ABI_MINOR, name, version, description,
+      Adapter<T>::api(),
+  };
+  return &descriptor;
+}
+
+}  // namespace detail
+}  // namespace p2pnet
+
+// Exports a Plugin subclass: P2PNET_PLUGIN(EchoPlugin, "echo", "1.0.0", "Echoes messages back")
+#define P2PNET_PLUGIN(Class, name, version, description)                                \
+  extern "C" P2PNET_EXPORT const p2pnet_plugin_descriptor* p2pnet_plugin_entry(void) {  \
+    return ::p2pnet::detail::describe<Class>(name, version, description);              \
+  }

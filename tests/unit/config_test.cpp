@@ -1,0 +1,116 @@
+#include "p2pnet/config.hpp"
+
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+using namespace p2pnet;
+
+namespace {
+
+std::string error_of(const std::string& toml) {
+  try {
+    parse_config(toml, "node.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("an empty config gives the documented defaults") {
+  auto loaded = parse_config("", "node.toml");
+  CHECK(loaded.config.host == "127.0.0.1");
+  CHECK(loaded.config.port == 0);
+  CHECK(loaded.config.max_connections == 128);
+  CHECK(loaded.config.plugins.empty());
+  CHECK(loaded.warnings.empty());
+}
+
+TEST_CASE("the shipped config/node.toml loads without warnings") {
+  auto loaded = load_config_file(std::filesystem::path(P2PNET_SOURCE_DIR) / "config" / "node.toml");
+  CHECK(loaded.warnings.empty());
+  CHECK(loaded.config.port == 9000);
+  CHECK_FALSE(loaded.config.plugins.empty());
+}
+
+TEST_CASE("the node table and peers and plugins are read") {
+  auto loaded = parse_config(R"(
+[node]
+host = "0.0.0.0"
+port = 9100
+id = "0000000000000000000000000000000000000000000000000000000000000001"
+max_connections = 7
+handshake_timeout_ms = 250
+log_level = "debug"
+plugin_dirs = ["/opt/plugins"]
+
+[[peers]]
+host = "10.0.0.1"
+port = 9000
+persistent = true
+
+[plugins.ping]
+enabled = false
+timeout_ms = 100
+
+[plugins.custom]
+path = "/tmp/custom.so"
+list = [1, 2]
+)",
+                             "node.toml");
+  const auto& c = loaded.config;
+  CHECK(c.host == "0.0.0.0");
+  CHECK(c.port == 9100);
+  CHECK(c.max_connections == 7);
+  CHECK(c.handshake_timeout.count() == 250);
+  CHECK(c.log_level == LogSeverity::debug);
+  REQUIRE(c.peers.size() == 1);
+  CHECK(c.peers[0].persistent);
+  REQUIRE(c.plugins.size() == 2);
+  CHECK(c.plugins[0].name == "ping");
+  CHECK_FALSE(c.plugins[0].enabled);
+  CHECK(c.plugins[0].settings == nlohmann::json{{"timeout_ms", 100}});
+  CHECK(c.plugins[1].path == "/tmp/custom.so");
+  CHECK(c.plugins[1].settings["list"] == nlohmann::json{1, 2});
+}
+
+TEST_CASE("invalid TOML is reported with file:line:column") {
+  auto error = error_of("[node]\nport = = 3\n");
+  CHECK(error.rfind("node.toml:2:", 0) == 0);
+  CHECK(error.find("invalid TOML") != std::string::npos);
+}
+
+TEST_CASE("a wrong type or out-of-range value names the key and position") {
+  auto wrong_type = error_of("[node]\nport = \"abc\"\n");
+  CHECK(wrong_type.find("node.toml:2:8") != std::string::npos);
+  CHECK(wrong_type.find("node.port") != std::string::npos);
+  CHECK(wrong_type.find("expected an integer from 0 to 65535") != std::string::npos);
+
+  CHECK(error_of("[node]\nport = 70000\n").find("node.port") != std::string::npos);
+  CHECK(error_of("[node]\nmax_connections = 0\n").find("node.max_connections") != std::string::npos);
+  CHECK(error_of("[node]\nlog_level = \"loud\"\n").find("node.log_level") != std::string::npos);
+  CHECK(error_of("[node]\nid = \"xyz\"\n").find("node.id") != std::string::npos);
+  CHECK(error_of("[plugins.ping]\nenabled = \"yes\"\n").find("plugins.ping.enabled") != std::string::npos);
+  CHECK(error_of("node = 5\n").find("node") != std::string::npos);
+  CHECK(error_of("[[peers]]\nhost = \"a\"\n").find("peers") != std::string::npos);
+}
+
+TEST_CASE("unknown keys are warnings that name them") {
+  auto loaded = parse_config("[node]\nprot = 9000\n[extra]\nx = 1\n", "node.toml");
+  REQUIRE(loaded.warnings.size() == 2);
+  CHECK(loaded.warnings[0].find("node.prot") != std::string::npos);
+  CHECK(loaded.warnings[0].find("node.toml:2:1") != std::string::npos);
+  CHECK(loaded.warnings[1].find("extra") != std::string::npos);
+}
+
+TEST_CASE("missing and oversized config files are clear errors") {
+  CHECK_THROWS_WITH(load_config_file("/nonexistent/node.toml"), Catch::Contains("cannot read config file"));
+  test::TempDir dir;
+  auto big = dir / "big.toml";
+  std::ofstream(big) << std::string(2 * 1024 * 1024, '#');
+  CHECK_THROWS_WITH(load_config_file(big), Catch::Contains("more than the"));
+}
