@@ -13,6 +13,7 @@ packages=(
   libfmt-dev                         # formatting of log and console lines
   libssl-dev                         # OpenSSL: random ids, SHA-256, TLS
   catch2                             # tests (Catch2 v2)
+  clang libclang-rt-14-dev           # fuzzing: libFuzzer and the sanitizer runtimes
   ${P2PNET_EXTRA_PACKAGES:-}
 )
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -50,6 +51,8 @@ class TableReader {
       if (!known_.count(std::string(key.str())))
         warnings_.push_back(fmt::format("{}: unknown key '{}{}' ignored", where(source_, key.source()), prefix(), key.str()));
   }
+
+  const std::string& source() const { return source_; }
 
   const toml::node* get(const std::string& key) {
     known_.insert(key);
@@ -133,6 +136,24 @@ void read_node_table(TableReader& node, NodeConfig& config) {
     auto severity = parse_log_severity(name);
     if (!severity) node.fail(*level, "log_level", "one of trace, debug, info, warn, error, off");
     config.log_level = *severity;
+  }
+  node.boolean("encryption", config.encryption);
+  if (const toml::node* key = node.get("network_key")) {
+    node.string("network_key", config.network_key);
+    if (!config.network_key.empty() && config.network_key.size() < 16)  // never echo a secret back
+      throw ConfigError(fmt::format("{}: node.network_key: expected at least 16 characters (a long random secret)",
+                                    where(node.source(), key->source())));
+  }
+  if (const toml::node* file = node.get("network_key_file")) {
+    std::string path;
+    node.string("network_key_file", path);
+    if (!config.network_key.empty()) node.fail(*file, "network_key_file", "either network_key or network_key_file, not both");
+    std::ifstream in(path, std::ios::binary);
+    std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    if (!in.good() && !in.eof()) node.fail(*file, "network_key_file", "a readable file");
+    if (key.size() < 16) node.fail(*file, "network_key_file", "a readable file holding at least 16 characters");
+    config.network_key = key;
   }
   node.integer("threads", config.threads, 1, 64);
   node.integer("max_connections", config.max_connections, 1, 100000);
@@ -222,6 +243,8 @@ LoadedConfig parse_config(std::string_view toml_text, const std::string& source)
   if (const toml::node* peers = top.get("peers")) read_peers(*peers, source, loaded.config, loaded.warnings);
   if (const toml::node* plugins = top.get("plugins")) read_plugins(*plugins, source, loaded.config);
   if (loaded.config.reconnect_max < loaded.config.reconnect_initial) loaded.config.reconnect_max = loaded.config.reconnect_initial;
+  if (!loaded.config.network_key.empty() && !loaded.config.encryption)
+    throw ConfigError(source + ": node.network_key needs encryption = true (the proof is bound to the TLS session)");
   return loaded;
 }
 

@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include "tls_identity.hpp"
 #include "wire/header_scan.hpp"
 
 #include <fmt/core.h>
@@ -31,9 +32,10 @@ std::string endpoint_address(const asio::ip::tcp::endpoint& endpoint) {
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, bool inbound, std::weak_ptr<ConnectionOwner> owner,
-                       const ConnectionLimits& limits, std::shared_ptr<const Logger> log)
+                       const ConnectionLimits& limits, std::shared_ptr<const Logger> log, asio::ssl::context* tls)
     : strand_(asio::make_strand(socket.get_executor())),
       socket_(std::move(socket)),
+      tls_context_(tls),
       timer_(strand_),
       inbound_(inbound),
       owner_(std::move(owner)),
@@ -60,8 +62,7 @@ bool Connection::handles(std::string_view type) const {
   return std::find(hello_.types.begin(), hello_.types.end(), type) != hello_.types.end();
 }
 
-void Connection::start(std::string hello_header) {
-  send(wire::make_frame(hello_header));
+void Connection::start() {
   asio::dispatch(strand_, [self = shared_from_this()] {
     self->timer_.expires_after(self->limits_.handshake_timeout);
     self->timer_.async_wait([self](const std::error_code& error) {
@@ -69,8 +70,61 @@ void Connection::start(std::string hello_header) {
       self->close_on_strand(fmt::format("handshake timeout after {} ms", self->limits_.handshake_timeout.count()),
                             false);
     });
-    self->read_more();
+    if (!self->tls_context_) {
+      self->send_hello();
+      return self->read_more();
+    }
+    if (!self->inbound_) return self->begin_tls();
+    // A TLS client opens with a handshake record (0x16); anything else is a
+    // plaintext node, which gets a plaintext bye it can read.
+    self->socket_.async_receive(
+        asio::buffer(&self->first_byte_, 1), asio::socket_base::message_peek,
+        asio::bind_executor(self->strand_, [self](const std::error_code& error, size_t bytes) {
+          if (self->closed_) return;
+          if (error || bytes == 0)
+            return self->close_on_strand(error ? error.message() : "peer closed the connection", false);
+          if (self->first_byte_ != std::byte{0x16})
+            return self->close_on_strand(
+                "the peer sent plaintext but this node requires encryption (TLS): set encryption = true on both", true);
+          self->begin_tls();
+        }));
   });
+}
+
+void Connection::begin_tls() {
+  tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket_), *tls_context_);
+  auto role = inbound_ ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
+  tls_->async_handshake(role, asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error) {
+    if (self->closed_) return;
+    if (error)
+      return self->close_on_strand(fmt::format("TLS handshake failed: {}{}", error.message(),
+                                               self->inbound_ ? "" : " (does the peer have encryption = false?)"),
+                                   false);
+    self->peer_key_id_ = p2pnet::peer_key_id(self->tls_->native_handle());
+    if (self->peer_key_id_.empty()) return self->close_on_strand("the peer presented no Ed25519 node key", false);
+    self->send_hello();
+    self->read_more();
+  }));
+}
+
+void Connection::send_hello() {
+  auto owner = owner_.lock();
+  if (!owner) return close_on_strand("node is stopping", false);
+  send(wire::make_frame(owner->hello_for(*this)));
+}
+
+std::string Connection::network_proof(const std::string& network_key, bool ours) const {
+  if (!tls_) return "";
+  bool from_server = ours ? inbound_ : !inbound_;
+  return p2pnet::network_proof(tls_->native_handle(), network_key, from_server);
+}
+
+template <class Handler>
+void Connection::read_some(asio::mutable_buffer buffer, Handler&& handler) {
+  if (tls_)
+    tls_->async_read_some(buffer, asio::bind_executor(strand_, std::forward<Handler>(handler)));
+  else
+    socket_.async_read_some(buffer, asio::bind_executor(strand_, std::forward<Handler>(handler)));
 }
 
 // --- Reading ----------------------------------------------------------------
@@ -86,11 +140,8 @@ void Connection::read_more() {
     read_end_ = pending;
   }
   if (read_buffer_.size() < read_begin_ + wanted) read_buffer_.resize(std::max(read_begin_ + wanted, read_buffer_.size() * 2));
-  socket_.async_read_some(asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_),
-                          asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error,
-                                                                                    size_t bytes) {
-                            self->on_read(error, bytes);
-                          }));
+  read_some(asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_),
+            [self = shared_from_this()](const std::error_code& error, size_t bytes) { self->on_read(error, bytes); });
 }
 
 void Connection::on_read(const std::error_code& error, size_t bytes) {
@@ -106,6 +157,13 @@ void Connection::on_read(const std::error_code& error, size_t bytes) {
     return read_more();
   }
   read_end_ += bytes;
+  if (!first_bytes_checked_) {
+    first_bytes_checked_ = true;
+    // A frame's first byte is the top of a header length, far below 0x16;
+    // 0x16 opens a TLS handshake.
+    if (!tls_context_ && read_buffer_[read_begin_] == std::byte{0x16})
+      return close_on_strand("the peer uses TLS but encryption = false on this node: set the same on both", true);
+  }
   while (true) {
     auto result = wire::decode_frame({read_buffer_.data() + read_begin_, read_end_ - read_begin_}, limits_.frames);
     if (result.status == wire::DecodeResult::Status::need_more) {
@@ -214,7 +272,7 @@ void Connection::establish(const wire::Hello& hello) {
   view_.host = remote_address_.c_str();
   view_.port = hello_.port;
   view_.inbound = inbound_ ? 1 : 0;
-  view_.authenticated = 0;
+  view_.authenticated = tls_ ? 1 : 0;  // accepted only once the key proved the id
   view_.types = type_pointers_.data();
   view_.type_count = type_pointers_.size();
   view_.local_host = local_address_.c_str();
@@ -266,10 +324,13 @@ void Connection::write_more() {
     }
   }
   for (const auto& frame : in_flight_) in_flight_buffers_.emplace_back(frame->bytes().data(), frame->size());
-  asio::async_write(socket_, in_flight_buffers_,
-                    asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error, size_t) {
-                      self->on_written(error);
-                    }));
+  auto done = asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error, size_t) {
+    self->on_written(error);
+  });
+  if (tls_)
+    asio::async_write(*tls_, in_flight_buffers_, std::move(done));
+  else
+    asio::async_write(socket_, in_flight_buffers_, std::move(done));
 }
 
 void Connection::on_written(const std::error_code& error) {
@@ -293,7 +354,7 @@ void Connection::on_written(const std::error_code& error) {
     // The bye is out: half-close so the peer reads it before our FIN, then
     // wait for its FIN (or the grace period) before closing.
     std::error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    tcp_socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   }
 }
 
@@ -334,8 +395,8 @@ void Connection::finish_close() {
   closed_ = true;
   timer_.cancel();
   std::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  tcp_socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  tcp_socket().close(ignored);
   {
     std::lock_guard lock(write_mutex_);
     closing_ = true;

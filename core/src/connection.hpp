@@ -11,6 +11,7 @@
 #include <p2pnet/plugin_abi.h>
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>
 
 #include <atomic>
 #include <deque>
@@ -33,6 +34,9 @@ struct HandshakeVerdict {
 class ConnectionOwner {
  public:
   virtual ~ConnectionOwner() = default;
+  // Our hello for this connection, once any TLS handshake is done (it may
+  // carry a proof bound to the TLS session).
+  virtual std::string hello_for(const Connection& connection) = 0;
   // On the connection's strand, once the peer's hello arrived and checked out.
   virtual HandshakeVerdict on_hello(const std::shared_ptr<Connection>& connection, const wire::Hello& hello) = 0;
   // On the connection's strand, for every frame after the handshake.
@@ -58,11 +62,15 @@ struct ConnectionCounters {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  // With a TLS context, the connection runs TLS 1.3 before the hello; without
+  // one it speaks plaintext frames. Either way it recognises a peer in the
+  // other mode and closes with a reason both sides can read.
   Connection(asio::ip::tcp::socket socket, bool inbound, std::weak_ptr<ConnectionOwner> owner,
-             const ConnectionLimits& limits, std::shared_ptr<const Logger> log);
+             const ConnectionLimits& limits, std::shared_ptr<const Logger> log, asio::ssl::context* tls);
 
-  // Sends our hello, then reads; the peer must answer in time.
-  void start(std::string hello_header);
+  // Runs the TLS handshake if any, sends our hello, then reads; the peer
+  // must get through all of it within the handshake timeout.
+  void start();
 
   // Thread-safe. False when the connection is closing or the frame would
   // overflow the write queue (the connection is then closed).
@@ -82,6 +90,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const p2pnet_peer& peer_view() const { return view_; }
   bool handles(std::string_view type) const;
 
+  bool encrypted() const { return tls_context_ != nullptr; }
+  // The id the peer's TLS certificate proves (empty in plaintext).
+  const std::string& peer_key_id() const { return peer_key_id_; }
+  // This side's, or the peer's, proof of the network key for this session.
+  std::string network_proof(const std::string& network_key, bool ours) const;
+  // The id a caller insisted the peer must have (connect HOST PORT ID).
+  void expect_peer_id(std::string id) { expected_peer_id_ = std::move(id); }
+  const std::string& expected_peer_id() const { return expected_peer_id_; }
   size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
 
   // Flow control towards plugins: bytes handed to plugins and not yet
@@ -93,6 +109,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t serial() const { return serial_; }
 
  private:
+  void begin_tls();
+  void send_hello();
+  template <class Handler>
+  void read_some(asio::mutable_buffer buffer, Handler&& handler);
+  asio::ip::tcp::socket& tcp_socket() { return tls_ ? tls_->next_layer() : socket_; }
   void read_more();
   void on_read(const std::error_code& error, size_t bytes);
   bool handle_frame(const wire::FrameView& frame);  // false: the connection closed
@@ -104,7 +125,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void finish_close();
 
   asio::strand<asio::any_io_executor> strand_;
-  asio::ip::tcp::socket socket_;
+  asio::ip::tcp::socket socket_;  // until TLS takes it over
+  asio::ssl::context* tls_context_;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
+  std::string peer_key_id_;
+  std::string expected_peer_id_;
+  std::byte first_byte_{};
+  bool first_bytes_checked_ = false;
   asio::steady_timer timer_;  // handshake deadline, then the deadline of a graceful close
   const bool inbound_;
   std::weak_ptr<ConnectionOwner> owner_;

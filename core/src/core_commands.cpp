@@ -2,6 +2,8 @@
 // peers, nodes, plugins, stats, stop.
 #include "node_core.hpp"
 
+#include "node_id.hpp"
+
 #include <fmt/core.h>
 
 #include <charconv>
@@ -17,9 +19,9 @@ struct CoreCommand {
 
 constexpr CoreCommand kCoreCommands[] = {
     {"help", "help", "list every command"},
-    {"connect", "connect HOST PORT", "connect to the node listening at HOST:PORT"},
+    {"connect", "connect HOST PORT [ID]", "connect to the node at HOST:PORT; with ID, only if it proves that id"},
     {"disconnect", "disconnect ID", "close the connection to a peer (ID may be a unique prefix)"},
-    {"peers", "peers", "list connected peers: id, host:port, direction"},
+    {"peers", "peers", "list connected peers: id, host:port, direction, verified (TLS key) or not"},
     {"nodes", "nodes", "list the peer store: nodes this node knows how to reach"},
     {"plugins", "plugins", "list loaded plugins with their message types and commands"},
     {"stats", "stats", "traffic counters, refused connections, plugin counters"},
@@ -72,9 +74,15 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
     return done(0);
   }
   if (name == "connect") {
-    if (args.size() != 2) return usage("connect HOST PORT");
+    if (args.size() != 2 && args.size() != 3) return usage("connect HOST PORT [ID]");
     auto port = parse_port(args[1]);
-    if (!port) return usage("connect HOST PORT (PORT is 1 to 65535)");
+    if (!port) return usage("connect HOST PORT [ID] (PORT is 1 to 65535)");
+    std::string expected = args.size() == 3 ? args[2] : "";
+    if (!expected.empty() && !is_valid_node_id(expected)) return usage("connect HOST PORT [ID] (ID is 64 hex characters)");
+    if (!expected.empty() && !config_.encryption) {
+      out("error: an id can only be proven with encryption = true", false);
+      return done(1);
+    }
     std::string target = fmt::format("{}:{}", args[0], *port);
     connect(args[0], *port, [out, done, target](const std::string& peer_id, const std::string& error) {
       if (!error.empty()) {
@@ -83,7 +91,7 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
       }
       out(fmt::format("connected to {} at {}", peer_id, target), false);
       done(0);
-    });
+    }, expected);
     return;
   }
   if (name == "disconnect") {
@@ -99,7 +107,9 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
   if (name == "peers") {
     auto peers = peer_summaries();
     for (const auto& peer : peers)
-      out(fmt::format("{} {}:{} {}", peer.id, peer.host, peer.port, peer.inbound ? "inbound" : "outbound"), false);
+      out(fmt::format("{} {}:{} {} {}", peer.id, peer.host, peer.port, peer.inbound ? "inbound" : "outbound",
+                      peer.authenticated ? "verified" : "unverified"),
+          false);
     out(fmt::format("{} peers", peers.size()), false);
     return done(0);
   }

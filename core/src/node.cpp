@@ -38,8 +38,8 @@ const std::string& Node::id() const { return id_; }
 std::string Node::listen_host() const { return listen_host_; }
 uint16_t Node::listen_port() const { return listen_port_; }
 
-void Node::connect(const std::string& host, uint16_t port, ConnectDone done) {
-  if (core_) return core_->connect(host, port, std::move(done));
+void Node::connect(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id) {
+  if (core_) return core_->connect(host, port, std::move(done), expected_id);
   if (done) done("", "node is stopped");
 }
 

@@ -2,6 +2,7 @@
 
 #include "host_api.hpp"
 #include "node_id.hpp"
+#include "tls_identity.hpp"
 #include "wire/header_scan.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -37,7 +38,15 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
     data_dir_lock_ = DataDirLock(config_.data_dir);
     data_dir_text_ = config_.data_dir.string();
   }
-  id_ = resolve_node_id(config_.data_dir, config_.id);
+  key_ = NodeKey::load_or_create(config_.data_dir);
+  if (!config_.id.empty() && !is_valid_node_id(config_.id))
+    throw StartupError("node id must be 64 lowercase hex characters");
+  if (!config_.id.empty() && config_.id != key_->id())
+    throw StartupError(fmt::format("the configured id {} does not match the node key in {} (its id is {}); "
+                                   "an id is the SHA-256 of the node's public key",
+                                   config_.id, config_.data_dir.empty() ? "memory" : config_.data_dir.string(), key_->id()));
+  id_ = key_->id();
+  if (config_.encryption) tls_ = make_tls_context(*key_);
   log_ = std::make_shared<Logger>(short_id(), config_.log_level);
   listen_host_ = config_.host;
   limits_ = ConnectionLimits{{config_.max_header_bytes, config_.max_body_bytes},
@@ -95,9 +104,11 @@ void NodeCore::load_enabled_plugins() {
     }
     log_->debug("loaded plugin '{}' {} from {}", library->name, library->version, library->file.string());
   }
-  auto hello = wire::Hello{wire::kProtocolVersion, id_, 0, router_.types(), kAgent, config_.max_header_bytes,
-                           config_.max_body_bytes};
-  hello_template_ = hello;
+  hello_template_.id = id_;
+  hello_template_.types = router_.types();
+  hello_template_.agent = kAgent;
+  hello_template_.max_header_bytes = config_.max_header_bytes;
+  hello_template_.max_body_bytes = config_.max_body_bytes;
 }
 
 int NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
@@ -164,8 +175,8 @@ void NodeCore::start() {
   if (error) throw fail("listen");
   listen_port_ = acceptor_.local_endpoint(error).port();
   hello_template_.port = listen_port_;
-  hello_text_ = wire::encode_hello(hello_template_);
-  log_->info("listening on {}:{} as node {}", listen_host_, listen_port_, id_);
+  log_->info("listening on {}:{} as node {} ({})", listen_host_, listen_port_, id_,
+             tls_ ? "TLS 1.3" : "plaintext, encryption = false");
 
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] { self->accept_next(); });
   for (const auto& plugin : plugins_) plugin->start();
@@ -257,8 +268,9 @@ void NodeCore::accept_next() {
 
 size_t NodeCore::connection_count_locked() const { return peers_.size() + handshaking_.size(); }
 
-void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done) {
-  auto connection = std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits_, log_);
+void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id) {
+  auto connection = std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits_, log_, tls_.get());
+  connection->expect_peer_id(expected_id);
   std::string refusal;
   {
     std::lock_guard lock(peers_mutex_);
@@ -271,14 +283,14 @@ void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone don
       if (done) connect_waiters_[connection->serial()] = std::move(done);
     }
   }
-  if (refusal.empty()) return connection->start(hello_text_);
+  if (refusal.empty()) return connection->start();
   count_event("refused_connections");
   log_->info("refusing {} connection {}: {}", inbound ? "inbound" : "outbound", connection->describe(), refusal);
   if (done) done("", refusal);
   connection->close(refusal, inbound);
 }
 
-void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done) {
+void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id) {
   if (!done) done = [](const std::string&, const std::string&) {};
   if (stopping_) return done("", "node is stopping");
   auto self = shared_from_this();
@@ -286,7 +298,7 @@ void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done)
   auto resolver = std::make_shared<asio::ip::tcp::resolver>(strand);
   resolver->async_resolve(
       host, std::to_string(port),
-      [self, strand, resolver, host, port, done](const std::error_code& error,
+      [self, strand, resolver, host, port, done, expected_id](const std::error_code& error,
                                                    asio::ip::tcp::resolver::results_type results) {
         if (error) return done("", fmt::format("cannot resolve {}: {}", host, error.message()));
         auto socket = std::make_shared<asio::ip::tcp::socket>(strand);
@@ -298,14 +310,14 @@ void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done)
           }
         });
         asio::async_connect(*socket, results,
-                            [self, socket, deadline, host, port, done](const std::error_code& e,
+                            [self, socket, deadline, host, port, done, expected_id](const std::error_code& e,
                                                                        const asio::ip::tcp::endpoint&) {
                               deadline->cancel();
                               if (e) {
                                 std::string why = e == asio::error::operation_aborted ? "timed out" : e.message();
                                 return done("", fmt::format("cannot connect to {}:{}: {}", host, port, why));
                               }
-                              self->adopt(std::move(*socket), false, done);
+                              self->adopt(std::move(*socket), false, done, expected_id);
                             });
       });
 }
@@ -399,6 +411,10 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
       settle("", "node is stopping");
       return {false, "node is stopping", true};
     }
+    if (auto refusal = check_identity(*connection, hello); !refusal.empty()) {
+      settle("", refusal);
+      return {false, refusal, true};
+    }
     if (hello.id == id_) {
       count_event("self_connections");
       log_->info("closing connection {}: it leads back to this node", connection->describe());
@@ -439,6 +455,43 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
   for (const auto& plugin : plugins_) plugin->peer_connected(connection);
   settle(hello.id, "");
   return {true, "", false};
+}
+
+std::string NodeCore::hello_for(const Connection& connection) {
+  wire::Hello hello = hello_template_;
+  if (!config_.network_key.empty()) hello.network_proof = connection.network_proof(config_.network_key, true);
+  return wire::encode_hello(hello);
+}
+
+// Whether the peer is who it says, in the network we are in, and the one the
+// caller asked for. Returns why not, or nothing. Never logs the network key.
+std::string NodeCore::check_identity(const Connection& connection, const wire::Hello& hello) {
+  if (connection.encrypted() && hello.id != connection.peer_key_id()) {
+    count_event("spoofed_ids");
+    log_->warn("rejecting {}: it claims id {} but its key proves id {}", connection.describe(), hello.id,
+               connection.peer_key_id());
+    return "the claimed id does not match the key";
+  }
+  if (!config_.network_key.empty() &&
+      !proofs_equal(hello.network_proof, connection.network_proof(config_.network_key, false))) {
+    count_event("network_key_rejected");
+    log_->warn("rejecting {} ({}): it does not hold this private network's key", connection.describe(),
+               hello.id.substr(0, 12));
+    return "network key required: this is a private network";
+  }
+  if (config_.network_key.empty() && !hello.network_proof.empty()) {
+    count_event("network_key_rejected");
+    log_->warn("rejecting {} ({}): it belongs to a private network (network_key) and this node has no key",
+               connection.describe(), hello.id.substr(0, 12));
+    return "the peer is in a private network and this node has no network key";
+  }
+  if (!connection.expected_peer_id().empty() && hello.id != connection.expected_peer_id()) {
+    count_event("pinned_id_mismatch");
+    log_->warn("refusing {}: its id is {}, not the expected {}", connection.describe(), hello.id,
+               connection.expected_peer_id());
+    return fmt::format("the peer's id is {}, not the expected {}", hello.id, connection.expected_peer_id());
+  }
+  return "";
 }
 
 void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
@@ -630,6 +683,7 @@ std::vector<PeerSummary> NodeCore::peer_summaries() const {
     summary.host = connection->remote_address();
     summary.port = connection->hello().port;
     summary.inbound = connection->inbound();
+    summary.authenticated = connection->encrypted();
     summary.types = connection->hello().types;
     summary.traffic = {counters.messages_in, counters.messages_out, counters.bytes_in, counters.bytes_out,
                        counters.errors};

@@ -5,7 +5,8 @@
 #include "connection.hpp"
 #include "event_bus.hpp"
 #include "logger.hpp"
-#include "node_identity.hpp"
+#include "data_dir_lock.hpp"
+#include "node_key.hpp"
 #include "peer_store.hpp"
 #include "plugin_instance.hpp"
 #include "router.hpp"
@@ -51,7 +52,8 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
 
   // --- Connections ----------------------------------------------------------
   using ConnectDone = std::function<void(const std::string& peer_id, const std::string& error)>;
-  void connect(const std::string& host, uint16_t port, ConnectDone done);
+  // With expected_id, the connection is refused unless the peer proves that id.
+  void connect(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id = "");
   bool connect_known(const std::string& node_id, ConnectDone done);
   bool disconnect(const std::string& peer_id, const std::string& reason);
   std::shared_ptr<Connection> peer(const std::string& peer_id) const;
@@ -87,6 +89,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void count_event(const std::string& name);
 
   // --- ConnectionOwner --------------------------------------------------------
+  std::string hello_for(const Connection& connection) override;
   HandshakeVerdict on_hello(const std::shared_ptr<Connection>& connection, const wire::Hello& hello) override;
   void on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
                 const wire::FrameView& frame) override;
@@ -106,7 +109,8 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
 
   void load_enabled_plugins();
   void accept_next();
-  void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done);
+  void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id = "");
+  std::string check_identity(const Connection& connection, const wire::Hello& hello);
   void resolve_connect(std::shared_ptr<Connection> connection, const std::string& peer_id, const std::string& error);
   size_t connection_count_locked() const;
   std::string make_hello() const;
@@ -120,13 +124,14 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   Runtime::Impl& runtime_;
   std::shared_ptr<Logger> log_;
   DataDirLock data_dir_lock_;
+  std::optional<NodeKey> key_;
+  std::unique_ptr<asio::ssl::context> tls_;  // null when encryption = false
   std::string id_;
   std::string data_dir_text_;
   std::string listen_host_;
   uint16_t listen_port_ = 0;
   ConnectionLimits limits_;
   wire::Hello hello_template_;
-  std::string hello_text_;
   std::string registration_error_;  // why the last registration was refused
 
   asio::ip::tcp::acceptor acceptor_;

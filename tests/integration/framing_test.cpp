@@ -19,7 +19,7 @@ size_t received_count(TestNode& node) {
 }  // namespace
 
 TEST_CASE("a frame delivered one byte per write arrives whole") {
-  TestNode node({"probe"});
+  TestNode node(plaintext_config({"probe"}));
   RawPeer peer(node.port());
   REQUIRE(peer.handshake());
   std::string frame = encode_frame(R"({"type":"probe","text":"slowly"})", "BODY");
@@ -29,7 +29,7 @@ TEST_CASE("a frame delivered one byte per write arrives whole") {
 }
 
 TEST_CASE("many frames in one write are all delivered - in order") {
-  TestNode node({"probe"});
+  TestNode node(plaintext_config({"probe"}));
   RawPeer peer(node.port());
   REQUIRE(peer.handshake());
   std::string burst;
@@ -44,7 +44,7 @@ TEST_CASE("many frames in one write are all delivered - in order") {
 }
 
 TEST_CASE("a frame over the limits closes that connection only") {
-  auto config = test_config({"probe"});
+  auto config = plaintext_config({"probe"});
   config.max_header_bytes = 4096;
   config.max_body_bytes = 8192;
   TestNode node(config);

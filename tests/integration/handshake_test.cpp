@@ -30,7 +30,7 @@ std::pair<std::string, std::string> connect_and_wait(TestNode& from, uint16_t po
 }  // namespace
 
 TEST_CASE("a node answers a hello with its id - listen port - version and types") {
-  TestNode node({"probe"});
+  TestNode node(plaintext_config({"probe"}));
   RawPeer peer(node.port());
   auto hello = peer.handshake();
   REQUIRE(hello);
@@ -43,7 +43,7 @@ TEST_CASE("a node answers a hello with its id - listen port - version and types"
 }
 
 TEST_CASE("a peer speaking another protocol version gets a bye naming both versions") {
-  TestNode node;
+  TestNode node(plaintext_config());
   RawPeer peer(node.port());
   peer.send_json(hello_json(random_id(), 7));
   REQUIRE(peer.wait_closed());
@@ -54,7 +54,7 @@ TEST_CASE("a peer speaking another protocol version gets a bye naming both versi
 }
 
 TEST_CASE("a peer that never says hello is dropped after the handshake timeout") {
-  auto config = test_config();
+  auto config = plaintext_config();
   config.handshake_timeout = std::chrono::milliseconds(200);
   TestNode node(config);
   RawPeer silent(node.port());
@@ -78,7 +78,7 @@ TEST_CASE("a peer that never says hello is dropped after the handshake timeout")
 }
 
 TEST_CASE("a first frame that is not a hello closes the connection") {
-  TestNode node;
+  TestNode node(plaintext_config());
   RawPeer peer(node.port());
   peer.send_json({{"type", "ping"}, {"nonce", "1"}});
   REQUIRE(peer.wait_closed());

@@ -8,7 +8,7 @@ using namespace p2pnet;
 using namespace p2pnet::test;
 
 TEST_CASE("a connection beyond max_connections is refused cleanly") {
-  auto config = test_config();
+  auto config = plaintext_config();
   config.max_connections = 2;
   TestNode node(config);
   RawPeer first(node.port()), second(node.port());
@@ -24,7 +24,7 @@ TEST_CASE("a connection beyond max_connections is refused cleanly") {
 }
 
 TEST_CASE("a peer that stops reading is disconnected once its write queue is full") {
-  auto config = test_config({"probe"});
+  auto config = plaintext_config({"probe"});
   config.write_queue_limit_bytes = 1024 * 1024;
   TestNode node(config);
   RawPeer sink(node.port());

@@ -31,7 +31,7 @@ TEST_CASE("a message reaches the plugin that handles its type - body included") 
 }
 
 TEST_CASE("an unknown type is counted and dropped - the connection stays") {
-  TestNode node({"probe"});
+  TestNode node(plaintext_config({"probe"}));
   RawPeer peer(node.port());
   REQUIRE(peer.handshake());
   REQUIRE(peer.send_json({{"type", "no_such_type"}, {"x", 1}}));

@@ -42,6 +42,12 @@ NodeConfig test_config(const std::vector<std::string>& plugins) {
   return config;
 }
 
+NodeConfig plaintext_config(const std::vector<std::string>& plugins) {
+  auto config = test_config(plugins);
+  config.encryption = false;
+  return config;
+}
+
 TestNode::TestNode(NodeConfig config, std::shared_ptr<Runtime> runtime) : data_dir_(std::make_unique<TempDir>("p2pnet-node")) {
   if (config.data_dir.empty()) config.data_dir = data_dir_->path();
   node_ = std::make_unique<Node>(std::move(config), std::move(runtime));

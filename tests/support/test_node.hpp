@@ -29,6 +29,8 @@ std::filesystem::path test_plugin_dir();
 
 // A node config for tests: loopback, port 0, given plugins enabled.
 NodeConfig test_config(const std::vector<std::string>& plugins = {});
+// The same with encryption = false, for tests that speak raw frames (RawPeer).
+NodeConfig plaintext_config(const std::vector<std::string>& plugins = {});
 PluginConfig plugin(const std::string& name, nlohmann::json settings = nlohmann::json::object());
 
 class TestNode {

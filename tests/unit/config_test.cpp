@@ -114,3 +114,19 @@ TEST_CASE("missing and oversized config files are clear errors") {
   std::ofstream(big) << std::string(2 * 1024 * 1024, '#');
   CHECK_THROWS_WITH(load_config_file(big), Catch::Contains("more than the"));
 }
+
+TEST_CASE("network key settings are checked without echoing the secret") {
+  auto short_key = error_of("[node]\nnetwork_key = \"tiny-secret\"\n");
+  CHECK(short_key.find("node.network_key: expected at least 16 characters") != std::string::npos);
+  CHECK(short_key.find("tiny-secret") == std::string::npos);
+  CHECK(error_of("[node]\nencryption = false\nnetwork_key = \"a long enough network secret\"\n")
+            .find("network_key needs encryption = true") != std::string::npos);
+
+  test::TempDir dir;
+  auto key_file = dir / "network.key";
+  std::ofstream(key_file) << "a secret kept in its own file\n";
+  auto loaded = parse_config("[node]\nnetwork_key_file = \"" + key_file.string() + "\"\n", "node.toml");
+  CHECK(loaded.config.network_key == "a secret kept in its own file");
+  CHECK(error_of("[node]\nnetwork_key_file = \"/nonexistent/key\"\n").find("node.network_key_file") != std::string::npos);
+  CHECK(parse_config("", "node.toml").config.encryption);
+}

@@ -18,7 +18,7 @@ json valid_hello() {
 }  // namespace
 
 TEST_CASE("hello round-trips") {
-  Hello hello{kProtocolVersion, kId, 4242, {"ping", "discover"}, "p2pnet/test", 70000, 123456};
+  Hello hello{kProtocolVersion, kId, 4242, {"ping", "discover"}, "p2pnet/test", 70000, 123456, "ab12"};
   auto parsed = parse_hello(encode_hello(hello));
   REQUIRE(parsed.hello);
   CHECK(parsed.hello->id == kId);
@@ -26,6 +26,7 @@ TEST_CASE("hello round-trips") {
   CHECK(parsed.hello->types == std::vector<std::string>{"ping", "discover"});
   CHECK(parsed.hello->max_header_bytes == 70000);
   CHECK(parsed.hello->max_body_bytes == 123456);
+  CHECK(parsed.hello->network_proof == "ab12");
 }
 
 TEST_CASE("a hello with a missing or wrong field names the field") {

@@ -40,6 +40,8 @@ struct NodeConfig {
   std::string id;                        // empty: generated once and kept in data_dir
   std::filesystem::path data_dir;        // empty: nothing is persisted (embedded use)
   LogSeverity log_level = LogSeverity::info;
+  bool encryption = true;                // TLS 1.3 with node keys; false: plaintext (debugging)
+  std::string network_key;               // non-empty: a private network only its holders can join
   unsigned threads = 2;                  // network threads when the node owns its runtime
 
   size_t max_connections = 128;

@@ -57,6 +57,7 @@ struct PeerSummary {
   std::string host;
   uint16_t port = 0;  // the peer's listen port
   bool inbound = false;
+  bool authenticated = false;  // encrypted, and the id is proven by the peer's key
   std::vector<std::string> types;
   TrafficCounters traffic;
 };
@@ -104,7 +105,8 @@ class Node {
   // Dials host:port; done(peer_id, "") once the handshake succeeds (or the
   // node was already connected), done("", reason) otherwise.
   using ConnectDone = std::function<void(const std::string& peer_id, const std::string& error)>;
-  void connect(const std::string& host, uint16_t port, ConnectDone done = {});
+  // With expected_id, the connection is refused unless the peer proves that id.
+  void connect(const std::string& host, uint16_t port, ConnectDone done = {}, const std::string& expected_id = "");
   bool disconnect(const std::string& peer_id);
 
   // Sends a frame (header: a JSON object with a string "type"). Returns a

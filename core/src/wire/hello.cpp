@@ -23,6 +23,7 @@ std::string encode_hello(const Hello& hello) {
   json j = {{"type", "hello"},   {"protocol", hello.protocol}, {"id", hello.id},
             {"port", hello.port}, {"types", hello.types},       {"agent", hello.agent},
             {"max_header", hello.max_header_bytes}, {"max_body", hello.max_body_bytes}};
+  if (!hello.network_proof.empty()) j["proof"] = hello.network_proof;
   return j.dump();
 }
 
@@ -85,6 +86,14 @@ HelloParse parse_hello(std::string_view header) {
   }
   hello.max_header_bytes = static_cast<uint32_t>(max_header->get<uint64_t>());
   hello.max_body_bytes = static_cast<uint32_t>(max_body->get<uint64_t>());
+  auto proof = j.find("proof");
+  if (proof != j.end()) {
+    if (!proof->is_string() || proof->get_ref<const std::string&>().size() > 128) {
+      result.error = "hello proof is not a short string";
+      return result;
+    }
+    hello.network_proof = proof->get<std::string>();
+  }
   auto agent = j.find("agent");
   if (agent != j.end() && agent->is_string()) hello.agent = printable(agent->get_ref<const std::string&>(), 64);
   result.hello = std::move(hello);

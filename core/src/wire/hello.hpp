@@ -23,6 +23,7 @@ struct Hello {
   std::string agent;
   uint32_t max_header_bytes = 0;  // the largest frame parts this node accepts
   uint32_t max_body_bytes = 0;
+  std::string network_proof;  // hex HMAC proving the private network's key; empty without one
 };
 
 std::string encode_hello(const Hello& hello);

@@ -1,5 +1,5 @@
-// Who a node is across restarts: its id, kept in the data directory, and a
-// lock so that two running nodes never share one data directory.
+// A lock on a node's data directory, so that two running nodes never share
+// one (and with it one identity).
 #pragma once
 
 #include <filesystem>
@@ -20,11 +20,5 @@ class DataDirLock {
  private:
   int fd_ = -1;
 };
-
-std::string random_node_id();
-
-// The configured id if given; else the one stored in data_dir/node_id; else a
-// new random one, stored there. Throws StartupError on a malformed file.
-std::string resolve_node_id(const std::filesystem::path& data_dir, const std::string& configured);
 
 }  // namespace p2pnet

@@ -1,0 +1,20 @@
+// Fuzzes header validation and hello parsing on raw header text.
+#include "wire/header_scan.hpp"
+#include "wire/hello.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view header(reinterpret_cast<const char*>(data), size);
+  auto scan = p2pnet::wire::scan_header(header);
+  if (!scan.ok) return 0;  // the node closes the connection before parsing further
+  auto hello = p2pnet::wire::parse_hello(header);
+  if (hello.hello) {
+    auto again = p2pnet::wire::parse_hello(p2pnet::wire::encode_hello(*hello.hello));
+    if (!again.hello || again.hello->id != hello.hello->id) __builtin_trap();  // must round-trip
+  }
+  (void)p2pnet::wire::parse_bye_reason(header);
+  return 0;
+}
