@@ -1,9 +1,36 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite with CTest.
+# Installs what is missing, builds, and runs the whole test suite with CTest,
+# then the same suite under AddressSanitizer+UndefinedBehaviorSanitizer and
+# under ThreadSanitizer, then each fuzz target for a short bounded time.
 # Exits non-zero on any failure.
+#
+#   P2PNET_TEST_SUITES  which suites to run (default "normal asan tsan fuzz");
+#                       P2PNET_TEST_SUITES=normal is the quick local run
+#   P2PNET_FUZZ_SECONDS seconds per fuzz target (default 30)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build_dir="${BUILD_DIR:-$root/build}"
+suites="${P2PNET_TEST_SUITES:-normal asan tsan fuzz}"
 
-"$root/scripts/build.sh"
-ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 900
+run_suite() {
+  local name="$1" build_dir="$2" cmake_args="$3"
+  echo "== $name: build"
+  BUILD_DIR="$build_dir" CMAKE_ARGS="$cmake_args" "$root/scripts/build.sh"
+  echo "== $name: tests"
+  ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 900
+}
+
+for suite in $suites; do
+  start=$SECONDS
+  case "$suite" in
+    normal) run_suite normal "${BUILD_DIR:-$root/build}" "" ;;
+    asan)
+      ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+        run_suite "ASan+UBSan" "$root/build-asan" "-DP2PNET_SANITIZE=address" ;;
+    tsan)
+      TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+        run_suite TSan "$root/build-tsan" "-DP2PNET_SANITIZE=thread" ;;
+    fuzz) "$root/scripts/fuzz.sh" "${P2PNET_FUZZ_SECONDS:-30}" ;;
+    *) echo "error: unknown suite '$suite' (normal, asan, tsan, fuzz)" >&2; exit 2 ;;
+  esac
+  echo "== $suite passed in $((SECONDS - start)) s"
+done

@@ -1,11 +1,17 @@
 #include "runtime.hpp"
 
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+
 #include <algorithm>
 
 namespace p2pnet {
 
 Runtime::Impl::Impl(unsigned network_threads, unsigned background_threads)
     : keep_running(asio::make_work_guard(io)), background(std::max(1u, background_threads)) {
+  // OpenSSL would otherwise tear its locks down in an atexit handler while a
+  // runtime that outlives main() may still free TLS objects on its threads.
+  OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT, nullptr);
   for (unsigned i = 0; i < std::max(1u, network_threads); ++i) threads.emplace_back([this] { io.run(); });
 }
 

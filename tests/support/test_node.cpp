@@ -16,9 +16,23 @@ std::string CommandResult::text() const {
   return out;
 }
 
+namespace {
+std::mutex runtime_mutex;
+std::shared_ptr<Runtime> runtime;
+}  // namespace
+
 std::shared_ptr<Runtime> shared_runtime() {
-  static auto runtime = std::make_shared<Runtime>(2, 2);
+  std::lock_guard lock(runtime_mutex);
+  if (!runtime) runtime = std::make_shared<Runtime>(2, 2);
   return runtime;
+}
+
+void release_shared_runtime() {
+  std::shared_ptr<Runtime> last;
+  {
+    std::lock_guard lock(runtime_mutex);
+    last.swap(runtime);
+  }
 }
 
 std::filesystem::path stock_plugin_dir() { return P2PNET_STOCK_PLUGIN_DIR; }

@@ -22,6 +22,7 @@ struct CommandResult {
 };
 
 std::shared_ptr<Runtime> shared_runtime();
+void release_shared_runtime();  // joins its threads; call once all test nodes are gone
 
 // The plugin directories of this build.
 std::filesystem::path stock_plugin_dir();
