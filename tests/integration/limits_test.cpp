@@ -20,7 +20,7 @@ TEST_CASE("a connection beyond max_connections is refused cleanly") {
   REQUIRE(bye);
   CHECK(bye->json()["reason"] == "node is full (max_connections 2)");
   CHECK(node->stats().events["refused_connections"] == 1);
-  CHECK(node->peers().size() == 2);
+  CHECK(wait_until([&] { return node->peers().size() == 2; }));
 }
 
 TEST_CASE("a peer that stops reading is disconnected once its write queue is full") {

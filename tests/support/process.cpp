@@ -138,6 +138,11 @@ size_t Process::line_count() {
   return lines_.size();
 }
 
+void Process::drain_output() {
+  if (stdout_reader_.joinable()) stdout_reader_.join();
+  if (stderr_reader_.joinable()) stderr_reader_.join();
+}
+
 void Process::signal(int number) {
   if (pid_ > 0 && !exit_code_) ::kill(pid_, number);
 }
@@ -162,8 +167,7 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
   Process process(program, args, working_dir);
   process.close_stdin();
   auto code = process.wait_exit(timeout);
-  // Let the readers drain what is left.
-  process.wait_for_line(std::regex("(?!)"), std::chrono::milliseconds(200), process.line_count());
+  if (code) process.drain_output();
   std::string output;
   for (const auto& line : process.stdout_lines()) output += line + "\n";
   output += process.stderr_text();

@@ -35,6 +35,8 @@ class Process {
   std::string stderr_text();
   size_t line_count();
 
+  // After exit: waits until everything the process wrote has been read.
+  void drain_output();
   void signal(int number);
   // Waits for exit; the exit code, or nothing if it did not exit in time.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(15));
