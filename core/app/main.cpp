@@ -13,6 +13,7 @@
 
 #include <csignal>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <thread>
 
 namespace {
@@ -98,6 +99,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     dial.push_back(*address);
+  }
+
+  // A node holds a socket per peer: allow as many files as the system lets
+  // this process have, not the shell's default soft limit.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
   }
 
   // Signals are taken by one thread with sigwait, so block them everywhere

@@ -1,0 +1,175 @@
+#include "footprint_bench.hpp"
+
+#include <fmt/core.h>
+
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <future>
+#include <spawn.h>
+#include <stdexcept>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace p2pnet::bench {
+namespace {
+
+// Resident set size of a process, in bytes, from /proc.
+double resident_bytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) * 1024.0;
+  throw std::runtime_error("cannot read VmRSS");
+}
+
+void raise_fd_limit() {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+// p2pnode as a child process, stdout on a pipe so we can see "listening on".
+class Child {
+ public:
+  explicit Child(std::vector<std::string> args) {
+    int out[2];
+    if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    args.insert(args.begin(), P2PNODE_PATH);
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    start_ = Clock::now();
+    if (posix_spawn(&pid_, P2PNODE_PATH, &actions, nullptr, argv.data(), environ) != 0)
+      throw std::runtime_error("cannot start p2pnode");
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    out_ = fdopen(out[0], "r");
+  }
+  ~Child() {
+    if (pid_ > 0) {  // never kill(-1): that signals every process we may signal
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_) fclose(out_);
+  }
+  // Seconds from spawn until a stdout line contains `text`; the line in *line.
+  double seconds_until(const std::string& text, std::string* line = nullptr) {
+    char buffer[4096];
+    while (fgets(buffer, sizeof buffer, out_)) {
+      if (std::string(buffer).find(text) != std::string::npos) {
+        if (line) *line = buffer;
+        return seconds_since(start_);
+      }
+    }
+    throw std::runtime_error("p2pnode ended before printing '" + text + "'");
+  }
+  double wait_exit() {
+    ::waitpid(pid_, nullptr, 0);
+    double elapsed = seconds_since(start_);
+    pid_ = -1;
+    return elapsed;
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  Clock::time_point start_;
+};
+
+std::string write_config(ScratchDir& dir, const std::string& extra_node_keys) {
+  auto path = dir.path() / "node.toml";
+  std::ofstream out(path);
+  out << "[node]\nhost = \"127.0.0.1\"\nport = 0\nlog_level = \"error\"\n" << extra_node_keys << "\n";
+  for (const auto& plugin : stock_plugins()) out << "[plugins." << plugin << "]\n";
+  for (const auto& plugin : stock_plugins())
+    if (plugin == "search") out << "[plugins.search]\nshared_dir = \"" << (dir.path() / "shared").string() << "\"\n";
+  std::filesystem::create_directories(dir.path() / "shared");
+  return path.string();
+}
+
+}  // namespace
+
+const std::vector<std::string>& stock_plugins() {
+  static const std::vector<std::string> plugins = {"ping"};
+  return plugins;
+}
+
+std::vector<Figure> startup_bench(const Options& options) {
+  int runs = options.quick ? 2 : 20;
+  ScratchDir dir("startup");
+  std::string config = write_config(dir, "");
+  std::vector<double> listening, bare;
+  for (int i = 0; i < runs; ++i) {
+    {
+      Child node({"--config", config, "--data-dir", (dir.path() / ("d" + std::to_string(i))).string(), "--no-console"});
+      listening.push_back(node.seconds_until("listening on") * 1000.0);
+    }
+    Child version({"--version"});
+    bare.push_back(version.wait_exit() * 1000.0);
+  }
+  Figure figure{"start-up to listening, stock plugins, first start (new key)", median(listening), median(bare), "ms",
+                false};
+  figure.goal = "< 50 ms";
+  figure.goal_absolute = 50;
+  figure.note = "baseline: the same binary starting and exiting (p2pnode --version)";
+  return {figure};
+}
+
+std::vector<Figure> memory_bench(const Options& options) {
+  raise_fd_limit();
+  size_t connections = options.quick ? 20 : 1000;
+  ScratchDir dir("memory");
+  std::string config = write_config(dir, "max_connections = 5000\n");
+  Child server({"--config", config, "--data-dir", (dir.path() / "server").string(), "--no-console"});
+  std::string line;
+  server.seconds_until("listening on", &line);
+  auto colon = line.find(':', line.find("listening on"));
+  uint16_t port = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+
+  auto runtime = std::make_shared<Runtime>(2, 1);
+  ScratchDir data("memory-clients");
+  std::vector<std::unique_ptr<Node>> clients;
+  double before = resident_bytes(server.pid());
+  for (size_t i = 0; i < connections; ++i) {
+    auto client = start_node(bench_config({}), runtime, data);
+    auto done = std::make_shared<std::promise<std::string>>();
+    auto future = done->get_future();
+    client->connect("127.0.0.1", port, [done](const std::string&, const std::string& error) { done->set_value(error); });
+    if (auto error = future.get(); !error.empty()) throw std::runtime_error("client connect failed: " + error);
+    clients.push_back(std::move(client));
+  }
+  double after = resident_bytes(server.pid());
+  Figure per_connection{fmt::format("resident memory per idle TLS connection ({} open)", connections),
+                        (after - before) / static_cast<double>(connections) / 1024.0, 0, "KiB", false};
+  per_connection.goal = "<= 32 KiB";
+  per_connection.goal_absolute = 32;
+
+  double own_before = resident_bytes(getpid());
+  std::vector<std::unique_ptr<Node>> nodes;
+  size_t node_count = options.quick ? 5 : 100;
+  for (size_t i = 0; i < node_count; ++i) {
+    auto node_config = bench_config(stock_plugins());
+    for (auto& plugin : node_config.plugins)
+      if (plugin.name == "search") plugin.settings = {{"shared_dir", (dir.path() / "shared").string()}};
+    nodes.push_back(start_node(node_config, runtime, data));
+  }
+  double own_after = resident_bytes(getpid());
+  Figure per_node{fmt::format("resident memory per idle node, stock plugins ({} in one process)", node_count),
+                  (own_after - own_before) / static_cast<double>(node_count) / 1024.0, 0, "KiB", false};
+  for (auto& node : nodes) node->stop();
+  for (auto& client : clients) client->stop();
+  return {per_connection, per_node};
+}
+
+}  // namespace p2pnet::bench

@@ -1,0 +1,77 @@
+// Routing throughput and ping round trips, each beside its raw TCP baseline.
+#include "messaging_bench.hpp"
+
+#include "raw_tcp.hpp"
+
+#include <regex>
+#include <stdexcept>
+
+namespace p2pnet::bench {
+namespace {
+
+// The JSON header a bench message carries is about 100 bytes with this padding.
+constexpr size_t kPadding = 60;
+constexpr size_t kMessageBytes = 100;
+
+double routing_rate(bool encryption, size_t messages) {
+  ScratchDir data("routing");
+  auto runtime = std::make_shared<Runtime>(2, 1);
+  auto sender = start_node(bench_config({"bench"}, encryption), runtime, data);
+  auto receiver = start_node(bench_config({"bench"}, encryption), runtime, data);
+  connect_nodes(*sender, *receiver);
+  run_command(*sender, "bench-send " + receiver->id() + " 1000 " + std::to_string(kPadding) + " 4096");  // warm-up
+  auto start = Clock::now();
+  run_command(*sender, "bench-send " + receiver->id() + " " + std::to_string(messages) + " " +
+                           std::to_string(kPadding) + " 65536");
+  double rate = static_cast<double>(messages) / seconds_since(start);
+  sender->stop();
+  receiver->stop();
+  return rate;
+}
+
+}  // namespace
+
+std::vector<Figure> routing_bench(const Options& options) {
+  size_t messages = options.quick ? 2000 : 1000000;
+  std::vector<double> raw, plain, tls;
+  for (int i = 0; i < (options.quick ? 1 : options.repeats); ++i) {
+    raw.push_back(raw_framed_throughput(messages, kMessageBytes));
+    plain.push_back(routing_rate(false, messages));
+    tls.push_back(routing_rate(true, messages));
+  }
+  Figure plaintext{"routing, ~100 B JSON messages to a plugin (plaintext)", median(plain), median(raw), "msg/s"};
+  plaintext.goal = ">= 0.5 x raw framed TCP";
+  plaintext.goal_ratio = 0.5;
+  Figure encrypted{"routing, ~100 B JSON messages to a plugin (TLS)", median(tls), median(raw), "msg/s"};
+  encrypted.note = "TLS over plaintext: " + std::to_string(median(tls) / median(plain));
+  return {plaintext, encrypted};
+}
+
+std::vector<Figure> ping_bench(const Options& options) {
+  size_t rounds = options.quick ? 20 : 2000;
+  ScratchDir data("ping");
+  auto runtime = std::make_shared<Runtime>(2, 1);
+  auto config = bench_config({"ping"});
+  config.plugins[0].settings = {{"keepalive_interval_ms", 0}};
+  auto a = start_node(config, runtime, data);
+  auto b = start_node(config, runtime, data);
+  connect_nodes(*a, *b);
+  std::regex pong("^pong from [0-9a-f]+ in ([0-9.]+) ms$");
+  std::vector<double> rtts;
+  for (size_t i = 0; i < rounds + 10; ++i) {
+    auto lines = run_command(*a, "ping " + b->id());
+    std::smatch match;
+    if (lines.empty() || !std::regex_match(lines[0], match, pong)) throw std::runtime_error("ping: no pong");
+    if (i >= 10) rtts.push_back(std::stod(match[1]));  // the first few warm caches up
+  }
+  a->stop();
+  b->stop();
+  auto raw = raw_ping_pong(rounds, 40);
+  Figure p50{"ping round trip p50 (TLS)", percentile(rtts, 0.5), percentile(raw, 0.5), "ms", false};
+  p50.goal = "<= 1.5 x raw ping-pong";
+  p50.goal_ratio = 1.5;
+  Figure p99{"ping round trip p99 (TLS)", percentile(rtts, 0.99), percentile(raw, 0.99), "ms", false};
+  return {p50, p99};
+}
+
+}  // namespace p2pnet::bench
