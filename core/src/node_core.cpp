@@ -228,7 +228,13 @@ void NodeCore::stop() {
                  kCloseWait.count());
   }
 
-  for (const auto& plugin : plugins_) plugin->destroy_and_wait();
+  // plugins_ itself never changes after loading: connection handlers may
+  // still be walking it. Each instance lets go of the node instead, which
+  // breaks the cycle between them.
+  for (const auto& plugin : plugins_) {
+    plugin->destroy_and_wait();
+    plugin->release_node();
+  }
 
   std::map<uint64_t, PendingCommand> unfinished;
   {
@@ -240,9 +246,9 @@ void NodeCore::stop() {
     if (command.done) command.done(1);
   }
   bus_.clear();
-  plugins_.clear();  // the instances held the node alive; let both go
   set_event_sink({});
   set_stop_request_handler({});
+  data_dir_lock_ = DataDirLock();  // a new node may take the directory at once
   log_->info("stopped");
 }
 

@@ -62,6 +62,9 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   void start();
   void stop_and_wait();     // on_stop; blocks the (non-network) caller until done
   void destroy_and_wait();  // waits for background work, then destroy
+  // After destroy: nothing calls into the node any more, so the instance
+  // stops keeping it alive.
+  void release_node() { node_.reset(); }
   void peer_connected(const std::shared_ptr<Connection>& peer);
   void peer_disconnected(const std::shared_ptr<Connection>& peer, const std::string& reason);
   // Copies the frame, counted in the sender's flow control until handled.
