@@ -153,13 +153,14 @@ void Indexer::on_walked(WalkResult walked) {
   for (const auto& path : gone) index_.erase(path);
   scan_removed_ += gone.size();
   if (scan_removed_ > 0) changed_ = unsaved_ = true;
-  plugin_.count("files_removed", static_cast<int64_t>(scan_removed_));
+  if (scan_removed_ > 0) plugin_.count("files_removed", static_cast<int64_t>(scan_removed_));
 
   // Small files first: many files become searchable soon.
   std::stable_sort(to_hash.begin(), to_hash.end(),
                    [](const FileStat& a, const FileStat& b) { return a.size < b.size; });
   last_walk_ = std::move(walked);
   last_walk_.files.clear();  // the index has them; keep only the tallies
+  left_to_hash_ = to_hash.size();
   hasher_ = std::make_shared<Hasher>(fs::path(root_), std::move(to_hash));
   hash_step();
 }
@@ -178,6 +179,7 @@ void Indexer::hash_step() {
 
 void Indexer::on_hashed(const Hasher::Step& step, Clock::time_point started) {
   for (const auto& file : step.hashed) index_.put(file);
+  left_to_hash_ -= std::min(left_to_hash_, step.hashed.size() + step.failed.size());
   if (!step.hashed.empty()) {
     changed_ = unsaved_ = true;
     scan_hashed_ += step.hashed.size();
@@ -204,6 +206,7 @@ void Indexer::on_hashed(const Hasher::Step& step, Clock::time_point started) {
 void Indexer::finish_scan(std::string error) {
   scanning_ = false;
   hasher_.reset();
+  left_to_hash_ = 0;
   plugin_.count("scans_completed");
   if (scan_failures_ > 0)
     plugin_.info(std::to_string(scan_failures_) +

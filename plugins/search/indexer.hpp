@@ -51,7 +51,7 @@ class Indexer {
   const FileIndex& index() const { return index_; }
   const std::string& root() const { return root_; }
   bool scanning() const { return scanning_; }
-  size_t left_to_hash() const { return hasher_ ? hasher_->remaining() : 0; }
+  size_t left_to_hash() const { return left_to_hash_; }
   // Why nothing is shared, if that is so.
   const std::string& problem() const { return problem_; }
   const WalkResult& last_walk() const { return last_walk_; }
@@ -84,7 +84,8 @@ class Indexer {
   size_t scan_hashed_ = 0;
   size_t scan_removed_ = 0;
   size_t scan_failures_ = 0;
-  std::shared_ptr<Hasher> hasher_;
+  std::shared_ptr<Hasher> hasher_;  // used by one background step at a time, never read here meanwhile
+  size_t left_to_hash_ = 0;
   std::vector<ScanDone> waiting_;  // for the scan in progress
   bool rescan_pending_ = false;
   std::vector<ScanDone> waiting_next_;  // for the scan after it

@@ -61,7 +61,6 @@ class Hasher {
   Step step(uint64_t byte_budget, std::chrono::milliseconds time_budget, const std::atomic<bool>& stop);
 
   bool done() const { return !current_ && next_ >= files_.size(); }
-  size_t remaining() const { return files_.size() - next_ + (current_ ? 1 : 0); }
 
  private:
   struct OpenFile;

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <thread>
+
 using namespace p2pnet;
 using namespace p2pnet::test;
 namespace fs = std::filesystem;
@@ -25,6 +27,23 @@ NodeConfig persistent_config(const fs::path& shared, const fs::path& data_dir) {
   return config;
 }
 
+// Node::stop() can return before the core lets go of the data dir lock (the
+// last reference to the core may be a handler finishing on another thread),
+// so a node restarted in the same process retries briefly.
+std::unique_ptr<TestNode> restart(const NodeConfig& config) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (true) {
+    try {
+      return std::make_unique<TestNode>(config);
+    } catch (const StartupError& e) {
+      if (std::string(e.what()).find("in use by another running node") == std::string::npos ||
+          std::chrono::steady_clock::now() > deadline)
+        throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("a restarted node takes unchanged files from its cache and hashes only what changed") {
@@ -33,31 +52,30 @@ TEST_CASE("a restarted node takes unchanged files from its cache and hashes only
   write_file(shared / "sub/b.txt", "bravo");
   write_file(shared / "c.txt", "charlie");
   auto cache = data / "search" / "index.json";
-  {
-    TestNode first(persistent_config(shared.path(), data.path()));
-    REQUIRE(wait_until([&] { return counter(first, "cache_writes") >= 1; }));
-    CHECK(counter(first, "files_hashed") == 3);
-  }
+  auto config = persistent_config(shared.path(), data.path());
+  auto first = restart(config);
+  REQUIRE(wait_until([&] { return counter(*first, "cache_writes") >= 1; }));
+  CHECK(counter(*first, "files_hashed") == 3);
+  first.reset();
   REQUIRE(fs::exists(cache));
   CHECK_FALSE(fs::exists(data / "search" / "index.json.tmp"));
-  {
-    TestNode second(persistent_config(shared.path(), data.path()));
-    REQUIRE(wait_until([&] { return counter(second, "scans_completed") >= 1; }));
-    CHECK(counter(second, "cache_files_loaded") == 3);
-    CHECK(counter(second, "files_hashed") == 0);
-    CHECK(shared_paths(second) == std::vector<std::string>{"a.txt", "c.txt", "sub/b.txt"});
-    // The cached index is published at start, before anything is checked.
-    auto index = bus_events(second, "search.index");
-    REQUIRE(!index.empty());
-    CHECK(index.front()["files"].size() == 3);
-  }
+
+  auto second = restart(config);
+  REQUIRE(wait_until([&] { return counter(*second, "scans_completed") >= 1; }));
+  CHECK(counter(*second, "cache_files_loaded") == 3);
+  CHECK(counter(*second, "files_hashed") == 0);
+  CHECK(shared_paths(*second) == std::vector<std::string>{"a.txt", "c.txt", "sub/b.txt"});
+  // The cached index is published at start, before anything is checked.
+  auto index = bus_events(*second, "search.index");
+  REQUIRE(!index.empty());
+  CHECK(index.front()["files"].size() == 3);
+  second.reset();
+
   write_file(shared / "c.txt", "charlie, changed");
-  {
-    TestNode third(persistent_config(shared.path(), data.path()));
-    REQUIRE(wait_until([&] { return counter(third, "scans_completed") >= 1; }));
-    CHECK(counter(third, "files_hashed") == 1);
-    CHECK(third.run("shared").contains("c.txt  16  " + sha256_hex("charlie, changed").substr(0, 16)));
-  }
+  auto third = restart(config);
+  REQUIRE(wait_until([&] { return counter(*third, "scans_completed") >= 1; }));
+  CHECK(counter(*third, "files_hashed") == 1);
+  CHECK(third->run("shared").contains("c.txt  16  " + sha256_hex("charlie, changed").substr(0, 16)));
 }
 
 TEST_CASE("a corrupt index cache is ignored with a warning and rewritten") {
