@@ -1,0 +1,35 @@
+// Rules for file names and relative paths that the search plugin shares,
+// caches and accepts from the network: what may appear on a console, in JSON
+// and on another node's disk.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace p2pnet::search {
+
+constexpr size_t kMaxNameBytes = 255;   // one path component, as on Linux
+constexpr size_t kMaxPathBytes = 4096;  // a whole relative path
+
+// True for well-formed UTF-8 (no overlong forms, no surrogates).
+bool is_valid_utf8(std::string_view text);
+
+// One path component: non-empty, at most kMaxNameBytes, valid UTF-8, no '/',
+// no control characters, not "." or "..".
+bool is_safe_name(std::string_view name);
+
+// A relative path of safe names joined by '/': never absolute, never "..".
+bool is_safe_relative_path(std::string_view path);
+
+// Unfinished downloads: NAME.part (data) and NAME.part.json (chunk record).
+bool is_partial_download(std::string_view name);
+
+// The last component of a '/'-separated relative path.
+std::string_view base_name(std::string_view path);
+
+// ASCII lower case; other bytes (UTF-8 sequences) are kept as they are.
+std::string ascii_lower(std::string_view text);
+
+bool is_sha256_hex(std::string_view text);  // 64 lowercase hex digits
+
+}  // namespace p2pnet::search

@@ -1,0 +1,342 @@
+// search: shares one folder and finds files on the network. Searches flood
+// like discovery's requests (dedup by id, depth, answers back along the
+// reverse path only); results are printed numbered and published on the bus
+// for the download plugin, which also asks for searches over the bus.
+//
+// Bus contract (the download plugin relies on it exactly):
+//   search.index   published: {"shared_dir", "files": [{"path","size","sha256","mtime"}]}
+//   search.results published: {"request", "query", "results": [{"index","name","size","sha256",
+//                              "sources": [{"node_id","host","port"}]}]}
+//   search.request subscribed: {"request", "query", "depth"?} -> search.results with that request id
+#include "indexer.hpp"
+#include "messages.hpp"
+#include "names.hpp"
+#include "query.hpp"
+#include "result_set.hpp"
+
+#include <p2pnet/fields.hpp>
+#include <p2pnet/flood_table.hpp>
+#include <p2pnet/plugin.hpp>
+#include <p2pnet/settings.hpp>
+
+#include <charconv>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <random>
+#include <stdexcept>
+
+namespace {
+
+using namespace p2pnet::search;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxBusRequestId = 128;
+
+std::string random_request_id(std::mt19937_64& random) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (int word = 0; word < 2; ++word) {
+    uint64_t bits = random();
+    for (int i = 0; i < 16; ++i, bits >>= 4) id += kHex[bits & 0xF];
+  }
+  return id;
+}
+
+std::optional<int> parse_depth(const std::string& text) {
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || !is_valid_depth(value)) return std::nullopt;
+  return value;
+}
+
+class SearchPlugin : public p2pnet::Plugin {
+ public:
+  void on_load(const p2pnet::json& table) override {
+    p2pnet::Settings settings(table, "search");
+    shared_dir_ = settings.string("shared_dir", "shared");
+    rescan_interval_ms_ = settings.integer("rescan_interval_ms", 300000, 0, 7LL * 86400 * 1000);
+    hash_bytes_per_second_ = settings.integer("hash_bytes_per_second", 0, 0, int64_t{1} << 40);
+    default_depth_ = static_cast<int>(settings.integer("default_depth", 5, kWholeNetwork, kMaxDepth));
+    if (default_depth_ == 0)
+      throw std::invalid_argument("plugins.search.default_depth: expected -1 (whole network) or 1 to 255, got 0");
+    answer_wait_ms_ = settings.integer("answer_wait_ms", 5000, 10, 600000);
+    answer_quiet_ms_ = settings.integer("answer_quiet_ms", 1000, 10, 600000);
+    max_answer_files_ = settings.integer("max_answer_files", 100, 1, kMaxFilesPerAnswer);
+    max_results_ = settings.integer("max_results", 1000, 1, 100000);
+    max_sources_ = settings.integer("max_sources", 32, 1, 1000);
+    max_query_length_ = settings.integer("max_query_length", 256, 1, 1024);
+    max_searches_ = settings.integer("max_searches", 16, 1, 1000);
+    incoming_per_second_ = settings.integer("max_incoming_searches_per_s", 100, 0, 1000000);
+    auto flood_size = settings.integer("flood_table_size", 10000, 1, 10000000);
+    auto flood_ttl = settings.integer("flood_ttl_ms", 60000, 100, 86400000);
+    for (const auto& key : settings.unknown_keys()) warn("unknown setting " + key + " ignored");
+    flood_.emplace(static_cast<size_t>(flood_size), std::chrono::milliseconds(flood_ttl));
+    tokens_ = static_cast<double>(incoming_per_second_);
+
+    handle("search", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_search(peer, m); });
+    handle("search_result", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_result(peer, m); });
+    command("search", "search QUERY [DEPTH]",
+            "find files on the network: a name part, a glob (* ?) or sha256:HEX; DEPTH -1 is the whole network",
+            [this](p2pnet::Command& cmd) { search_command(cmd); });
+    command("rescan", "rescan", "look for new, changed and removed files in the shared folder now",
+            [this](p2pnet::Command& cmd) { rescan_command(cmd); });
+    command("shared", "shared", "list the files this node shares: path, size, hash prefix",
+            [this](p2pnet::Command& cmd) { shared_command(cmd); });
+    subscribe("search.request", [this](const p2pnet::json& data) { on_bus_request(data); });
+  }
+
+  void on_start() override {
+    IndexerSettings settings;
+    settings.shared_dir = shared_dir_;
+    settings.hash_bytes_per_second = static_cast<uint64_t>(hash_bytes_per_second_);
+    auto data = data_dir();
+    if (!data.empty()) {
+      settings.cache_file = data / "search" / "index.json";
+      settings.never_share.push_back(data);  // the node's identity and state are never shared
+    }
+    indexer_.emplace(*this, std::move(settings));
+    indexer_->start();
+    if (rescan_interval_ms_ > 0)
+      every(static_cast<uint64_t>(rescan_interval_ms_), [this] { indexer_->rescan_if_idle(); });
+  }
+
+  void on_stop() override {
+    if (indexer_) indexer_->stop();
+    std::vector<std::string> ids;
+    for (const auto& [id, search] : searches_) ids.push_back(id);
+    for (const auto& id : ids) finish_search(id);
+  }
+
+ private:
+  // A search this node started, from the console or the bus.
+  struct OwnSearch {
+    std::string request;  // the bus request id; empty for the console
+    std::string query;
+    std::optional<p2pnet::Command> command;
+    ResultSet results;
+    p2pnet::TimerId deadline = 0;
+    p2pnet::TimerId quiet = 0;
+  };
+
+  // --- The network side -------------------------------------------------------
+
+  void on_search(const p2pnet::PeerRef& peer, const p2pnet::Message& message) {
+    if (!take_token()) return count("searches_throttled");
+    auto request = parse_search(message.header, max_query_length_);
+    auto query = request ? Query::parse(request->query, max_query_length_) : std::nullopt;
+    if (!query) return count("searches_malformed");
+    std::string from(peer.id());
+    if (!flood_->record(request->id, from)) return count("searches_duplicate");
+    count("searches_received");
+
+    if (indexer_) {
+      auto matches = indexer_->index().match(*query, max_answer_files_);
+      if (matches.files.empty()) {
+        count("searches_unmatched");  // silence: only nodes with matches answer
+      } else {
+        std::string host = listen_host();
+        if (is_unspecified_host(host)) host = std::string(peer.local_host());
+        SearchAnswer answer{request->id, node_id(), host, listen_port(), {}};
+        for (const auto* file : matches.files)
+          answer.files.push_back({std::string(base_name(file->path)), file->size, file->sha256});
+        if (send(from, make_search_result(answer)) == P2PNET_OK) count("answers_sent");
+        if (matches.left_out) count("answer_files_left_out", static_cast<int64_t>(matches.left_out));
+      }
+    }
+
+    if (request->depth == kWholeNetwork || request->depth > 1) {
+      auto relayed = *request;
+      if (relayed.depth != kWholeNetwork) --relayed.depth;
+      if (broadcast(make_search(relayed), {from}) > 0) count("searches_relayed");
+    }
+  }
+
+  void on_result(const p2pnet::PeerRef& peer, const p2pnet::Message& message) {
+    size_t bad_files = 0;
+    auto answer = parse_search_result(message.header, &bad_files);
+    if (bad_files) count("result_files_malformed", static_cast<int64_t>(bad_files));
+    if (!answer) return count("results_malformed");
+    // The node that answers knows its port; whether its listen host is
+    // reachable only its direct peer can tell.
+    if (answer->node_id == peer.id() && is_unspecified_host(answer->host)) answer->host = std::string(peer.host());
+
+    auto origin = flood_->origin(answer->id);
+    if (!origin) return count("results_unknown");  // never asked, or forgotten: drop it
+    if (!origin->empty()) {
+      int status = send(*origin, make_search_result(*answer));
+      count(status == P2PNET_OK ? "results_relayed" : "results_undeliverable");
+      return;
+    }
+    auto it = searches_.find(answer->id);
+    if (it == searches_.end()) return count("results_late");
+    count("results_received");
+    auto& search = it->second;
+    size_t dropped = search.results.add({answer->node_id, answer->host, answer->port}, answer->files);
+    if (dropped) count("result_files_dropped", static_cast<int64_t>(dropped));
+    // Answers come in a burst; once they stop for a while, the search is done.
+    if (search.quiet) cancel(search.quiet);
+    std::string id = answer->id;
+    search.quiet = after(static_cast<uint64_t>(answer_quiet_ms_), [this, id] { finish_search(id); });
+  }
+
+  // A token bucket: a peer flooding unique search ids costs at most this much matching.
+  bool take_token() {
+    if (incoming_per_second_ == 0) return true;
+    auto now = Clock::now();
+    double rate = static_cast<double>(incoming_per_second_);
+    tokens_ = std::min(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
+    refilled_ = now;
+    if (tokens_ < 1.0) return false;
+    tokens_ -= 1.0;
+    return true;
+  }
+
+  // --- Searches of this node ------------------------------------------------
+
+  // Starts a search; returns an error text, or "" once it runs. It ends with
+  // finish_search, which prints (for the console) and publishes the results.
+  std::string start_search(const std::string& text, int depth, std::optional<p2pnet::Command> command,
+                           const std::string& request) {
+    std::string problem;
+    auto query = Query::parse(text, max_query_length_, &problem);
+    if (!query) return problem;
+    if (searches_.size() >= static_cast<size_t>(max_searches_))
+      return "too many searches running (" + std::to_string(max_searches_) + ")";
+    std::string id = random_request_id(random_);
+    flood_->record(id, "");
+    count("searches_started");
+    OwnSearch search{request,
+                     text,
+                     std::move(command),
+                     ResultSet(static_cast<size_t>(max_results_), static_cast<size_t>(max_sources_)),
+                     0,
+                     0};
+    searches_.emplace(id, std::move(search));
+    int sent = broadcast(make_search({id, query->text(), depth}));
+    if (sent <= 0) {
+      auto& own = searches_.at(id);
+      if (own.command) own.command->print("no connected peer handles search");
+      finish_search(id);
+      return "";
+    }
+    searches_.at(id).deadline = after(static_cast<uint64_t>(answer_wait_ms_), [this, id] { finish_search(id); });
+    return "";
+  }
+
+  void finish_search(const std::string& id) {
+    auto it = searches_.find(id);
+    if (it == searches_.end()) return;
+    OwnSearch search = std::move(it->second);
+    searches_.erase(it);
+    if (search.deadline) cancel(search.deadline);
+    if (search.quiet) cancel(search.quiet);
+    auto results = search.results.numbered();
+    // Published before the command ends: an event is queued on each
+    // subscriber's strand ahead of any command typed after this one, so
+    // `download K` right after a search always sees these results.
+    publish("search.results", results_json(search.request, search.query, results));
+    if (search.command) {
+      for (const auto& result : results) search.command->print(format_result_line(result));
+      search.command->print(std::to_string(results.size()) + " results");
+      search.command->done(0);
+    }
+  }
+
+  void search_command(p2pnet::Command& cmd) {
+    const auto& args = cmd.args();
+    std::optional<int> depth = default_depth_;
+    if (args.size() == 2) depth = parse_depth(args[1]);
+    if (args.empty() || args.size() > 2 || !depth) {
+      cmd.print("usage: search QUERY [DEPTH] (DEPTH: -1 for the whole network or 1 to 255; quote a QUERY with spaces)");
+      return cmd.done(2);
+    }
+    auto kept = cmd.keep();
+    std::string problem = start_search(args[0], *depth, kept, "");
+    if (!problem.empty()) {
+      kept.print("error: " + problem);
+      kept.done(2);
+    }
+  }
+
+  void on_bus_request(const p2pnet::json& data) {
+    auto request = p2pnet::fields::string(data, "request", kMaxBusRequestId);
+    if (!request || request->empty()) return count("bus_requests_bad");
+    count("bus_requests");
+    auto reply_error = [&](const std::string& problem) {
+      auto reply = results_json(*request, p2pnet::fields::string(data, "query", max_query_length_).value_or(""), {});
+      reply["error"] = problem;
+      publish("search.results", reply);
+    };
+    auto query = p2pnet::fields::string(data, "query", max_query_length_);
+    if (!query) return reply_error("query missing or longer than " + std::to_string(max_query_length_) + " bytes");
+    int depth = default_depth_;
+    if (data.is_object() && data.contains("depth")) {
+      auto given = p2pnet::fields::integer(data, "depth", kWholeNetwork, kMaxDepth);
+      if (!given || !is_valid_depth(*given)) return reply_error("depth must be -1 or 1 to 255");
+      depth = static_cast<int>(*given);
+    }
+    std::string problem = start_search(*query, depth, std::nullopt, *request);
+    if (!problem.empty()) reply_error(problem);
+  }
+
+  // --- The shared folder ----------------------------------------------------
+
+  void rescan_command(p2pnet::Command& cmd) {
+    if (!indexer_) {
+      cmd.print("error: the node has not started");
+      return cmd.done(1);
+    }
+    auto kept = cmd.keep();
+    indexer_->rescan([kept](const ScanReport& report) mutable {
+      if (!report.error.empty()) {
+        kept.print("error: " + report.error);
+        return kept.done(1);
+      }
+      kept.print("indexed " + std::to_string(report.files) + " files (" + std::to_string(report.hashed) + " hashed)");
+      kept.done(0);
+    });
+  }
+
+  void shared_command(p2pnet::Command& cmd) {
+    if (!indexer_) return cmd.print("0 files");
+    const auto& index = indexer_->index();
+    for (const auto& [path, file] : index.files())
+      cmd.print(path + "  " + std::to_string(file.size) + "  " + file.sha256.substr(0, kHashPrefixLength));
+    if (!indexer_->problem().empty()) cmd.print("not sharing: " + indexer_->problem());
+    if (indexer_->scanning())
+      cmd.print("scanning: " + std::to_string(indexer_->left_to_hash()) + " files left to hash");
+    const auto& walk = indexer_->last_walk();
+    size_t skipped = walk.partial_downloads + walk.symlinks_outside + walk.bad_names + walk.special_files;
+    if (skipped)
+      cmd.print("not shared: " + std::to_string(walk.partial_downloads) + " partial downloads, " +
+                std::to_string(walk.symlinks_outside) + " symlinks leading outside, " + std::to_string(walk.bad_names) +
+                " unusable names, " + std::to_string(walk.special_files) + " special files");
+    cmd.print(std::to_string(index.size()) + " files");
+  }
+
+  // Settings ([plugins.search] in node.toml).
+  std::string shared_dir_;
+  int64_t rescan_interval_ms_ = 300000;
+  int64_t hash_bytes_per_second_ = 0;
+  int default_depth_ = 5;
+  int64_t answer_wait_ms_ = 5000;
+  int64_t answer_quiet_ms_ = 1000;
+  int64_t max_answer_files_ = 100;
+  int64_t max_results_ = 1000;
+  int64_t max_sources_ = 32;
+  int64_t max_query_length_ = 256;
+  int64_t max_searches_ = 16;
+  int64_t incoming_per_second_ = 100;
+
+  std::optional<Indexer> indexer_;
+  std::optional<p2pnet::FloodTable> flood_;
+  std::map<std::string, OwnSearch> searches_;
+  std::mt19937_64 random_{std::random_device{}()};
+  double tokens_ = 0;
+  Clock::time_point refilled_ = Clock::now();
+};
+
+}  // namespace
+
+P2PNET_PLUGIN(SearchPlugin, "search", "1.0.0", "shares a folder and finds files on the network")

@@ -1,0 +1,216 @@
+#include "shared_folder.hpp"
+
+#include "names.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+namespace p2pnet::search {
+namespace fs = std::filesystem;
+namespace {
+
+// Directories deeper than this are not entered: it keeps a maze of symlinks
+// pointing at each other finite.
+constexpr size_t kMaxDepth = 64;
+constexpr size_t kReadBytes = 1 << 20;
+
+int64_t mtime_ns(const struct stat& info) {
+  return static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+}
+
+struct PendingDir {
+  fs::path real;  // canonical
+  std::string relative;
+  std::vector<fs::path> ancestors;  // canonical, to refuse loops
+};
+
+}  // namespace
+
+bool is_contained(const fs::path& root, const fs::path& path) {
+  auto r = root.begin(), p = path.begin();
+  for (; r != root.end(); ++r, ++p) {
+    if (r->empty()) continue;  // a trailing separator
+    if (p == path.end() || *r != *p) return false;
+  }
+  return true;
+}
+
+WalkResult walk_shared_folder(const fs::path& configured, const std::vector<fs::path>& excluded,
+                              const std::atomic<bool>& stop) {
+  WalkResult out;
+  std::error_code ec;
+  fs::path root = fs::canonical(configured, ec);
+  if (ec) {
+    out.error = "shared_dir " + configured.string() + ": " + ec.message();
+    return out;
+  }
+  if (!fs::is_directory(root, ec)) {
+    out.error = "shared_dir " + root.string() + " is not a directory";
+    return out;
+  }
+  if (fs::directory_iterator probe(root, ec); ec) {
+    out.error = "cannot read shared_dir " + root.string() + ": " + ec.message();
+    return out;
+  }
+  out.root = root;
+  std::set<fs::path> skipped_dirs;
+  for (const auto& dir : excluded)
+    if (auto real = fs::canonical(dir, ec); !ec) skipped_dirs.insert(real);
+
+  std::vector<PendingDir> pending{{root, "", {}}};
+  while (!pending.empty() && !stop.load(std::memory_order_relaxed)) {
+    PendingDir dir = std::move(pending.back());
+    pending.pop_back();
+    std::vector<fs::path> names;
+    fs::directory_iterator it(dir.real, ec), end;
+    if (ec) {
+      ++out.unreadable;
+      continue;
+    }
+    for (; it != end; it.increment(ec)) {
+      if (ec) {
+        ++out.unreadable;
+        break;
+      }
+      names.push_back(it->path().filename());
+    }
+    std::sort(names.begin(), names.end());
+    // Depth-first in name order: push subdirectories in reverse to visit them in order.
+    std::vector<PendingDir> subdirs;
+    for (const auto& filename : names) {
+      std::string name = filename.string();
+      if (!is_safe_name(name)) {
+        ++out.bad_names;
+        continue;
+      }
+      std::string relative = dir.relative.empty() ? name : dir.relative + "/" + name;
+      fs::path real = dir.real / filename;
+      auto link = fs::symlink_status(real, ec);
+      if (ec) {
+        ++out.unreadable;
+        continue;
+      }
+      if (fs::is_symlink(link)) {
+        real = fs::canonical(real, ec);
+        if (ec || !is_contained(root, real)) {
+          ++out.symlinks_outside;
+          continue;
+        }
+      }
+      auto status = fs::status(real, ec);
+      if (ec) {
+        ++out.unreadable;
+        continue;
+      }
+      if (fs::is_directory(status)) {
+        if (skipped_dirs.count(real) || relative.size() > kMaxPathBytes || dir.ancestors.size() >= kMaxDepth) continue;
+        if (real == dir.real || std::find(dir.ancestors.begin(), dir.ancestors.end(), real) != dir.ancestors.end())
+          continue;  // a symlink back up: a loop
+        auto ancestors = dir.ancestors;
+        ancestors.push_back(dir.real);
+        subdirs.push_back({real, relative, std::move(ancestors)});
+      } else if (fs::is_regular_file(status)) {
+        if (is_partial_download(name) || is_partial_download(real.filename().string())) {
+          ++out.partial_downloads;
+          continue;
+        }
+        struct stat info {};
+        if (relative.size() > kMaxPathBytes || ::stat(real.c_str(), &info) != 0) {
+          ++out.unreadable;
+          continue;
+        }
+        out.files.push_back({relative, static_cast<uint64_t>(info.st_size), mtime_ns(info)});
+      } else {
+        ++out.special_files;
+      }
+    }
+    for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) pending.push_back(std::move(*it));
+  }
+  std::sort(out.files.begin(), out.files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  return out;
+}
+
+struct Hasher::OpenFile {
+  int fd = -1;
+  std::string path;
+  struct stat before {};
+  Sha256 sha;
+  ~OpenFile() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Hasher::Hasher(fs::path root, std::vector<FileStat> files) : root_(std::move(root)), files_(std::move(files)) {}
+
+Hasher::~Hasher() = default;
+
+void Hasher::open_next(Step& step) {
+  const FileStat& file = files_[next_++];
+  std::error_code ec;
+  // The folder may have changed since the walk: check the path again.
+  fs::path real = fs::canonical(root_ / file.path, ec);
+  if (ec || !is_contained(root_, real)) {
+    step.failed.push_back(file.path + ": " + (ec ? ec.message() : "now leads outside the shared folder"));
+    return;
+  }
+  auto open = std::make_unique<OpenFile>();
+  open->path = file.path;
+  // O_NONBLOCK: a fifo swapped in since the walk must not block the thread.
+  open->fd = ::open(real.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (open->fd < 0) {
+    step.failed.push_back(file.path + ": " + std::strerror(errno));
+    return;
+  }
+  if (::fstat(open->fd, &open->before) != 0 || !S_ISREG(open->before.st_mode)) {
+    step.failed.push_back(file.path + ": not a regular file");
+    return;
+  }
+  current_ = std::move(open);
+}
+
+void Hasher::finish_current(Step& step) {
+  struct stat after {};
+  auto& file = *current_;
+  if (::fstat(file.fd, &after) != 0 || after.st_size != file.before.st_size ||
+      mtime_ns(after) != mtime_ns(file.before)) {
+    step.failed.push_back(file.path + ": changed while it was hashed");
+  } else {
+    step.hashed.push_back(
+        {file.path, static_cast<uint64_t>(file.before.st_size), file.sha.hex_digest(), mtime_ns(file.before)});
+  }
+  current_.reset();
+}
+
+Hasher::Step Hasher::step(uint64_t byte_budget, std::chrono::milliseconds time_budget, const std::atomic<bool>& stop) {
+  Step out;
+  if (buffer_.empty()) buffer_.resize(kReadBytes);
+  auto deadline = std::chrono::steady_clock::now() + time_budget;
+  while (!stop.load(std::memory_order_relaxed) && out.bytes < byte_budget &&
+         std::chrono::steady_clock::now() < deadline) {
+    if (!current_) {
+      if (next_ >= files_.size()) break;
+      open_next(out);
+      continue;
+    }
+    size_t wanted = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), byte_budget - out.bytes));
+    ssize_t n = ::read(current_->fd, buffer_.data(), wanted);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      out.failed.push_back(current_->path + ": " + std::strerror(errno));
+      current_.reset();
+    } else if (n == 0) {
+      finish_current(out);
+    } else {
+      current_->sha.update(buffer_.data(), static_cast<size_t>(n));
+      out.bytes += static_cast<uint64_t>(n);
+    }
+  }
+  return out;
+}
+
+}  // namespace p2pnet::search
