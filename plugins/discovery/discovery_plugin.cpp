@@ -183,8 +183,11 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   void learn(const NodeAddress& node, const std::string& self) {
     if (node.id == self) return;
     if (remember_node(node.id, node.host, node.port) != P2PNET_OK) return count("invalid_entries");
-    if (target_peers_ == 0) return;
-    if (candidates_.size() >= kMaxConnectCandidates) candidates_.pop_front();
+    if (target_peers_ == 0 || !candidate_ids_.insert(node.id).second) return;
+    if (candidates_.size() >= kMaxConnectCandidates) {
+      candidate_ids_.erase(candidates_.front());
+      candidates_.pop_front();
+    }
     candidates_.push_back(node.id);
     top_up_peers();
   }
@@ -200,6 +203,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     while (connected.size() + connecting_.size() < target_peers_ && !candidates_.empty()) {
       std::string id = std::move(candidates_.front());
       candidates_.pop_front();
+      candidate_ids_.erase(id);
       if (connected.count(id) || !connecting_.insert(id).second) continue;
       count("target_connects");
       connect_to(id, [this, id](std::optional<std::string> peer_id, std::string error) {
@@ -304,7 +308,8 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   uint64_t next_request_ = std::mt19937_64{std::random_device{}()}() >> 16;  // no reuse across restarts
   int64_t reported_seen_size_ = 0;
   uint64_t unknown_answers_ = 0;
-  std::deque<std::string> candidates_;
+  std::deque<std::string> candidates_;  // nodes to connect to, oldest first, each once
+  std::unordered_set<std::string> candidate_ids_;
   std::unordered_set<std::string> connecting_;
   bool topping_up_ = false;
 };

@@ -196,6 +196,7 @@ TEST_CASE("discovered nodes land in the peer store at their listen addresses and
   TestNode a(origin_config), b(discovery_config()), c(discovery_config());
   // Both connections are inbound where they end: the source ports are
   // ephemeral, the listen ports come from the hello.
+  SettleOnExit settle{&a, &b, &c};
   REQUIRE(b.connect_to(a) == a.id());
   REQUIRE(c.connect_to(b) == b.id());
   CHECK_FALSE(a.run("nodes").contains(c.id()));
@@ -222,6 +223,7 @@ TEST_CASE("an answer with an unknown id is dropped and counted") {
   TestNode a(discovery_config()), b(discovery_config());
   REQUIRE(a.connect_to(b) == b.id());
   RawPeer raw(b.port());
+  SettleOnExit settle{&a, &b};
   REQUIRE(raw.handshake(random_id(), {"discover", "discover_answer"}));
   REQUIRE(wait_until([&] { return b->peers().size() == 2; }));
   std::string fake = random_id();
@@ -246,6 +248,7 @@ TEST_CASE("a forged answer travels only back to the node that asked") {
   TestNode a(discovery_config()), b(discovery_config());
   REQUIRE(a.connect_to(b) == b.id());
   RawPeer forger(b.port()), bystander(b.port());
+  SettleOnExit settle{&a, &b};
   REQUIRE(forger.handshake(random_id(), {"discover", "discover_answer"}));
   REQUIRE(bystander.handshake(random_id(), {"discover", "discover_answer"}));
   REQUIRE(wait_until([&] { return b->peers().size() == 3; }));
@@ -288,6 +291,7 @@ TEST_CASE("a forged answer travels only back to the node that asked") {
 TEST_CASE("the seen-id table stays within its cap under a flood of unique ids") {
   TestNode node(discovery_config({{"seen_ids_max", 100}}));
   RawPeer raw(node.port());
+  SettleOnExit settle{&node};
   REQUIRE(raw.handshake(random_id(), {"discover", "discover_answer"}));
   REQUIRE(wait_until([&] { return node->peers().size() == 1; }));
 
@@ -314,6 +318,7 @@ TEST_CASE("the seen-id table stays within its cap under a flood of unique ids") 
 TEST_CASE("malformed and exhausted requests are dropped without an answer") {
   TestNode node(discovery_config());
   RawPeer raw(node.port());
+  SettleOnExit settle{&node};
   REQUIRE(raw.handshake(random_id(), {"discover", "discover_answer"}));
   REQUIRE(wait_until([&] { return node->peers().size() == 1; }));
   raw.send_json({{"type", "discover"}, {"id", 7}, {"depth", 1}});
@@ -336,6 +341,7 @@ TEST_CASE("malformed and exhausted requests are dropped without an answer") {
 TEST_CASE("target_peers connects to discovered nodes until the node has that many peers") {
   Network net(line_shape(5), [] { return discovery_config(); });
   TestNode newcomer(discovery_config({{"target_peers", 3}}));
+  SettleOnExit settle{&newcomer};
   REQUIRE(newcomer.connect_to(net[0]) == net[0].id());
   auto result = discover(newcomer, "-1");
   CHECK(result.reported == 5);
@@ -377,4 +383,42 @@ TEST_CASE("discovery works with ping disabled and ping works with discovery disa
     CHECK(net[1].run("ping").contains("pong from " + net[0].id() + " in "));
     CHECK(net[1].run("discover").contains("unknown command 'discover'"));
   }
+}
+
+TEST_CASE("a repeat with more hops left is passed on once more but not answered again") {
+  // x first gets the request with one hop left (as if over a longer path),
+  // then with three: it must still reach y and z behind it.
+  TestNode x(discovery_config()), y(discovery_config()), z(discovery_config());
+  REQUIRE(y.connect_to(x) == x.id());
+  REQUIRE(z.connect_to(y) == y.id());
+  RawPeer early(x.port()), late(x.port());
+  SettleOnExit settle{&x, &y, &z};
+  REQUIRE(early.handshake(random_id(), {"discover", "discover_answer"}));
+  REQUIRE(late.handshake(random_id(), {"discover", "discover_answer"}));
+  REQUIRE(wait_until([&] { return x->peers().size() == 3; }));
+
+  REQUIRE(early.send_json({{"type", "discover"}, {"id", "q"}, {"depth", 1}}));
+  auto answer = early.read_frame();
+  REQUIRE(answer);
+  CHECK(answer->json()["node_id"] == x.id());
+  REQUIRE(late.send_json({{"type", "discover"}, {"id", "q"}, {"depth", 3}}));
+
+  // Answers go back to the peer x took the request from first.
+  std::set<std::string> answered;
+  int relayed_depth = -100;
+  for (int i = 0; i < 10 && answered.size() < 2; ++i) {
+    auto frame = early.read_frame();
+    REQUIRE(frame);
+    if (frame->type() == "discover_answer") answered.insert(frame->json()["node_id"].get<std::string>());
+    if (frame->type() == "discover") relayed_depth = frame->json()["depth"];
+  }
+  CHECK(answered == std::set<std::string>{y.id(), z.id()});
+  CHECK(relayed_depth == 2);
+  CHECK(wait_until([&] { return counter(x, "answers_forwarded") == 2 && counter(z, "answers_sent") == 1; }));
+  CHECK(counter(x, "answers_sent") == 1);
+  CHECK(counter(x, "relayed_deeper") == 1);
+  CHECK(counter(x, "relayed") == 0);
+  CHECK(counter(y, "answers_sent") == 1);
+  CHECK(counter(y, "relayed") == 1);
+  CHECK(counter(z, "relayed") == 0);  // no hop was left at z
 }

@@ -1,6 +1,7 @@
 // The ping plugin in real nodes: round trips to every peer, by id and by
 // address; timeouts; and the keep-alive that drops a frozen peer while it
 // leaves healthy peers, and peers that do not handle ping, alone.
+#include "network_shapes.hpp"
 #include "raw_peer.hpp"
 #include "test_node.hpp"
 
@@ -42,6 +43,7 @@ std::optional<double> round_trip(const CommandResult& result, const std::string&
 
 TEST_CASE("ping reports round trips to every peer - by id - and by address") {
   TestNode a(ping_config()), b(ping_config()), c(ping_config()), d(ping_config());
+  SettleOnExit settle{&a, &b, &c, &d};
   REQUIRE(a.connect_to(b) == b.id());
   REQUIRE(c.connect_to(a) == a.id());
 
@@ -72,6 +74,7 @@ TEST_CASE("ping reports round trips to every peer - by id - and by address") {
 TEST_CASE("a ping without a pong within the timeout prints no pong from ID") {
   TestNode node(ping_config({{"timeout_ms", 300}}));
   RawPeer mute(node.port());
+  SettleOnExit settle{&node};
   std::string mute_id = random_id();
   REQUIRE(mute.handshake(mute_id, {"ping", "pong"}));
   REQUIRE(wait_until([&] { return node.has_peer(mute_id); }));
@@ -86,6 +89,7 @@ TEST_CASE("a ping without a pong within the timeout prints no pong from ID") {
 TEST_CASE("a ping to a peer that goes away ends at once") {
   TestNode node(ping_config({{"timeout_ms", 600000}}));
   auto mute = std::make_unique<RawPeer>(node.port());
+  SettleOnExit settle{&node};
   std::string mute_id = random_id();
   REQUIRE(mute->handshake(mute_id, {"ping", "pong"}));
   REQUIRE(wait_until([&] { return node.has_peer(mute_id); }));
@@ -101,6 +105,7 @@ TEST_CASE("a ping to a peer that goes away ends at once") {
 TEST_CASE("ping by id of a peer that does not handle ping says so") {
   TestNode node(ping_config());
   RawPeer other(node.port());
+  SettleOnExit settle{&node};
   std::string other_id = random_id();
   REQUIRE(other.handshake(other_id, {"probe"}));
   REQUIRE(wait_until([&] { return node.has_peer(other_id); }));
@@ -118,6 +123,7 @@ TEST_CASE("keep-alive drops a frozen peer as dead and leaves the others alone") 
   REQUIRE(frozen.handshake(frozen_id, {"ping", "pong"}));
   // Does not handle ping: it must never be pinged, so it never misses a pong.
   RawPeer no_ping(watcher.port());
+  SettleOnExit settle{&watcher, &healthy};
   std::string no_ping_id = random_id();
   REQUIRE(no_ping.handshake(no_ping_id, {"probe"}));
   REQUIRE(wait_until([&] { return watcher->peers().size() == 3; }));
