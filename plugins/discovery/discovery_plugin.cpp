@@ -20,7 +20,6 @@
 
 namespace {
 
-using p2pnet::discovery::DiscoverAnswer;
 using p2pnet::discovery::kMaxDepth;
 using p2pnet::discovery::kWholeNetwork;
 using p2pnet::discovery::NodeAddress;
@@ -114,7 +113,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     int sent = broadcast(p2pnet::discovery::make_request(id, depth), {from});
     if (sent <= 0) return;
     count(counter);
-    count("requests_forwarded", sent);
+    count("discover_messages_sent", sent);
   }
 
   // Where this node listens, as the peer that asked can reach it: the
@@ -244,7 +243,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
       return;
     }
     count("requests_sent");
-    count("requests_forwarded", sent);
+    count("discover_messages_sent", sent);
     while (own_requests_.size() >= kMaxOwnRequests) drop_oldest_finished_request();
     own_order_.push_back(id);
     auto& request = own_requests_[id];
