@@ -4,6 +4,7 @@
 #include <p2pnet/plugin.hpp>
 #include <p2pnet/settings.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -41,8 +42,22 @@ class PingPlugin : public p2pnet::Plugin {
     if (keepalive_ms_ > 0) every(static_cast<uint64_t>(keepalive_ms_), [this] { keepalive_round(); });
   }
 
-  void on_peer_disconnected(const p2pnet::PeerRef& peer, std::string_view) override {
-    missed_.erase(std::string(peer.id()));
+  // Pings to a peer that is gone will never be answered: a waiting command
+  // hears it now rather than at the timeout, and nothing about the peer is
+  // kept (a node that runs for weeks sees many peers come and go).
+  void on_peer_disconnected(const p2pnet::PeerRef& peer, std::string_view reason) override {
+    std::string id(peer.id());
+    missed_.erase(id);
+    for (auto it = outstanding_.begin(); it != outstanding_.end();) {
+      if (it->second.peer_id != id) {
+        ++it;
+        continue;
+      }
+      if (it->second.timeout) cancel(it->second.timeout);
+      if (it->second.round)
+        it->second.round->answer("no pong from " + id + " (disconnected: " + std::string(reason) + ")");
+      it = outstanding_.erase(it);
+    }
   }
 
  private:
@@ -83,7 +98,8 @@ class PingPlugin : public p2pnet::Plugin {
     missed_[it->second.peer_id] = 0;
     count("pongs");
     if (it->second.timeout) cancel(it->second.timeout);
-    if (it->second.round) it->second.round->answer("pong from " + it->second.peer_id + " in " + format_ms(elapsed) + " ms");
+    if (it->second.round)
+      it->second.round->answer("pong from " + it->second.peer_id + " in " + format_ms(elapsed) + " ms");
     outstanding_.erase(it);
   }
 
@@ -96,7 +112,10 @@ class PingPlugin : public p2pnet::Plugin {
     std::string nonce = std::to_string(random_());
     int status = send(peer_id, {{"type", "ping"}, {"nonce", nonce}});
     if (status != P2PNET_OK) {
-      if (round) round->answer("no pong from " + peer_id + " (cannot send: status " + std::to_string(status) + ")");
+      if (round)
+        round->answer("no pong from " + peer_id +
+                      (status == P2PNET_ERR_UNSUPPORTED ? std::string(" (it does not handle ping)")
+                                                        : " (cannot send: status " + std::to_string(status) + ")"));
       return;
     }
     count("pings_sent");
@@ -155,33 +174,33 @@ class PingPlugin : public p2pnet::Plugin {
     };
     if (args.size() == 2) {
       int port = 0;
-      try {
-        port = std::stoi(args[1]);
-      } catch (...) {
-      }
-      if (port < 1 || port > 65535) {
+      const auto& text = args[1];
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+      if (error != std::errc() || end != text.data() + text.size() || port < 1 || port > 65535) {
         kept.print("usage: ping HOST PORT (PORT is 1 to 65535)");
         return kept.done(2);
       }
       return connect(args[0], static_cast<uint16_t>(port), then_ping);
     }
-    auto id = match_node(args[0]);
-    if (!id) {
-      kept.print("no pong from " + args[0] + " (no connected or known node matches)");
+    auto matches = match_node(args[0]);
+    if (matches.size() != 1) {
+      kept.print("no pong from " + args[0] +
+                 (matches.empty() ? " (no connected or known node matches)" : " (more than one node matches)"));
       return kept.done(1);
     }
-    connect_to(*id, then_ping);
+    const std::string id = *matches.begin();
+    connect_to(id, then_ping);
   }
 
-  // A full id, or the one connected or known node whose id starts with `prefix`.
-  std::optional<std::string> match_node(const std::string& prefix) {
+  // The connected or known nodes whose id starts with `prefix`.
+  std::set<std::string> match_node(const std::string& prefix) {
     std::set<std::string> matches;
+    if (prefix.empty()) return matches;
     for (const auto& peer : peers())
       if (peer.id.rfind(prefix, 0) == 0) matches.insert(peer.id);
     for (const auto& node : known_nodes())
       if (node.id.rfind(prefix, 0) == 0) matches.insert(node.id);
-    if (matches.size() != 1) return std::nullopt;
-    return *matches.begin();
+    return matches;
   }
 
   int64_t timeout_ms_ = 5000;

@@ -1,0 +1,318 @@
+// discovery: finds the nodes of the network by flooding a `discover` request
+// with a hop limit. Every node answers the peer it got the request from and
+// passes it on once; answers travel back along the path the request came,
+// so only the node that asked sees them. What it learns goes into the
+// node's peer store and onto the bus.
+#include "discovery_messages.hpp"
+#include "relay_depths.hpp"
+
+#include <p2pnet/flood_table.hpp>
+#include <p2pnet/plugin.hpp>
+#include <p2pnet/settings.hpp>
+
+#include <charconv>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <unordered_set>
+
+namespace {
+
+using p2pnet::discovery::kMaxDepth;
+using p2pnet::discovery::kWholeNetwork;
+using p2pnet::discovery::NodeAddress;
+
+constexpr size_t kMaxOwnRequests = 16;          // discoveries this node tracks at once
+constexpr size_t kMaxFoundPerRequest = 100000;  // answering nodes one request keeps
+constexpr size_t kMaxConnectCandidates = 1000;  // for target_peers
+constexpr uint64_t kSweepIntervalMs = 30000;    // how often idle tables are expired
+constexpr const char* kDepthRule = "DEPTH is -1 (the whole network) or 1 to 64";
+
+std::optional<int> parse_depth(const std::string& text) {
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (value != kWholeNetwork && (value < 1 || value > kMaxDepth)) return std::nullopt;
+  return value;
+}
+
+bool is_wildcard(const std::string& host) { return host.empty() || host == "0.0.0.0" || host == "::"; }
+
+class DiscoveryPlugin : public p2pnet::Plugin {
+ public:
+  void on_load(const p2pnet::json& table) override {
+    p2pnet::Settings settings(table, "discovery");
+    default_depth_ = static_cast<int>(settings.integer("default_depth", kWholeNetwork, kWholeNetwork, kMaxDepth));
+    if (default_depth_ == 0)
+      throw std::invalid_argument("plugins.discovery.default_depth: expected -1 or 1 to 64, got 0");
+    answer_wait_ms_ = static_cast<uint64_t>(settings.integer("answer_wait_ms", 5000, 10, 600000));
+    answer_quiet_ms_ = static_cast<uint64_t>(settings.integer("answer_quiet_ms", 1000, 10, 600000));
+    target_peers_ = static_cast<size_t>(settings.integer("target_peers", 0, 0, 100000));
+    auto seen_max = settings.integer("seen_ids_max", 10000, 16, 10000000);
+    auto seen_ttl_ms = settings.integer("seen_ids_ttl_ms", 300000, 1000, 86400000);
+    for (const auto& key : settings.unknown_keys()) warn("unknown setting " + key + " ignored");
+    seen_ = std::make_unique<p2pnet::FloodTable>(static_cast<size_t>(seen_max), std::chrono::milliseconds(seen_ttl_ms));
+
+    handle("discover", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_request(peer, m); });
+    handle("discover_answer", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_answer(peer, m); });
+    command("discover", "discover [DEPTH]", "find nodes up to DEPTH hops away (-1: the whole network)",
+            [this](p2pnet::Command& cmd) { run_discover_command(cmd); });
+  }
+
+  void on_start() override {
+    every(kSweepIntervalMs, [this] {
+      seen_->expire();
+      forget_expired();
+    });
+  }
+
+  void on_peer_disconnected(const p2pnet::PeerRef&, std::string_view) override { top_up_peers(); }
+
+ private:
+  // A discovery this node started, and the console command waiting on it.
+  struct OwnRequest {
+    std::optional<p2pnet::Command> command;
+    std::unordered_set<std::string> found;  // nodes that answered
+    p2pnet::TimerId wait_timer = 0;
+    p2pnet::TimerId quiet_timer = 0;
+  };
+
+  // --- A request from a peer ---------------------------------------------------
+
+  void on_request(const p2pnet::PeerRef& peer, const p2pnet::Message& message) {
+    auto request = p2pnet::discovery::parse_request(message.header);
+    if (!request) return count("malformed");
+    std::string from(peer.id());
+    if (seen_->origin(request->id)) return on_repeat(*request, from);
+    if (request->depth == 0) return count("depth_exhausted");  // relays never send 0; a peer that does gets nothing
+    int remaining = request->depth == kWholeNetwork ? kWholeNetwork : request->depth - 1;
+    seen_->record(request->id, from);
+    if (remaining != kWholeNetwork) relay_depths_.add(request->id, remaining);
+    forget_expired();
+
+    std::vector<NodeAddress> outbound, inbound;
+    list_peers(outbound, inbound);
+    int status = send(from, p2pnet::discovery::make_answer(request->id, self_address(peer), outbound, inbound));
+    count(status == P2PNET_OK ? "answers_sent" : "answers_unsent");
+    if (remaining != 0) relay(request->id, remaining, from, "relayed");
+  }
+
+  // A request seen before is dropped, unless it now has more hops left than
+  // the copy this node took on: then it goes on once more, with the larger
+  // depth, and is not answered again.
+  void on_repeat(const p2pnet::discovery::DiscoverRequest& request, const std::string& from) {
+    int remaining = request.depth > 0 ? request.depth - 1 : 0;
+    if (remaining > 0 && relay_depths_.raise(request.id, remaining))
+      return relay(request.id, remaining, from, "relayed_deeper");
+    count("duplicates_dropped");
+  }
+
+  void relay(const std::string& id, int depth, const std::string& from, const char* counter) {
+    int sent = broadcast(p2pnet::discovery::make_request(id, depth), {from});
+    if (sent <= 0) return;
+    count(counter);
+    count("discover_messages_sent", sent);
+  }
+
+  // Where this node listens, as the peer that asked can reach it: the
+  // connection's own address when the node listens on every interface.
+  NodeAddress self_address(const p2pnet::PeerRef& asking) {
+    std::string host = listen_host();
+    if (is_wildcard(host)) host = std::string(asking.local_host());
+    return {node_id(), host, listen_port()};
+  }
+
+  // Connected peers by their listen addresses: the port from their hello,
+  // never an inbound socket's source port.
+  void list_peers(std::vector<NodeAddress>& outbound, std::vector<NodeAddress>& inbound) {
+    for (auto& peer : peers()) {
+      if (peer.port == 0) continue;  // it does not listen: nobody can reach it
+      auto& list = peer.inbound ? inbound : outbound;
+      if (list.size() < p2pnet::discovery::kMaxListedNodes)
+        list.push_back({std::move(peer.id), std::move(peer.host), peer.port});
+    }
+  }
+
+  // --- An answer ---------------------------------------------------------------
+
+  void on_answer(const p2pnet::PeerRef& peer, const p2pnet::Message& message) {
+    auto id = p2pnet::discovery::answer_request_id(message.header);
+    if (!id) return count("malformed");
+    auto origin = seen_->origin(*id);
+    if (!origin) {
+      count("unknown_answers");
+      if (++unknown_answers_ <= 10 || (unknown_answers_ & (unknown_answers_ - 1)) == 0)
+        warn("suspicious: dropped a discover_answer from " + std::string(peer.id()) +
+             " for a request this node never saw (" + std::to_string(unknown_answers_) + " so far)");
+      return;
+    }
+    if (origin->empty()) return on_own_answer(message.header);
+    if (*origin == peer.id()) return count("misrouted_answers");  // answers never come from where the request did
+    int status = send(*origin, message.header);
+    count(status == P2PNET_OK ? "answers_forwarded" : "answers_undeliverable");
+  }
+
+  void on_own_answer(const p2pnet::json& header) {
+    auto answer = p2pnet::discovery::parse_answer(header);
+    if (!answer) return count("malformed");
+    count("answers_received");
+    if (answer->invalid_entries) count("invalid_entries", static_cast<int64_t>(answer->invalid_entries));
+    auto self = node_id();
+    if (answer->node.id == self) return count("malformed");  // this node does not answer itself
+    learn(answer->node, self);
+    for (const auto* list : {&answer->outbound, &answer->inbound})
+      for (const auto& node : *list) learn(node, self);
+
+    auto it = own_requests_.find(answer->request_id);
+    if (it == own_requests_.end()) return;  // forgotten: the peer store has it all the same
+    auto& request = it->second;
+    if (request.command) rearm_quiet_timer(answer->request_id, request);
+    if (request.found.size() >= kMaxFoundPerRequest || !request.found.insert(answer->node.id).second) return;
+    count("nodes_found");
+    const auto& node = answer->node;
+    if (request.command) request.command->print("found " + node.id + " " + node.host + ":" + std::to_string(node.port));
+    publish("discovery.node_found",
+            {{"id", node.id}, {"host", node.host}, {"port", node.port}, {"request", answer->request_id}});
+  }
+
+  // Puts a node an answer named into the peer store, and among the nodes to
+  // connect to if target_peers asks for more peers.
+  void learn(const NodeAddress& node, const std::string& self) {
+    if (node.id == self) return;
+    if (remember_node(node.id, node.host, node.port) != P2PNET_OK) return count("invalid_entries");
+    if (target_peers_ == 0 || !candidate_ids_.insert(node.id).second) return;
+    if (candidates_.size() >= kMaxConnectCandidates) {
+      candidate_ids_.erase(candidates_.front());
+      candidates_.pop_front();
+    }
+    candidates_.push_back(node.id);
+    top_up_peers();
+  }
+
+  // --- target_peers --------------------------------------------------------------
+
+  void top_up_peers() {
+    // A connect that fails at once reports from inside connect_to: no recursion.
+    if (target_peers_ == 0 || candidates_.empty() || topping_up_) return;
+    topping_up_ = true;
+    std::unordered_set<std::string> connected;
+    for (const auto& peer : peers()) connected.insert(peer.id);
+    while (connected.size() + connecting_.size() < target_peers_ && !candidates_.empty()) {
+      std::string id = std::move(candidates_.front());
+      candidates_.pop_front();
+      candidate_ids_.erase(id);
+      if (connected.count(id) || !connecting_.insert(id).second) continue;
+      count("target_connects");
+      connect_to(id, [this, id](std::optional<std::string> peer_id, std::string error) {
+        connecting_.erase(id);
+        if (!peer_id) {
+          count("target_connect_failures");
+          debug("target_peers: cannot connect to " + id + ": " + error);
+        }
+        top_up_peers();
+      });
+    }
+    topping_up_ = false;
+  }
+
+  // --- The console -----------------------------------------------------------
+
+  void run_discover_command(p2pnet::Command& cmd) {
+    const auto& args = cmd.args();
+    std::optional<int> depth = default_depth_;
+    if (args.size() > 1 || (args.size() == 1 && !(depth = parse_depth(args[0])))) {
+      cmd.print(std::string("usage: discover [DEPTH] (") + kDepthRule + ")");
+      return cmd.done(2);
+    }
+    size_t running = 0;
+    for (const auto& [id, request] : own_requests_) running += request.command.has_value();
+    if (running >= kMaxOwnRequests) {
+      cmd.print("error: " + std::to_string(running) + " discoveries are still running; try again shortly");
+      return cmd.done(1);
+    }
+
+    std::string id = node_id() + ":" + std::to_string(next_request_++);
+    seen_->record(id, "");
+    forget_expired();
+    int sent = broadcast(p2pnet::discovery::make_request(id, *depth));
+    if (sent <= 0) {
+      cmd.print("no connected peer handles discover");
+      cmd.print("discovered 0 nodes");
+      return;
+    }
+    count("requests_sent");
+    count("discover_messages_sent", sent);
+    while (own_requests_.size() >= kMaxOwnRequests) drop_oldest_finished_request();
+    own_order_.push_back(id);
+    auto& request = own_requests_[id];
+    request.command = cmd.keep();
+    request.wait_timer = after(answer_wait_ms_, [this, id] { finish(id); });
+    rearm_quiet_timer(id, request);
+  }
+
+  // Ends the command once answers stop coming for answer_quiet_ms.
+  void rearm_quiet_timer(const std::string& id, OwnRequest& request) {
+    if (request.quiet_timer) cancel(request.quiet_timer);
+    request.quiet_timer = after(answer_quiet_ms_, [this, id] { finish(id); });
+  }
+
+  void finish(const std::string& id) {
+    auto it = own_requests_.find(id);
+    if (it == own_requests_.end() || !it->second.command) return;
+    auto& request = it->second;
+    cancel(request.wait_timer);
+    cancel(request.quiet_timer);
+    request.wait_timer = request.quiet_timer = 0;
+    request.command->print("discovered " + std::to_string(request.found.size()) + " nodes");
+    request.command->done(0);
+    request.command.reset();
+  }
+
+  void drop_oldest_finished_request() {
+    for (auto it = own_order_.begin(); it != own_order_.end(); ++it) {
+      auto request = own_requests_.find(*it);
+      if (request != own_requests_.end() && request->second.command) continue;
+      own_requests_.erase(*it);
+      own_order_.erase(it);
+      return;
+    }
+  }
+
+  // Drops what belongs to ids the seen-id table has forgotten, and keeps the
+  // `seen_ids` counter equal to the table's size.
+  void forget_expired() {
+    auto known = [this](const std::string& id) { return seen_->origin(id).has_value(); };
+    relay_depths_.prune(known);
+    while (!own_order_.empty() && !known(own_order_.front())) {
+      auto it = own_requests_.find(own_order_.front());
+      if (it != own_requests_.end() && it->second.command) break;  // its command ends soon; then it goes
+      if (it != own_requests_.end()) own_requests_.erase(it);
+      own_order_.pop_front();
+    }
+    auto size = static_cast<int64_t>(seen_->size());
+    if (size != reported_seen_size_) count("seen_ids", size - reported_seen_size_);
+    reported_seen_size_ = size;
+  }
+
+  int default_depth_ = kWholeNetwork;
+  uint64_t answer_wait_ms_ = 5000;
+  uint64_t answer_quiet_ms_ = 1000;
+  size_t target_peers_ = 0;
+  std::unique_ptr<p2pnet::FloodTable> seen_;
+  p2pnet::discovery::RelayDepths relay_depths_;
+  std::map<std::string, OwnRequest> own_requests_;
+  std::deque<std::string> own_order_;
+  uint64_t next_request_ = std::mt19937_64{std::random_device{}()}() >> 16;  // no reuse across restarts
+  int64_t reported_seen_size_ = 0;
+  uint64_t unknown_answers_ = 0;
+  std::deque<std::string> candidates_;  // nodes to connect to, oldest first, each once
+  std::unordered_set<std::string> candidate_ids_;
+  std::unordered_set<std::string> connecting_;
+  bool topping_up_ = false;
+};
+
+}  // namespace
+
+P2PNET_PLUGIN(DiscoveryPlugin, "discovery", "1.0.0", "finds the nodes of the network (discover, discover_answer)")
