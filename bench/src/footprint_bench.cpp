@@ -91,9 +91,10 @@ std::string write_config(ScratchDir& dir, const std::string& extra_node_keys) {
   auto path = dir.path() / "node.toml";
   std::ofstream out(path);
   out << "[node]\nhost = \"127.0.0.1\"\nport = 0\nlog_level = \"error\"\n" << extra_node_keys << "\n";
-  for (const auto& plugin : stock_plugins()) out << "[plugins." << plugin << "]\n";
-  for (const auto& plugin : stock_plugins())
-    if (plugin == "search") out << "[plugins.search]\nshared_dir = \"" << (dir.path() / "shared").string() << "\"\n";
+  for (const auto& plugin : stock_plugins()) {
+    out << "[plugins." << plugin << "]\n";
+    if (plugin == "search") out << "shared_dir = \"" << (dir.path() / "shared").string() << "\"\n";
+  }
   std::filesystem::create_directories(dir.path() / "shared");
   return path.string();
 }
@@ -101,7 +102,7 @@ std::string write_config(ScratchDir& dir, const std::string& extra_node_keys) {
 }  // namespace
 
 const std::vector<std::string>& stock_plugins() {
-  static const std::vector<std::string> plugins = {"ping"};
+  static const std::vector<std::string> plugins = {"ping", "discovery", "search"};
   return plugins;
 }
 

@@ -3,6 +3,7 @@
 #include "bench_support.hpp"
 #include "footprint_bench.hpp"
 #include "messaging_bench.hpp"
+#include "scale_bench.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -22,6 +23,7 @@ using BenchFunction = std::vector<Figure> (*)(const Options&);
 const std::vector<std::pair<std::string, BenchFunction>> kBenches = {
     {"routing", routing_bench},
     {"ping", ping_bench},
+    {"scale", scale_bench},
     {"memory", memory_bench},
     {"startup", startup_bench},
 };
