@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config   # toolchain
   libasio-dev                        # networking (standalone Asio)
   nlohmann-json3-dev                 # JSON message headers, SDK messages
+  libsimdjson-dev                    # validating every frame header at memory speed
   libboost-dev                       # Boost.DLL (header-only) loads plugins
   libtomlplusplus-dev                # node.toml
   libcli11-dev                       # p2pnode's command-line flags

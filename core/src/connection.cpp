@@ -287,12 +287,12 @@ bool Connection::send(const wire::SharedFrame& frame) {
     std::lock_guard lock(write_mutex_);
     if (closing_) return false;
     size_t queued = queued_bytes_.load(std::memory_order_relaxed);
-    if (queued + frame->size() > limits_.write_queue_limit_bytes) {
+    if (queued + frame.size() > limits_.write_queue_limit_bytes) {
       overflow = true;
       closing_ = true;
     } else {
       write_queue_.push_back(frame);
-      queued_bytes_.store(queued + frame->size(), std::memory_order_relaxed);
+      queued_bytes_.store(queued + frame.size(), std::memory_order_relaxed);
       if (!writing_) writing_ = start_writing = true;
     }
   }
@@ -314,7 +314,7 @@ void Connection::write_more() {
     std::lock_guard lock(write_mutex_);
     size_t bytes = 0;
     while (!write_queue_.empty() && in_flight_.size() < kMaxWriteBatchFrames && bytes < kMaxWriteBatchBytes) {
-      bytes += write_queue_.front()->size();
+      bytes += write_queue_.front().size();
       in_flight_.push_back(std::move(write_queue_.front()));
       write_queue_.pop_front();
     }
@@ -323,7 +323,7 @@ void Connection::write_more() {
       return;
     }
   }
-  for (const auto& frame : in_flight_) in_flight_buffers_.emplace_back(frame->bytes().data(), frame->size());
+  for (const auto& frame : in_flight_) in_flight_buffers_.emplace_back(frame.bytes().data(), frame.size());
   auto done = asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error, size_t) {
     self->on_written(error);
   });
@@ -340,7 +340,7 @@ void Connection::on_written(const std::error_code& error) {
     return close_on_strand("write failed: " + error.message(), false);
   }
   size_t written = 0;
-  for (const auto& frame : in_flight_) written += frame->size();
+  for (const auto& frame : in_flight_) written += frame.size();
   counters_.bytes_out.fetch_add(written, std::memory_order_relaxed);
   queued_bytes_.fetch_sub(written, std::memory_order_relaxed);
   bool more;
@@ -376,7 +376,7 @@ void Connection::close_on_strand(const std::string& reason, bool say_bye) {
     closing_ = true;
     if (say_bye) {
       auto bye = wire::make_frame(wire::encode_bye(reason));
-      queued_bytes_.fetch_add(bye->size(), std::memory_order_relaxed);
+      queued_bytes_.fetch_add(bye.size(), std::memory_order_relaxed);
       write_queue_.push_back(std::move(bye));
       if (!writing_) writing_ = start_writing = true;
     }

@@ -13,7 +13,7 @@ namespace {
 const FrameLimits kLimits{1024, 4096};
 
 std::vector<std::byte> bytes_of(const SharedFrame& frame) {
-  auto span = frame->bytes();
+  auto span = frame.bytes();
   return {span.begin(), span.end()};
 }
 

@@ -49,16 +49,15 @@ DecodeResult decode_frame(std::span<const std::byte> data, const FrameLimits& li
   return result;
 }
 
-OutFrame::OutFrame(std::string_view header, std::span<const std::byte> body)
-    : data_(new std::byte[kPrefixSize + header.size() + body.size()]), size_(kPrefixSize + header.size() + body.size()) {
+SharedFrame::SharedFrame(std::string_view header, std::span<const std::byte> body)
+    : data_(std::make_shared_for_overwrite<std::byte[]>(kPrefixSize + header.size() + body.size())),
+      size_(kPrefixSize + header.size() + body.size()) {
   write_u32(data_.get(), static_cast<uint32_t>(header.size()));
   write_u32(data_.get() + 4, static_cast<uint32_t>(body.size()));
   std::memcpy(data_.get() + kPrefixSize, header.data(), header.size());
   if (!body.empty()) std::memcpy(data_.get() + kPrefixSize + header.size(), body.data(), body.size());
 }
 
-SharedFrame make_frame(std::string_view header, std::span<const std::byte> body) {
-  return std::make_shared<const OutFrame>(header, body);
-}
+SharedFrame make_frame(std::string_view header, std::span<const std::byte> body) { return SharedFrame(header, body); }
 
 }  // namespace p2pnet::wire

@@ -38,19 +38,20 @@ struct DecodeResult {
 DecodeResult decode_frame(std::span<const std::byte> data, const FrameLimits& limits);
 
 // A finished frame ready to go on the wire, shared between the write queues
-// of every peer it is broadcast to.
-class OutFrame {
+// of every peer it is broadcast to. Copies share the bytes; one allocation
+// holds them and the reference count.
+class SharedFrame {
  public:
-  OutFrame(std::string_view header, std::span<const std::byte> body);
+  SharedFrame() = default;
+  SharedFrame(std::string_view header, std::span<const std::byte> body);
   std::span<const std::byte> bytes() const { return {data_.get(), size_}; }
   size_t size() const { return size_; }
+  explicit operator bool() const { return data_ != nullptr; }
 
  private:
-  std::unique_ptr<std::byte[]> data_;
-  size_t size_;
+  std::shared_ptr<std::byte[]> data_;
+  size_t size_ = 0;
 };
-
-using SharedFrame = std::shared_ptr<const OutFrame>;
 
 SharedFrame make_frame(std::string_view header, std::span<const std::byte> body = {});
 

@@ -1,80 +1,28 @@
 #include "wire/header_scan.hpp"
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 namespace p2pnet::wire {
 namespace {
 
-using json = nlohmann::json;
+// simdjson validates structure, strings (UTF-8) and numbers at memory speed
+// and enforces the depth limit itself; this runs for every frame in and out.
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser = [] {
+    simdjson::dom::parser p;
+    if (p.allocate(64 * 1024, kMaxHeaderDepth) != simdjson::SUCCESS) throw std::bad_alloc();
+    return p;
+  }();
+  return parser;
+}
 
-// SAX events of nlohmann's parser; returning false stops the parse.
-class TypeFinder {
- public:
-  explicit TypeFinder(HeaderScan& out) : out_(out) {}
-
-  bool null() { return value(); }
-  bool boolean(bool) { return value(); }
-  bool number_integer(json::number_integer_t) { return value(); }
-  bool number_unsigned(json::number_unsigned_t) { return value(); }
-  bool number_float(json::number_float_t, const json::string_t&) { return value(); }
-  bool binary(json::binary_t&) { return value(); }
-  bool string(json::string_t& text) {
-    if (expecting_type_) {
-      expecting_type_ = false;
-      found_type_ = true;
-      out_.type = std::move(text);
-      return true;
-    }
-    return value();
+std::string describe(simdjson::error_code error) {
+  switch (error) {
+    case simdjson::DEPTH_ERROR: return "header nested too deeply";
+    case simdjson::UTF8_ERROR: return "header is not valid UTF-8";
+    default: return std::string("header is not valid JSON: ") + simdjson::error_message(error);
   }
-  bool start_object(std::size_t) { return open(); }
-  bool start_array(std::size_t) {
-    if (depth_ == 0) return fail("header is not a JSON object");
-    return open();
-  }
-  bool end_object() {
-    --depth_;
-    return true;
-  }
-  bool end_array() {
-    --depth_;
-    return true;
-  }
-  bool key(json::string_t& name) {
-    if (depth_ == 1 && name == "type") {
-      if (found_type_) return fail("header has two \"type\" keys");
-      expecting_type_ = true;
-    }
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
-    if (out_.error.empty()) out_.error = std::string("header is not valid JSON: ") + e.what();
-    return false;
-  }
-
-  bool finish() const { return found_type_ && out_.error.empty(); }
-
- private:
-  bool value() {
-    if (depth_ == 0) return fail("header is not a JSON object");
-    if (expecting_type_) return fail("header \"type\" is not a string");
-    return true;
-  }
-  bool open() {
-    if (expecting_type_) return fail("header \"type\" is not a string");
-    if (++depth_ > kMaxHeaderDepth) return fail("header nested too deeply");
-    return true;
-  }
-  bool fail(const char* reason) {
-    out_.error = reason;
-    return false;
-  }
-
-  HeaderScan& out_;
-  int depth_ = 0;
-  bool expecting_type_ = false;
-  bool found_type_ = false;
-};
+}
 
 }  // namespace
 
@@ -90,11 +38,35 @@ bool is_valid_type_name(std::string_view type) {
 
 HeaderScan scan_header(std::string_view header) {
   HeaderScan result;
-  TypeFinder finder(result);
-  bool parsed = json::sax_parse(header.begin(), header.end(), &finder);
-  if (!parsed || !finder.finish()) {
-    if (result.error.empty()) result.error = "header has no string \"type\"";
-    result.type.clear();
+  simdjson::dom::element root;
+  // The frame's bytes are not padded for SIMD reads: let simdjson copy them.
+  auto error = thread_parser().parse(header.data(), header.size(), true).get(root);
+  if (error) {
+    result.error = describe(error);
+    return result;
+  }
+  simdjson::dom::object object;
+  if (root.get_object().get(object)) {
+    result.error = "header is not a JSON object";
+    return result;
+  }
+  bool found = false;
+  for (auto field : object) {
+    if (field.key != "type") continue;
+    if (found) {  // routing and the plugin might read different ones
+      result.error = "header has two \"type\" keys";
+      return result;
+    }
+    found = true;
+    std::string_view type;
+    if (field.value.get_string().get(type)) {
+      result.error = "header \"type\" is not a string";
+      return result;
+    }
+    result.type = type;
+  }
+  if (!found) {
+    result.error = "header has no string \"type\"";
     return result;
   }
   if (!is_valid_type_name(result.type)) {

@@ -156,6 +156,8 @@ struct Adapter;
 class Plugin {
  public:
   using MessageHandler = std::function<void(const PeerRef&, const Message&)>;
+  // The header as received (JSON text the node has validated), unparsed.
+  using RawMessageHandler = std::function<void(const PeerRef&, std::string_view header, Bytes body)>;
   using EventHandler = std::function<void(const json&)>;
   using CommandHandler = std::function<void(Command&)>;
   using ConnectHandler = std::function<void(std::optional<std::string> peer_id, std::string error)>;
@@ -182,6 +184,11 @@ class Plugin {
   void handle(const std::string& type, MessageHandler handler) {
     check(api_->register_type(host_, type.c_str()), "register message type '" + type + "'");
     message_handlers_[type] = std::move(handler);
+  }
+  // For hot paths: the handler parses only what it needs (or nothing).
+  void handle_raw(const std::string& type, RawMessageHandler handler) {
+    check(api_->register_type(host_, type.c_str()), "register message type '" + type + "'");
+    raw_handlers_[type] = std::move(handler);
   }
   void command(const std::string& name, const std::string& usage, const std::string& help,
                CommandHandler handler) {
@@ -377,6 +384,7 @@ class Plugin {
   p2pnet_host* host_ = nullptr;
   std::string name_;
   std::unordered_map<std::string, MessageHandler> message_handlers_;
+  std::unordered_map<std::string, RawMessageHandler> raw_handlers_;
   std::unordered_map<std::string, EventHandler> event_handlers_;
   std::unordered_map<std::string, CommandHandler> command_handlers_;
   std::unordered_map<TimerId, Timer> timers_;
@@ -465,6 +473,13 @@ struct Adapter {
   static void on_message(void* p, const p2pnet_peer* peer, const char* type, size_t type_len, const char* header,
                          size_t header_len, const void* body, size_t body_len) {
     guarded(p, "on_message", [&] {
+      Plugin* plugin = self(p);
+      if (!plugin->raw_handlers_.empty()) {
+        auto raw = plugin->raw_handlers_.find(std::string(type, type_len));
+        if (raw != plugin->raw_handlers_.end())
+          return raw->second(PeerRef(peer), std::string_view(header, header_len),
+                             Bytes(static_cast<const std::byte*>(body), body_len));
+      }
       json parsed = json::parse(header, header + header_len);
       Message message{std::string_view(type, type_len), parsed,
                       Bytes(static_cast<const std::byte*>(body), body_len)};
