@@ -11,9 +11,12 @@
 namespace p2pnet {
 namespace {
 
-constexpr size_t kInitialReadBuffer = 16 * 1024;
-constexpr size_t kMinReadSpace = 4 * 1024;
-constexpr size_t kShrinkAbove = 1024 * 1024;
+// An idle connection keeps a small read buffer; one whose reads fill the
+// buffer gets a bigger one, up to kBusyReadBuffer, and gives it back once
+// traffic calms down. Frames larger than the buffer grow it to their size.
+constexpr size_t kIdleReadBuffer = 2 * 1024;
+constexpr size_t kBusyReadBuffer = 64 * 1024;
+constexpr size_t kMinReadSpace = 1024;
 constexpr size_t kMaxWriteBatchFrames = 64;
 constexpr size_t kMaxWriteBatchBytes = 1024 * 1024;
 constexpr auto kGoodbyeGrace = std::chrono::seconds(1);
@@ -129,18 +132,30 @@ void Connection::read_some(asio::mutable_buffer buffer, Handler&& handler) {
 
 // --- Reading ----------------------------------------------------------------
 
+void Connection::resize_read_buffer(size_t capacity) {
+  auto fresh = std::make_unique_for_overwrite<std::byte[]>(capacity);
+  size_t pending = read_end_ - read_begin_;
+  if (pending) std::memcpy(fresh.get(), read_buffer_.get() + read_begin_, pending);
+  read_buffer_ = std::move(fresh);
+  read_capacity_ = capacity;
+  read_begin_ = 0;
+  read_end_ = pending;
+}
+
 void Connection::read_more() {
   if (closed_) return;
-  if (read_buffer_.empty()) read_buffer_.resize(kInitialReadBuffer);
   size_t pending = read_end_ - read_begin_;
-  size_t wanted = std::max(next_frame_size_, pending + kMinReadSpace);
-  if (read_begin_ > 0 && read_buffer_.size() - read_end_ < wanted - pending) {
-    std::memmove(read_buffer_.data(), read_buffer_.data() + read_begin_, pending);
+  size_t wanted = std::max({next_frame_size_, pending + kMinReadSpace, read_target_});
+  bool idle = pending == 0 && read_target_ == kIdleReadBuffer;  // give a big buffer back only when calm
+  if (!read_buffer_ || read_capacity_ < wanted || (idle && read_capacity_ > wanted)) {
+    resize_read_buffer(wanted);
+  } else if (read_begin_ > 0 && read_capacity_ - read_end_ < kMinReadSpace) {
+    std::memmove(read_buffer_.get(), read_buffer_.get() + read_begin_, pending);
     read_begin_ = 0;
     read_end_ = pending;
   }
-  if (read_buffer_.size() < read_begin_ + wanted) read_buffer_.resize(std::max(read_begin_ + wanted, read_buffer_.size() * 2));
-  read_some(asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_),
+  last_read_space_ = read_capacity_ - read_end_;
+  read_some(asio::buffer(read_buffer_.get() + read_end_, last_read_space_),
             [self = shared_from_this()](const std::error_code& error, size_t bytes) { self->on_read(error, bytes); });
 }
 
@@ -161,11 +176,11 @@ void Connection::on_read(const std::error_code& error, size_t bytes) {
     first_bytes_checked_ = true;
     // A frame's first byte is the top of a header length, far below 0x16;
     // 0x16 opens a TLS handshake.
-    if (!tls_context_ && read_buffer_[read_begin_] == std::byte{0x16})
+    if (!tls_context_ && read_buffer_.get()[read_begin_] == std::byte{0x16})
       return close_on_strand("the peer uses TLS but encryption = false on this node: set the same on both", true);
   }
   while (true) {
-    auto result = wire::decode_frame({read_buffer_.data() + read_begin_, read_end_ - read_begin_}, limits_.frames);
+    auto result = wire::decode_frame({read_buffer_.get() + read_begin_, read_end_ - read_begin_}, limits_.frames);
     if (result.status == wire::DecodeResult::Status::need_more) {
       next_frame_size_ = result.frame_size;
       break;
@@ -181,7 +196,10 @@ void Connection::on_read(const std::error_code& error, size_t bytes) {
   }
   if (read_begin_ == read_end_) {
     read_begin_ = read_end_ = 0;
-    if (read_buffer_.size() > kShrinkAbove) std::vector<std::byte>(kInitialReadBuffer).swap(read_buffer_);
+    if (bytes == last_read_space_)
+      read_target_ = std::min(kBusyReadBuffer, read_target_ * 2);  // more was waiting
+    else if (bytes < read_target_ / 4)
+      read_target_ = kIdleReadBuffer;
   }
   if (dispatched_bytes_.load(std::memory_order_relaxed) > kDispatchHighWater) {
     read_paused_ = true;  // release_dispatched resumes
@@ -403,7 +421,8 @@ void Connection::finish_close() {
     write_queue_.clear();
     queued_bytes_.store(0, std::memory_order_relaxed);
   }
-  std::vector<std::byte>().swap(read_buffer_);
+  read_buffer_.reset();
+  read_capacity_ = 0;
   if (auto owner = owner_.lock()) owner->on_closed(shared_from_this(), close_reason_);
 }
 

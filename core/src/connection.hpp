@@ -115,6 +115,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_some(asio::mutable_buffer buffer, Handler&& handler);
   asio::ip::tcp::socket& tcp_socket() { return tls_ ? tls_->next_layer() : socket_; }
   void read_more();
+  void resize_read_buffer(size_t capacity);
   void on_read(const std::error_code& error, size_t bytes);
   bool handle_frame(const wire::FrameView& frame);  // false: the connection closed
   bool handle_hello(const std::string& type, const wire::FrameView& frame);
@@ -143,7 +144,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string local_address_;
 
   // Reading (strand only).
-  std::vector<std::byte> read_buffer_;
+  std::unique_ptr<std::byte[]> read_buffer_;
+  size_t read_capacity_ = 0;
+  size_t read_target_ = 2 * 1024;  // the size an empty buffer should have
+  size_t last_read_space_ = 0;
   size_t read_begin_ = 0;
   size_t read_end_ = 0;
   size_t next_frame_size_ = 0;
