@@ -74,8 +74,9 @@ Transfer* Downloader::start_transfer(Command& cmd, const std::string& sha256, co
   return t;
 }
 
-void Downloader::add_sources(Transfer& t, const std::vector<SourceAddress>& sources) {
+int Downloader::add_sources(Transfer& t, const std::vector<SourceAddress>& sources) {
   const std::string self = host_.node_id();
+  int usable = 0;
   for (const auto& address : sources) {
     if (address.node_id == self) continue;
     auto it = t.sources.find(address.node_id);
@@ -83,6 +84,7 @@ void Downloader::add_sources(Transfer& t, const std::vector<SourceAddress>& sour
       if (it->second.state == SourceState::gone) {  // found again: worth another try
         it->second.address = address;
         it->second.state = SourceState::standby;
+        ++usable;
       }
       continue;
     }
@@ -90,8 +92,10 @@ void Downloader::add_sources(Transfer& t, const std::vector<SourceAddress>& sour
     Source source;
     source.address = address;
     t.sources.emplace(address.node_id, std::move(source));
+    ++usable;
   }
   activate_sources(t);
+  return usable;
 }
 
 void Downloader::begin_search(Transfer& t) {
@@ -121,14 +125,16 @@ void Downloader::on_search_results(const json& event) {
       for (const auto& source : result.sources)
         if (source.node_id != host_.node_id()) found.push_back(source);
     }
-    if (found.empty()) {
+    if (match) {
+      if (t.wanted_name.empty()) t.wanted_name = sanitize_file_name(match->name);
+      if (t.expected_size < 0) t.expected_size = match->size;
+    }
+    // Only sources not tried yet, or lost and found again, are progress.
+    if (add_sources(t, found) == 0) {
       ++t.failed_searches;
       t.next_search = Clock::now() + std::chrono::milliseconds(std::min<int64_t>(settings_.search_timeout_ms, 2000));
       continue;
     }
-    if (t.wanted_name.empty()) t.wanted_name = sanitize_file_name(match->name);
-    if (t.expected_size < 0) t.expected_size = match->size;
-    add_sources(t, found);
     if (t.phase == Phase::searching) prepare(t);
   }
 }
@@ -253,12 +259,16 @@ void Downloader::release(const Transfer& t, const std::string& peer_id) {
   if (host_.peer(peer_id)) host_.send(peer_id, {{"type", kRelease}, {"sha256", t.sha256}});
 }
 
-bool Downloader::adopt_manifest(Transfer& t, int64_t size, int64_t chunks, std::string digests) {
+void Downloader::adopt_manifest(uint64_t id, const std::string& manifest_sha256) {
+  Transfer* found = find(id);
+  if (!found || !found->active() || !found->adopting) return;
+  Transfer& t = *found;
+  if (manifest_sha256.empty()) return fail(t, "cannot compute SHA-256 (OpenSSL failed)");
+  const int64_t size = t.size;
+  const int64_t chunks = t.chunks;
+  t.adopting = false;
   t.has_manifest = true;
-  t.size = size;
-  t.chunks = chunks;
-  t.digests = std::move(digests);
-  t.manifest_sha256 = to_hex(sha256_of(t.digests));
+  t.manifest_sha256 = manifest_sha256;
   t.chunk_states.assign(static_cast<size_t>(chunks), ChunkState::missing);
   if (t.expected_size < 0) t.expected_size = size;
   if (t.resume) {
@@ -281,7 +291,8 @@ bool Downloader::adopt_manifest(Transfer& t, int64_t size, int64_t chunks, std::
     t.resume.reset();
   }
   t.record_dirty = true;
-  return true;
+  maybe_finish(t);
+  pump(t);
 }
 
 // --- Answers from sources -----------------------------------------------------
@@ -306,15 +317,14 @@ void Downloader::on_manifest(const PeerRef& peer, const Message& message) {
   auto it = t->sources.find(request->peer_id);
   if (it == t->sources.end()) return;
   Source& s = it->second;
-  if (request->chunk != -1 || s.state != SourceState::asking) {
-    if (request->chunk >= 0) {
-      --s.in_flight;
-      --t->in_flight;
-      if (t->phase == Phase::fetching) requeue(*t, request->chunk);
-    }
+  if (request->chunk != -1) {
+    --s.in_flight;
+    --t->in_flight;
+    if (t->phase == Phase::fetching) requeue(*t, request->chunk);
     lose_source(*t, s, SourceState::dropped, "it answered a chunk request with a manifest");
     return pump(*t);
   }
+  if (s.state != SourceState::asking) return;
   const auto& h = message.header;
   auto sha256 = fields::string(h, "sha256", 64);
   auto size = fields::integer(h, "size", 0, kMaxFileSize);
@@ -329,14 +339,33 @@ void Downloader::on_manifest(const PeerRef& peer, const Message& message) {
     return lose_source(*t, s, SourceState::dropped,
                        "its file has " + std::to_string(*size) + " bytes, not " + std::to_string(t->expected_size));
   std::string digests(reinterpret_cast<const char*>(message.body.data()), message.body.size());
-  if (!t->has_manifest) {
-    adopt_manifest(*t, *size, *chunks, std::move(digests));
-  } else if (*size != t->size || digests != t->digests) {
+  const bool first = !t->has_manifest && !t->adopting;
+  if (!first && (*size != t->size || digests != t->digests)) {
     host_.count("manifest_mismatches");
     return lose_source(*t, s, SourceState::dropped, "its manifest differs from the adopted one");
   }
-  s.state = SourceState::ready;
+  s.state = SourceState::ready;  // chunks are asked for once the manifest is adopted
   s.has_manifest = true;
+  if (first) {
+    // The first manifest is the one every chunk and every other source is
+    // checked against. Its own hash (for the record) is computed off the callback.
+    t->adopting = true;
+    t->size = *size;
+    t->chunks = *chunks;
+    t->digests = std::move(digests);
+    auto copy = std::make_shared<const std::string>(t->digests);
+    auto hex = std::make_shared<std::string>();
+    host_.background(
+        [copy, hex] {
+          try {
+            *hex = to_hex(sha256_of(*copy));
+          } catch (const std::exception&) {
+            hex->clear();  // reported by adopt_manifest
+          }
+        },
+        [this, id = t->id, hex] { adopt_manifest(id, *hex); });
+    return;
+  }
   maybe_finish(*t);
   pump(*t);
 }

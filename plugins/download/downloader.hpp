@@ -50,7 +50,8 @@ class Downloader {
 
   // Starting.
   Transfer* start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size);
-  void add_sources(Transfer& t, const std::vector<SourceAddress>& sources);
+  // Returns how many sources are new or worth another try.
+  int add_sources(Transfer& t, const std::vector<SourceAddress>& sources);
   void begin_search(Transfer& t);
   void prepare(Transfer& t);
   void on_prepared(uint64_t id, PreparedPart prepared);
@@ -61,7 +62,7 @@ class Downloader {
   void ask_manifest(Transfer& t, Source& s);
   void lose_source(Transfer& t, Source& s, SourceState state, const std::string& reason);
   void release(const Transfer& t, const std::string& peer_id);
-  bool adopt_manifest(Transfer& t, int64_t size, int64_t chunks, std::string digests);
+  void adopt_manifest(uint64_t id, const std::string& manifest_sha256);
   // Chunks.
   void pump(Transfer& t);
   void pump_all();

@@ -35,6 +35,7 @@ enum class SourceState {
 struct Source {
   SourceAddress address;
   SourceState state = SourceState::standby;
+  bool adopting = false;      // the first manifest arrived; its hash is being computed
   bool has_manifest = false;  // its manifest matched the transfer's
   Clock::time_point retry_at;
   int in_flight = 0;
@@ -69,6 +70,7 @@ struct Transfer {
   int64_t chunk_size = 0;            // what we ask sources for
 
   // The manifest adopted from the first source that answered.
+  bool adopting = false;  // the first manifest arrived; its hash is being computed
   bool has_manifest = false;
   int64_t size = 0;
   int64_t chunks = 0;

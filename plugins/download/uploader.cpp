@@ -16,7 +16,8 @@ namespace {
 
 constexpr size_t kMaxCachedManifests = 32;
 constexpr size_t kMaxCachedManifestBytes = 64 * 1024 * 1024;
-constexpr size_t kMaxManifestJobs = 8;
+constexpr size_t kMaxQueuedManifests = 16;
+constexpr int64_t kMaxReadBytesInFlight = 64 * 1024 * 1024;
 constexpr size_t kMaxWaitersPerManifest = 64;
 constexpr size_t kMaxQueuedBytesPerPeer = 32 * 1024 * 1024;
 
@@ -50,6 +51,8 @@ std::string read_exactly(int fd, int64_t offset, char* out, int64_t length) {
   return "";
 }
 
+}  // namespace
+
 struct ManifestJob {
   std::vector<IndexedFile> candidates;
   std::filesystem::path shared_dir;
@@ -61,6 +64,8 @@ struct ManifestJob {
   OpenFailure failure = OpenFailure::missing;
   std::string error;
 };
+
+namespace {
 
 // Hashes one indexed file chunk by chunk and as a whole: a manifest is only
 // given for a file that still has the requested SHA-256.
@@ -204,33 +209,53 @@ void Uploader::on_get_manifest(const PeerRef& peer, const Message& message) {
     computing->second.push_back({peer_id, request->id});
     return;
   }
-  if (computing_.size() >= kMaxManifestJobs) {
+  if (computing_.size() >= kMaxQueuedManifests) {
     host_.count("busy_refusals");
     return reply_error(peer_id, request->id, request->sha256, kErrorBusy, "too many manifests being computed");
   }
   computing_[key].push_back({peer_id, request->id});
-  auto job = std::make_shared<ManifestJob>();
-  for (const auto* file : files) job->candidates.push_back(*file);
-  job->shared_dir = index_->shared_dir;
-  job->sha256 = request->sha256;
-  job->chunk_size = request->chunk_size;
-  host_.background(
-      [job] { compute_manifest(*job); },
-      [this, job, key] {
-        auto waiters = std::move(computing_[key]);
-        computing_.erase(key);
-        if (job->failure != OpenFailure::none) {
-          count_open_failure(job->failure);
-          host_.warn("refusing to serve " + job->sha256 + ": " + describe(job->failure) + " (" + job->error + ")");
-          for (const auto& waiter : waiters)
-            reply_error(waiter.peer_id, waiter.request_id, job->sha256, kErrorUnavailable,
-                        "cannot serve this file now");
-          return;
-        }
-        auto manifest = std::make_shared<Manifest>(Manifest{job->file, job->chunk_size, std::move(job->digests)});
-        for (const auto& waiter : waiters) send_manifest(waiter.peer_id, waiter.request_id, *manifest);
-        remember_manifest(key, manifest);
-      });
+  manifest_queue_.push_back(key);
+  start_next_manifest();
+}
+
+// Hashing a whole file takes a background thread for a while: one at a time,
+// so chunk reads and writes keep flowing meanwhile.
+void Uploader::start_next_manifest() {
+  while (!manifest_running_ && !manifest_queue_.empty()) {
+    ManifestKey key = manifest_queue_.front();
+    manifest_queue_.pop_front();
+    auto files = index_ ? index_->find(key.first) : std::vector<const IndexedFile*>{};
+    if (files.empty()) {  // unshared while it waited
+      for (const auto& waiter : computing_[key])
+        reply_error(waiter.peer_id, waiter.request_id, key.first, kErrorUnknown, "not shared here");
+      computing_.erase(key);
+      continue;
+    }
+    auto job = std::make_shared<ManifestJob>();
+    for (const auto* file : files) job->candidates.push_back(*file);
+    job->shared_dir = index_->shared_dir;
+    job->sha256 = key.first;
+    job->chunk_size = key.second;
+    manifest_running_ = true;
+    host_.background([job] { compute_manifest(*job); }, [this, job, key] { finish_manifest(key, *job); });
+  }
+}
+
+void Uploader::finish_manifest(const ManifestKey& key, ManifestJob& job) {
+  manifest_running_ = false;
+  auto waiters = std::move(computing_[key]);
+  computing_.erase(key);
+  if (job.failure != OpenFailure::none) {
+    count_open_failure(job.failure);
+    host_.warn("refusing to serve " + job.sha256 + ": " + describe(job.failure) + " (" + job.error + ")");
+    for (const auto& waiter : waiters)
+      reply_error(waiter.peer_id, waiter.request_id, job.sha256, kErrorUnavailable, "cannot serve this file now");
+  } else {
+    auto manifest = std::make_shared<Manifest>(Manifest{job.file, job.chunk_size, std::move(job.digests)});
+    for (const auto& waiter : waiters) send_manifest(waiter.peer_id, waiter.request_id, *manifest);
+    remember_manifest(key, manifest);
+  }
+  start_next_manifest();
 }
 
 std::shared_ptr<const Uploader::Manifest> Uploader::cached_manifest(const ManifestKey& key) {
@@ -298,14 +323,16 @@ void Uploader::on_get_chunk(const PeerRef& peer, const Message& message) {
     host_.count("bad_requests");
     return reply_error(peer_id, request->id, request->sha256, kErrorBadRequest, "chunk index out of range");
   }
+  const int64_t length = chunk_length(files.front()->size, request->chunk_size, request->index);
   auto& in_flight = reads_in_flight_[peer_id];
-  if (in_flight >= settings_.max_requests_per_peer || host_.queued_bytes(peer_id) > kMaxQueuedBytesPerPeer ||
-      !take_upload_slot(peer_id, request->sha256)) {
+  if (in_flight >= settings_.max_requests_per_peer || read_bytes_in_flight_ + length > kMaxReadBytesInFlight ||
+      host_.queued_bytes(peer_id) > kMaxQueuedBytesPerPeer || !take_upload_slot(peer_id, request->sha256)) {
     if (in_flight == 0) reads_in_flight_.erase(peer_id);
     host_.count("busy_refusals");
     return reply_error(peer_id, request->id, request->sha256, kErrorBusy, "too many uploads or requests");
   }
   ++in_flight;
+  read_bytes_in_flight_ += length;
   auto job = std::make_shared<ChunkJob>();
   for (const auto* file : files)
     if (file->size == files.front()->size) job->candidates.push_back(*file);
@@ -314,7 +341,8 @@ void Uploader::on_get_chunk(const PeerRef& peer, const Message& message) {
   job->index = request->index;
   host_.background(
       [job] { read_chunk(*job); },
-      [this, job, peer_id, request = *request] {
+      [this, job, peer_id, length, request = *request] {
+        read_bytes_in_flight_ -= length;
         if (auto it = reads_in_flight_.find(peer_id); it != reads_in_flight_.end() && --it->second <= 0)
           reads_in_flight_.erase(it);
         if (job->failure != OpenFailure::none) {

@@ -19,6 +19,8 @@
 
 namespace p2pnet::download {
 
+struct ManifestJob;
+
 class Uploader {
  public:
   Uploader(Plugin& host, const DownloadSettings& settings) : host_(host), settings_(settings) {
@@ -53,6 +55,8 @@ class Uploader {
   void send_manifest(const std::string& peer_id, int64_t request_id, const Manifest& manifest);
   std::shared_ptr<const Manifest> cached_manifest(const ManifestKey& key);
   void remember_manifest(const ManifestKey& key, std::shared_ptr<const Manifest> manifest);
+  void start_next_manifest();
+  void finish_manifest(const ManifestKey& key, ManifestJob& job);
   void count_open_failure(OpenFailure failure);
   void maybe_corrupt(int64_t index, std::string& data);
 
@@ -64,7 +68,10 @@ class Uploader {
   std::map<ManifestKey, std::shared_ptr<const Manifest>> manifests_;
   std::deque<ManifestKey> manifest_order_;
   size_t manifest_bytes_ = 0;
-  std::map<ManifestKey, std::vector<Waiter>> computing_;
+  std::map<ManifestKey, std::vector<Waiter>> computing_;  // queued or running, with who waits
+  std::deque<ManifestKey> manifest_queue_;
+  bool manifest_running_ = false;
+  int64_t read_bytes_in_flight_ = 0;
   int64_t corrupt_remaining_ = 0;
 };
 

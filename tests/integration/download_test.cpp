@@ -265,3 +265,17 @@ TEST_CASE("download without sources or with bad arguments explains itself") {
   CHECK(last_line(none) == "error: no source found for " + missing);
   CHECK(c.run("downloads").contains("1 downloads (0 active)"));
 }
+
+TEST_CASE("an empty file downloads and is verified") {
+  TempDir shared("shared"), downloads("downloads");
+  auto sha = write_random_file(shared / "empty.txt", 0, 10);
+  TestNode a(file_node(shared.path()));
+  TestNode c(file_node({}, {{"download_dir", downloads.path().string()}}));
+  REQUIRE(c.connect_to(a) == a.id());
+  REQUIRE(search_until(c, "empty.txt", 1));
+  auto download = c.run("download 1", kDownloadTimeout);
+  INFO(download.text());
+  CHECK(last_line(download) == saved_line(downloads / "empty.txt", 0));
+  CHECK(fs::file_size(downloads / "empty.txt") == 0);
+  CHECK(no_partial_files(downloads.path()));
+}
