@@ -775,8 +775,7 @@ void Downloader::show_progress(Transfer& t, Clock::time_point now) {
     case Phase::finishing:
       return t.command->progress(t.display_name() + "  checking sha256");
     case Phase::fetching:
-      if (!t.has_manifest)
-        return t.command->progress(t.display_name() + "  asking " + std::to_string(t.live_sources()) + " sources");
+      if (!t.has_manifest) return t.command->progress(t.display_name() + "  asking " + count_sources(t.live_sources()));
       return t.command->progress(progress_line({t.display_name(), t.bytes_written, t.size, t.speed, sources}));
     default:
       return;

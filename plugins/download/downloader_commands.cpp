@@ -95,7 +95,7 @@ void Downloader::run_downloads(Command& cmd) {
         break;
       case Phase::fetching:
         if (!t.has_manifest) {
-          line += "asking " + std::to_string(t.live_sources()) + " sources";
+          line += "asking " + count_sources(t.live_sources());
         } else {
           line += "active  " + progress_line({"", t.bytes_written, t.size, t.speed, sources}).substr(2);
         }

@@ -182,31 +182,41 @@ FinishedPart finish_part(const PartFile& file, const fs::path& dir, const PartPa
     out.error = error;
     return out;
   }
-  Sha256 whole;
-  Sha256 piece;
+  // One pass for the whole-file hash. Only when it fails, a second pass finds
+  // the chunks that no longer match the manifest, to fetch them again.
   std::vector<char> buffer(static_cast<size_t>(std::min(chunk_size, std::max<int64_t>(size, 1))));
-  int64_t chunks = chunk_count(size, chunk_size);
-  for (int64_t index = 0; index < chunks; ++index) {
+  const int64_t chunks = chunk_count(size, chunk_size);
+  auto read_chunk = [&](int64_t index) -> bool {
     int64_t length = chunk_length(size, chunk_size, index);
-    int64_t done = 0;
-    while (done < length) {
+    for (int64_t done = 0; done < length;) {
       ssize_t got =
           ::pread(file.fd(), buffer.data() + done, static_cast<size_t>(length - done), index * chunk_size + done);
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) {
         out.error =
             "cannot read " + (got < 0 ? errno_text(file.path(), errno) : file.path().string() + ": file is short");
-        return out;
+        return false;
       }
       done += got;
     }
-    whole.update(buffer.data(), static_cast<size_t>(length));
-    piece.update(buffer.data(), static_cast<size_t>(length));
-    Digest digest = piece.finish();
-    if (std::memcmp(digest.data(), chunk_digests.data() + index * kDigestSize, kDigestSize) != 0)
-      out.bad_chunks.push_back(index);
+    return true;
+  };
+  Sha256 whole;
+  for (int64_t index = 0; index < chunks; ++index) {
+    if (!read_chunk(index)) return out;
+    whole.update(buffer.data(), static_cast<size_t>(chunk_length(size, chunk_size, index)));
   }
-  if (to_hex(whole.finish()) != sha256) return out;
+  if (to_hex(whole.finish()) != sha256) {
+    Sha256 piece;
+    for (int64_t index = 0; index < chunks; ++index) {
+      if (!read_chunk(index)) return out;
+      piece.update(buffer.data(), static_cast<size_t>(chunk_length(size, chunk_size, index)));
+      Digest digest = piece.finish();
+      if (std::memcmp(digest.data(), chunk_digests.data() + index * kDigestSize, kDigestSize) != 0)
+        out.bad_chunks.push_back(index);
+    }
+    return out;
+  }
   for (int n = 0; n < kMaxNameAttempts; ++n) {
     // The chosen name first; if a file took it meanwhile, the next free variant.
     fs::path target = dir / (n == 0 ? paths.name : numbered_name(paths.base_name, n));

@@ -31,6 +31,8 @@ std::string format_duration(double seconds) {
   return text;
 }
 
+std::string count_sources(int sources) { return std::to_string(sources) + (sources == 1 ? " source" : " sources"); }
+
 std::string progress_line(const ProgressFacts& facts) {
   double percent = facts.total > 0 ? 100.0 * static_cast<double>(facts.done) / static_cast<double>(facts.total) : 100.0;
   char pct[16];
@@ -41,8 +43,7 @@ std::string progress_line(const ProgressFacts& facts) {
   else if (facts.bytes_per_second > 0)
     eta = format_duration(static_cast<double>(facts.total - facts.done) / facts.bytes_per_second);
   return facts.name + "  " + std::to_string(facts.done) + "/" + std::to_string(facts.total) + " bytes  " + pct + "  " +
-         human_bytes(facts.bytes_per_second) + "/s  ETA " + eta + "  " + std::to_string(facts.sources) +
-         (facts.sources == 1 ? " source" : " sources");
+         human_bytes(facts.bytes_per_second) + "/s  ETA " + eta + "  " + count_sources(facts.sources);
 }
 
 }  // namespace p2pnet::download

@@ -9,6 +9,9 @@ namespace p2pnet::download {
 std::string human_bytes(double bytes);        // "1.5 MiB"
 std::string format_duration(double seconds);  // "0:07", "1:02:03"
 
+// "1 source", "3 sources"
+std::string count_sources(int sources);
+
 struct ProgressFacts {
   std::string name;
   int64_t done = 0;
