@@ -5,6 +5,7 @@
 
 #include <p2pnet/fields.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -149,6 +150,13 @@ bool Uploader::take_upload_slot(const std::string& peer_id, const std::string& s
   auto it = uploads_.find(key);
   if (it == uploads_.end()) {
     if (uploads_.size() >= static_cast<size_t>(settings_.max_uploads)) return false;
+    // One peer may not take every slot by asking for many files at once.
+    const int64_t per_peer = std::max<int64_t>(1, settings_.max_uploads / 2);
+    int64_t held = 0;
+    for (auto slot = uploads_.lower_bound({peer_id, ""}); slot != uploads_.end() && slot->first.first == peer_id;
+         ++slot)
+      ++held;
+    if (held >= per_peer) return false;
     host_.count("uploads_started");
     it = uploads_.emplace(key, Clock::now()).first;
   }
@@ -226,8 +234,10 @@ void Uploader::start_next_manifest() {
     manifest_queue_.pop_front();
     auto files = index_ ? index_->find(key.first) : std::vector<const IndexedFile*>{};
     if (files.empty()) {  // unshared while it waited
-      for (const auto& waiter : computing_[key])
+      for (const auto& waiter : computing_[key]) {
+        uploads_.erase({waiter.peer_id, key.first});
         reply_error(waiter.peer_id, waiter.request_id, key.first, kErrorUnknown, "not shared here");
+      }
       computing_.erase(key);
       continue;
     }
@@ -248,8 +258,10 @@ void Uploader::finish_manifest(const ManifestKey& key, ManifestJob& job) {
   if (job.failure != OpenFailure::none) {
     count_open_failure(job.failure);
     host_.warn("refusing to serve " + job.sha256 + ": " + describe(job.failure) + " (" + job.error + ")");
-    for (const auto& waiter : waiters)
+    for (const auto& waiter : waiters) {
+      uploads_.erase({waiter.peer_id, job.sha256});  // a refused file holds no upload slot
       reply_error(waiter.peer_id, waiter.request_id, job.sha256, kErrorUnavailable, "cannot serve this file now");
+    }
   } else {
     auto manifest = std::make_shared<Manifest>(Manifest{job.file, job.chunk_size, std::move(job.digests)});
     for (const auto& waiter : waiters) send_manifest(waiter.peer_id, waiter.request_id, *manifest);
@@ -346,6 +358,7 @@ void Uploader::on_get_chunk(const PeerRef& peer, const Message& message) {
         if (auto it = reads_in_flight_.find(peer_id); it != reads_in_flight_.end() && --it->second <= 0)
           reads_in_flight_.erase(it);
         if (job->failure != OpenFailure::none) {
+          uploads_.erase({peer_id, request.sha256});
           count_open_failure(job->failure);
           host_.warn("refusing to serve " + request.sha256 + ": " + describe(job->failure) + " (" + job->error + ")");
           return reply_error(peer_id, request.id, request.sha256, kErrorUnavailable, "cannot serve this file now");

@@ -138,19 +138,22 @@ TEST_CASE("a source serves indexed files and refuses unknown hashes and paths ou
   }
 }
 
-TEST_CASE("uploads are bounded - an extra downloader is told busy until a slot is released") {
+TEST_CASE("uploads are bounded - extra downloaders are told busy until a slot is released") {
   TempDir shared("shared");
   auto sha = write_random_file(shared / "popular.bin", 20000, 15);
-  TestNode a(file_node(shared.path(), {{"max_uploads", 1}}));
-  REQUIRE(a.run("fake-rescan").contains("indexed 1 files"));
-  RawPeer first(a.port()), second(a.port());
-  REQUIRE(first.handshake(random_id(), kDownloaderTypes));
-  REQUIRE(second.handshake(random_id(), kDownloaderTypes));
+  auto other = write_random_file(shared / "other.bin", 20000, 16);
+  TestNode a(file_node(shared.path(), {{"max_uploads", 2}}));
+  REQUIRE(a.run("fake-rescan").contains("indexed 2 files"));
+  RawPeer first(a.port()), second(a.port()), third(a.port());
+  for (auto* peer : {&first, &second, &third}) REQUIRE(peer->handshake(random_id(), kDownloaderTypes));
   CHECK(ask(first, manifest_request(1, sha)).value("type", "") == "download.manifest");
-  CHECK(ask(second, manifest_request(1, sha)).value("code", "") == "busy");
-  CHECK(ask(second, chunk_request(2, sha, 0)).value("code", "") == "busy");
-  CHECK(ask(first, chunk_request(2, sha, 0)).value("type", "") == "download.chunk");
+  // One peer holds at most half of the slots, however many files it asks for.
+  CHECK(ask(first, manifest_request(2, other)).value("code", "") == "busy");
+  CHECK(ask(second, manifest_request(1, sha)).value("type", "") == "download.manifest");
+  CHECK(ask(third, manifest_request(1, sha)).value("code", "") == "busy");
+  CHECK(ask(third, chunk_request(2, sha, 0)).value("code", "") == "busy");
+  CHECK(ask(first, chunk_request(3, sha, 0)).value("type", "") == "download.chunk");
   REQUIRE(first.send_json({{"type", "download.release"}, {"sha256", sha}}));
-  CHECK(wait_until([&] { return ask(second, manifest_request(3, sha)).value("type", "") == "download.manifest"; }));
-  CHECK(counter(a, "download.busy_refusals") >= 2);
+  CHECK(wait_until([&] { return ask(third, manifest_request(3, sha)).value("type", "") == "download.manifest"; }));
+  CHECK(counter(a, "download.busy_refusals") >= 3);
 }
