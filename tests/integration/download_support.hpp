@@ -25,6 +25,8 @@
 namespace p2pnet::test {
 
 inline const std::string kSearchPlugin = "fake_search";
+// Tests that use the stand-in's own commands (fake-rescan, fake-index-add).
+inline const std::string kFakeSearchPlugin = "fake_search";
 
 inline std::string sha256_hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -72,11 +74,12 @@ inline int64_t counter(TestNode& node, const std::string& name) {
 
 // A node with the search plugin (sharing `shared`, if given) and download.
 inline NodeConfig file_node(const std::filesystem::path& shared,
-                            nlohmann::json download_settings = nlohmann::json::object()) {
+                            nlohmann::json download_settings = nlohmann::json::object(),
+                            const std::string& search_plugin = kSearchPlugin) {
   auto config = test_config();
   nlohmann::json search = nlohmann::json::object();
   if (!shared.empty()) search["shared_dir"] = shared.string();
-  config.plugins.push_back(plugin(kSearchPlugin, search));
+  config.plugins.push_back(plugin(search_plugin, search));
   config.plugins.push_back(plugin("download", std::move(download_settings)));
   return config;
 }
@@ -84,16 +87,16 @@ inline NodeConfig file_node(const std::filesystem::path& shared,
 struct ResultLine {
   int index = 0;
   std::string name;
-  int64_t size = 0;
+  std::string size;  // as printed
   std::string sha_prefix;
   int sources = 0;
 };
 
 inline std::optional<ResultLine> parse_result_line(const std::string& line) {
-  static const std::regex pattern(R"(^\[(\d+)\] (.+)  (\d+)  ([0-9a-f]+)  \((\d+) sources?\)$)");
+  static const std::regex pattern(R"(^\[(\d+)\] (.+)  (.+)  ([0-9a-f]+)  \((\d+) sources?\)$)");
   std::smatch match;
   if (!std::regex_match(line, match, pattern)) return std::nullopt;
-  return ResultLine{std::stoi(match[1]), match[2], std::stoll(match[3]), match[4], std::stoi(match[5])};
+  return ResultLine{std::stoi(match[1]), match[2], match[3], match[4], std::stoi(match[5])};
 }
 
 // Searches until a result for `name` shows `sources` sources; its line.
