@@ -257,7 +257,7 @@ void Uploader::finish_manifest(const ManifestKey& key, ManifestJob& job) {
   computing_.erase(key);
   if (job.failure != OpenFailure::none) {
     count_open_failure(job.failure);
-    host_.warn("refusing to serve " + job.sha256 + ": " + describe(job.failure) + " (" + job.error + ")");
+    warn_refusal(waiters.empty() ? "" : waiters.front().peer_id, job.sha256, job.failure, job.error);
     for (const auto& waiter : waiters) {
       uploads_.erase({waiter.peer_id, job.sha256});  // a refused file holds no upload slot
       reply_error(waiter.peer_id, waiter.request_id, job.sha256, kErrorUnavailable, "cannot serve this file now");
@@ -360,7 +360,7 @@ void Uploader::on_get_chunk(const PeerRef& peer, const Message& message) {
         if (job->failure != OpenFailure::none) {
           uploads_.erase({peer_id, request.sha256});
           count_open_failure(job->failure);
-          host_.warn("refusing to serve " + request.sha256 + ": " + describe(job->failure) + " (" + job->error + ")");
+          warn_refusal(peer_id, request.sha256, job->failure, job->error);
           return reply_error(peer_id, request.id, request.sha256, kErrorUnavailable, "cannot serve this file now");
         }
         maybe_corrupt(request.index, job->data);
@@ -375,6 +375,18 @@ void Uploader::on_get_chunk(const PeerRef& peer, const Message& message) {
                       "chunk exceeds the peer's frame limit; use smaller chunks");
         }
       });
+}
+
+// One line per file and minute at most: a peer must not be able to flood the log.
+void Uploader::warn_refusal(const std::string& peer_id, const std::string& sha256, OpenFailure failure,
+                            const std::string& detail) {
+  auto now = Clock::now();
+  auto it = last_refusal_warning_.find(sha256);
+  if (it != last_refusal_warning_.end() && now - it->second < std::chrono::minutes(1)) return;
+  if (last_refusal_warning_.size() >= 1000) last_refusal_warning_.clear();
+  last_refusal_warning_[sha256] = now;
+  host_.warn("refusing to serve " + sha256 + " to " + peer_id.substr(0, 12) + ": " + describe(failure) + " (" + detail +
+             ")");
 }
 
 void Uploader::maybe_corrupt(int64_t index, std::string& data) {

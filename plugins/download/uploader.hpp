@@ -58,6 +58,8 @@ class Uploader {
   void start_next_manifest();
   void finish_manifest(const ManifestKey& key, ManifestJob& job);
   void count_open_failure(OpenFailure failure);
+  void warn_refusal(const std::string& peer_id, const std::string& sha256, OpenFailure failure,
+                    const std::string& detail);
   void maybe_corrupt(int64_t index, std::string& data);
 
   Plugin& host_;
@@ -72,6 +74,7 @@ class Uploader {
   std::deque<ManifestKey> manifest_queue_;
   bool manifest_running_ = false;
   int64_t read_bytes_in_flight_ = 0;
+  std::map<std::string, Clock::time_point> last_refusal_warning_;  // by sha256
   int64_t corrupt_remaining_ = 0;
 };
 
