@@ -101,6 +101,7 @@ int Downloader::add_sources(Transfer& t, const std::vector<SourceAddress>& sourc
 void Downloader::begin_search(Transfer& t) {
   t.search_request = "download-" + std::to_string(t.id) + "-" + std::to_string(random_());
   t.search_pending = true;
+  ++t.searches_without_progress;
   t.search_deadline = Clock::now() + std::chrono::milliseconds(settings_.search_timeout_ms);
   host_.count("searches");
   host_.publish("search.request", {{"request", t.search_request}, {"query", "sha256:" + t.sha256}});
@@ -129,9 +130,7 @@ void Downloader::on_search_results(const json& event) {
       if (t.wanted_name.empty()) t.wanted_name = sanitize_file_name(match->name);
       if (t.expected_size < 0) t.expected_size = match->size;
     }
-    // Only sources not tried yet, or lost and found again, are progress.
-    if (add_sources(t, found) == 0) {
-      ++t.failed_searches;
+    if (add_sources(t, found) == 0) {  // nothing new: look again a little later
       t.next_search = Clock::now() + std::chrono::milliseconds(std::min<int64_t>(settings_.search_timeout_ms, 2000));
       continue;
     }
@@ -451,7 +450,7 @@ void Downloader::on_chunk_checked(uint64_t id, int64_t chunk, const std::string&
   t->bytes_written += length;
   t->bytes_this_run += length;
   t->record_dirty = true;
-  t->failed_searches = 0;
+  t->searches_without_progress = 0;
   host_.count("chunks_verified");
   if (auto it = t->sources.find(source_id); it != t->sources.end()) ++it->second.chunks;
   maybe_finish(*t);
@@ -800,12 +799,11 @@ void Downloader::tick() {
     }
     if (t.search_pending && now >= t.search_deadline) {
       t.search_pending = false;
-      ++t.failed_searches;
       t.next_search = now;
     }
     if ((t.phase == Phase::searching || t.phase == Phase::fetching) && !t.search_pending && t.live_sources() == 0 &&
         now >= t.next_search) {
-      if (t.failed_searches >= settings_.max_searches) {
+      if (t.searches_without_progress >= settings_.max_searches) {
         if (t.phase == Phase::searching) {
           fail(t, "no source found for " + t.sha256);
         } else {

@@ -97,7 +97,7 @@ struct Transfer {
   bool search_pending = false;
   Clock::time_point search_deadline;
   Clock::time_point next_search;
-  int64_t failed_searches = 0;
+  int64_t searches_without_progress = 0;  // reset by every verified chunk; bounded by max_searches
 
   // Progress.
   Clock::time_point started = Clock::now();
