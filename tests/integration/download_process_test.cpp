@@ -18,8 +18,9 @@ fs::path write_config(const TempDir& dir, const std::string& name, const fs::pat
   auto path = dir / (name + ".toml");
   std::ofstream out(path);
   out << "[node]\nlog_level = \"warn\"\nplugin_dirs = [\"" << P2PNET_TEST_PLUGIN_DIR << "\"]\n\n";
-  out << "[plugins." << kSearchPlugin << "]\n";
-  if (!shared.empty()) out << "shared_dir = \"" << shared.string() << "\"\n";
+  out << "[plugins." << kSearchPlugin << "]\nanswer_wait_ms = 500\nanswer_quiet_ms = 200\n";
+  out << "shared_dir = \"" << (shared.empty() ? dir / (name + "-nothing-shared") : shared).string() << "\"\n";
+  if (shared.empty()) fs::create_directories(dir / (name + "-nothing-shared"));
   out << "\n[plugins.download]\ndownload_dir = \"" << downloads.string() << "\"\n" << download_extra;
   return path;
 }
@@ -49,7 +50,7 @@ TEST_CASE("three p2pnode processes - C searches and downloads A's file through B
                found->rfind("[1]", 0) == 0;
       },
       std::chrono::seconds(20)));
-  CHECK(*found == "[1] music.ogg  " + std::to_string(size) + "  " + sha.substr(0, 16) + "  (1 source)");
+  CHECK(*found == "[1] music.ogg  " + std::to_string(size) + "  " + sha.substr(0, 16) + "  (1 sources)");
   auto saved = c.command("download 1", R"(^(saved .*|error: .*)$)", std::chrono::seconds(60));
   REQUIRE(saved);
   CHECK(*saved == saved_line(dir / "c-downloads" / "music.ogg", size));

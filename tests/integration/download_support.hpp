@@ -72,13 +72,22 @@ inline int64_t counter(TestNode& node, const std::string& name) {
   return it == counters.end() ? 0 : it->second;
 }
 
+// An empty folder for nodes that share nothing (the stock search plugin
+// shares "shared" relative to the working directory unless told otherwise).
+inline const std::filesystem::path& nothing_shared() {
+  static TempDir empty("nothing-shared");
+  return empty.path();
+}
+
 // A node with the search plugin (sharing `shared`, if given) and download.
+// Searches collect answers for a short time, to keep the tests quick.
 inline NodeConfig file_node(const std::filesystem::path& shared,
                             nlohmann::json download_settings = nlohmann::json::object(),
                             const std::string& search_plugin = kSearchPlugin) {
   auto config = test_config();
-  nlohmann::json search = nlohmann::json::object();
-  if (!shared.empty()) search["shared_dir"] = shared.string();
+  nlohmann::json search = {{"shared_dir", (shared.empty() ? nothing_shared() : shared).string()},
+                           {"answer_wait_ms", 500},
+                           {"answer_quiet_ms", 200}};
   config.plugins.push_back(plugin(search_plugin, search));
   config.plugins.push_back(plugin("download", std::move(download_settings)));
   return config;

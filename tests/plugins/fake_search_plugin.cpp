@@ -89,7 +89,9 @@ class FakeSearchPlugin : public p2pnet::Plugin {
   void on_load(const json& table) override {
     p2pnet::Settings settings(table, "fake_search");
     shared_dir_ = settings.string("shared_dir", "");
-    window_ms_ = settings.integer("window_ms", 300, 10, 60000);
+    // The stock search plugin's names: how long a search collects answers.
+    window_ms_ = settings.integer("answer_wait_ms", 300, 10, 60000);
+    settings.integer("answer_quiet_ms", 0, 0, 60000);  // accepted for the same configs; the window alone ends a search
     for (const auto& key : settings.unknown_keys()) warn("unknown setting " + key + " ignored");
 
     handle("fake_search.query", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_query(peer, m); });
@@ -244,10 +246,10 @@ class FakeSearchPlugin : public p2pnet::Plugin {
       result["index"] = ++index;
       results.push_back(result);
       if (search.command) {
-        size_t sources = result["sources"].size();
+        auto sources = result["sources"].size();
         search.command->print("[" + std::to_string(index) + "] " + result["name"].get<std::string>() + "  " +
                               std::to_string(result["size"].get<int64_t>()) + "  " + sha.substr(0, 16) + "  (" +
-                              std::to_string(sources) + (sources == 1 ? " source)" : " sources)"));
+                              std::to_string(sources) + " sources)");
       }
     }
     publish("search.results", {{"request", search.request}, {"query", search.query}, {"results", results}});
