@@ -7,6 +7,7 @@
 #include <csignal>
 
 using namespace p2pnet::test;
+using namespace p2pnet::test::download_tests;
 namespace fs = std::filesystem;
 
 namespace {

@@ -8,9 +8,18 @@
 
 using namespace p2pnet;
 using namespace p2pnet::test;
+using namespace p2pnet::test::download_tests;
 namespace fs = std::filesystem;
 
 namespace {
+
+// A sharing node that RawPeer can talk to: RawPeer speaks plaintext frames,
+// so a core that encrypts connections must be told not to for this node.
+template <class Config>
+Config plaintext(Config config) {
+  if constexpr (requires { config.encryption; }) config.encryption = false;
+  return config;
+}
 
 const std::vector<std::string> kDownloaderTypes = {"download.manifest", "download.chunk", "download.error"};
 
@@ -67,7 +76,7 @@ TEST_CASE("a source serves indexed files and refuses unknown hashes and paths ou
   auto absolute_sha = write_random_file(outside / "absolute.bin", 1000, 13);
   auto link_sha = write_random_file(outside / "linked.bin", 1000, 14);
   fs::create_symlink(outside / "linked.bin", shared / "link.bin");
-  TestNode a(file_node(shared, {}, kFakeSearchPlugin));
+  TestNode a(plaintext(file_node(shared, {}, kFakeSearchPlugin)));
   REQUIRE(a.run("fake-rescan").contains("indexed 1 files"));  // the symlink is not indexed...
   // ... but an index that lists such entries must not make them readable.
   auto add = [&](const std::string& path, const fs::path& file, const std::string& sha) {
@@ -142,7 +151,7 @@ TEST_CASE("uploads are bounded - extra downloaders are told busy until a slot is
   TempDir shared("shared");
   auto sha = write_random_file(shared / "popular.bin", 20000, 15);
   auto other = write_random_file(shared / "other.bin", 20000, 16);
-  TestNode a(file_node(shared.path(), {{"max_uploads", 2}}, kFakeSearchPlugin));
+  TestNode a(plaintext(file_node(shared.path(), {{"max_uploads", 2}}, kFakeSearchPlugin)));
   REQUIRE(a.run("fake-rescan").contains("indexed 2 files"));
   RawPeer first(a.port()), second(a.port()), third(a.port());
   for (auto* peer : {&first, &second, &third}) REQUIRE(peer->handshake(random_id(), kDownloaderTypes));

@@ -22,7 +22,9 @@
 #include <sstream>
 #include <string>
 
-namespace p2pnet::test {
+// A namespace of their own: other tests' helpers (counter, sha256_hex, ...)
+// have the same names and would otherwise collide at link time.
+namespace p2pnet::test::download_tests {
 
 inline const std::string kSearchPlugin = "fake_search";
 // Tests that use the stand-in's own commands (fake-rescan, fake-index-add).
@@ -137,4 +139,4 @@ inline std::string saved_line(const std::filesystem::path& path, size_t size) {
   return "saved " + path.string() + " (" + std::to_string(size) + " bytes, sha256 verified)";
 }
 
-}  // namespace p2pnet::test
+}  // namespace p2pnet::test::download_tests

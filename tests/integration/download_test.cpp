@@ -8,6 +8,7 @@
 
 using namespace p2pnet;
 using namespace p2pnet::test;
+using namespace p2pnet::test::download_tests;
 namespace fs = std::filesystem;
 
 namespace {
