@@ -94,6 +94,7 @@ std::string write_config(ScratchDir& dir, const std::string& extra_node_keys) {
   for (const auto& plugin : stock_plugins()) {
     out << "[plugins." << plugin << "]\n";
     if (plugin == "search") out << "shared_dir = \"" << (dir.path() / "shared").string() << "\"\n";
+    if (plugin == "download") out << "download_dir = \"" << (dir.path() / "downloads").string() << "\"\n";
   }
   std::filesystem::create_directories(dir.path() / "shared");
   return path.string();
@@ -102,7 +103,7 @@ std::string write_config(ScratchDir& dir, const std::string& extra_node_keys) {
 }  // namespace
 
 const std::vector<std::string>& stock_plugins() {
-  static const std::vector<std::string> plugins = {"ping", "discovery", "search"};
+  static const std::vector<std::string> plugins = {"ping", "discovery", "search", "download"};
   return plugins;
 }
 
@@ -163,6 +164,7 @@ std::vector<Figure> memory_bench(const Options& options) {
     auto node_config = bench_config(stock_plugins());
     for (auto& plugin : node_config.plugins)
       if (plugin.name == "search") plugin.settings = {{"shared_dir", (dir.path() / "shared").string()}};
+      else if (plugin.name == "download") plugin.settings = {{"download_dir", (dir.path() / "downloads").string()}};
     nodes.push_back(start_node(node_config, runtime, data));
   }
   double own_after = resident_bytes(getpid());

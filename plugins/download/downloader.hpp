@@ -1,0 +1,106 @@
+// The downloading side: `download K` / `download SHA256 [NAME]` and
+// `downloads`. A transfer connects to its sources, adopts the first manifest,
+// keeps several chunk requests in flight per source and spreads them over all
+// sources, verifies every chunk (background work) before writing it into
+// NAME.part, records verified chunks in NAME.part.json, and renames the file
+// into place only after the whole file matched its SHA-256. Lost sources are
+// replaced by the remaining ones or by a new `sha256:` search.
+#pragma once
+
+#include "download_settings.hpp"
+#include "rate_limiter.hpp"
+#include "search_results.hpp"
+#include "transfer.hpp"
+
+#include <p2pnet/plugin.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+namespace p2pnet::download {
+
+class Downloader {
+ public:
+  Downloader(Plugin& host, const DownloadSettings& settings);
+
+  // Console.
+  void run_download(Command& cmd);
+  void run_downloads(Command& cmd);
+  // Bus.
+  void on_search_results(const json& event);
+  // Wire.
+  void on_manifest(const PeerRef& peer, const Message& message);
+  void on_chunk(const PeerRef& peer, const Message& message);
+  void on_error(const PeerRef& peer, const Message& message);
+  void on_peer_disconnected(const std::string& peer_id);
+  // Timers and shutdown.
+  void tick();
+  void stop();
+
+ private:
+  struct PendingRequest {
+    uint64_t transfer = 0;
+    std::string peer_id;
+    int64_t chunk = -1;  // -1: a manifest request
+    Clock::time_point sent;
+  };
+
+  // Starting.
+  Transfer* start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size);
+  // Returns how many sources are new or worth another try.
+  int add_sources(Transfer& t, const std::vector<SourceAddress>& sources);
+  void begin_search(Transfer& t);
+  void prepare(Transfer& t);
+  void on_prepared(uint64_t id, PreparedPart prepared);
+  // Sources.
+  void activate_sources(Transfer& t);
+  void connect_source(Transfer& t, Source& s);
+  void on_source_connected(Transfer& t, Source& s);
+  void ask_manifest(Transfer& t, Source& s);
+  void lose_source(Transfer& t, Source& s, SourceState state, const std::string& reason);
+  void release(const Transfer& t, const std::string& peer_id);
+  void adopt_manifest(uint64_t id, const std::string& manifest_sha256);
+  // Chunks.
+  void pump(Transfer& t);
+  void pump_all();
+  void schedule_pump(std::chrono::milliseconds delay);
+  bool another_source_can_take(const Transfer& t, const std::set<std::string>& bad_sources) const;
+  std::optional<int64_t> next_chunk_for(Transfer& t, const std::string& source_id);
+  bool request_chunk(Transfer& t, Source& s, int64_t chunk);
+  void requeue(Transfer& t, int64_t chunk);
+  void on_chunk_checked(uint64_t id, int64_t chunk, const std::string& source_id, bool matches, std::string error);
+  void reject_chunk(Transfer& t, int64_t chunk, const std::string& source_id, const std::string& why);
+  std::optional<PendingRequest> take_request(const PeerRef& peer, const json& header);
+  void expire_requests();
+  // Disk bookkeeping and the end.
+  void flush_record(Transfer& t);
+  void maybe_finish(Transfer& t);
+  void on_finished(uint64_t id, FinishedPart finished);
+  void fail(Transfer& t, const std::string& reason);
+  void succeed(Transfer& t, const std::string& saved_path);
+  void end(Transfer& t, const std::string& line, int status);
+  void show_progress(Transfer& t, Clock::time_point now);
+  std::string kept_part_note(const Transfer& t) const;
+  void forget_old_transfers();
+
+  Transfer* find(uint64_t id);
+  Transfer* find_active(const std::string& sha256);
+  int64_t choose_chunk_size(int64_t size) const;
+
+  Plugin& host_;
+  const DownloadSettings& settings_;
+  RateLimiter rate_;
+  bool pump_scheduled_ = false;
+  bool stopping_ = false;
+  uint64_t next_transfer_ = 1;
+  int64_t next_request_ = 1;
+  std::map<uint64_t, std::unique_ptr<Transfer>> transfers_;
+  std::map<int64_t, PendingRequest> requests_;
+  std::optional<SearchResults> last_console_search_;
+  std::mt19937_64 random_{std::random_device{}()};
+};
+
+}  // namespace p2pnet::download

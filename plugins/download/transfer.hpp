@@ -1,0 +1,127 @@
+// One download's state, owned by the Downloader and touched only on the
+// plugin's own callbacks. Background jobs get copies or shared immutable
+// pieces (the PartFile), never a Transfer.
+#pragma once
+
+#include "part_file.hpp"
+#include "search_results.hpp"
+
+#include <p2pnet/plugin.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace p2pnet::download {
+
+using Clock = std::chrono::steady_clock;
+
+enum class SourceState {
+  standby,     // known, not used while max_sources others are
+  connecting,  // dialing the node
+  asking,      // manifest requested
+  ready,       // manifest matches; chunks may be requested
+  waiting,     // said busy; asked again at retry_at
+  gone,        // disconnected or unreachable; a new search may bring it back
+  dropped,     // bad data, wrong file or refused: never asked again for this transfer
+};
+
+struct Source {
+  SourceAddress address;
+  SourceState state = SourceState::standby;
+  bool adopting = false;      // the first manifest arrived; its hash is being computed
+  bool has_manifest = false;  // its manifest matched the transfer's
+  Clock::time_point retry_at;
+  int in_flight = 0;
+  int64_t requests = 0;  // chunk requests sent to it
+  int bad_chunks = 0;
+  int64_t chunks = 0;  // verified chunks it delivered in this run
+  std::string reason;  // why it is gone or dropped
+
+  // Connected or on its way there.
+  bool live() const {
+    return state == SourceState::connecting || state == SourceState::asking || state == SourceState::ready ||
+           state == SourceState::waiting;
+  }
+};
+
+enum class Phase { searching, preparing, fetching, finishing, saved, failed };
+
+enum class ChunkState : uint8_t { missing, requested, verifying, written };
+
+struct Transfer {
+  uint64_t id = 0;
+  std::optional<Command> command;  // the console command that waits for the outcome
+  std::string sha256;
+  std::string wanted_name;  // "" until a search names it
+  int64_t expected_size = -1;
+  Phase phase = Phase::searching;
+
+  // download_dir files, once prepared.
+  PartPaths paths;
+  std::shared_ptr<PartFile> file;
+  std::optional<PartRecord> resume;  // an earlier attempt's record, until the manifest arrives
+  int64_t chunk_size = 0;            // what we ask sources for
+
+  // The manifest adopted from the first source that answered.
+  bool adopting = false;  // the first manifest arrived; its hash is being computed
+  bool has_manifest = false;
+  int64_t size = 0;
+  int64_t chunks = 0;
+  std::string digests;  // chunks x 32 bytes
+  std::string manifest_sha256;
+
+  std::vector<ChunkState> chunk_states;
+  int64_t cursor = 0;                                 // chunks below it were handed out once
+  std::deque<int64_t> retry;                          // chunks to fetch again first
+  std::map<int64_t, std::set<std::string>> bad_from;  // chunk -> sources that sent it corrupt
+  int64_t written = 0;                                // chunks verified and written
+  int64_t bytes_written = 0;
+  int64_t resumed_chunks = 0;
+  int in_flight = 0;
+  int verifying = 0;
+  bool record_dirty = false;
+  bool record_busy = false;
+  int finish_rounds = 0;
+
+  std::map<std::string, Source> sources;  // by node id
+
+  // Searching for (more) sources.
+  std::string search_request;
+  bool search_pending = false;
+  Clock::time_point search_deadline;
+  Clock::time_point next_search;
+  int64_t searches_without_progress = 0;  // reset by every verified chunk; bounded by max_searches
+
+  // Progress.
+  Clock::time_point started = Clock::now();
+  int64_t bytes_this_run = 0;
+  int64_t sampled_bytes = 0;
+  Clock::time_point sampled_at = Clock::now();
+  Clock::time_point printed_at;
+  double speed = 0;
+  Clock::time_point recorded_at;
+  std::string outcome;  // the final line
+
+  bool active() const { return phase != Phase::saved && phase != Phase::failed; }
+  bool busy_on_disk() const {
+    return verifying > 0 || record_busy || phase == Phase::preparing || phase == Phase::finishing;
+  }
+  int live_sources() const {
+    int n = 0;
+    for (const auto& [id, source] : sources) n += source.live() ? 1 : 0;
+    return n;
+  }
+  std::string display_name() const {
+    if (!paths.name.empty()) return paths.name;
+    return wanted_name.empty() ? sha256.substr(0, 16) : wanted_name;
+  }
+};
+
+}  // namespace p2pnet::download
