@@ -53,7 +53,8 @@ bool no_partial_files(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("a full disk during a download keeps the part file and its record - the download resumes once there is space") {
+TEST_CASE(
+    "a full disk during a download keeps the part file and its record - the download resumes once there is space") {
   TempDir dir("setup"), data("data");
   const size_t size = 4 * 1024 * 1024;
   const int64_t chunks = 64;
@@ -99,7 +100,8 @@ TEST_CASE("a full disk during a download keeps the part file and its record - th
   CHECK(no_partial_files(dir / "c-downloads"));
 }
 
-TEST_CASE("a source killed with SIGKILL before it answers the manifest request - the other source serves the download") {
+TEST_CASE(
+    "a source killed with SIGKILL before it answers the manifest request - the other source serves the download") {
   TempDir dir("setup");
   const size_t size = 1024 * 1024;
   auto sha = write_random_file(dir / "a-shared" / "film.mkv", size, 32);
@@ -117,8 +119,8 @@ TEST_CASE("a source killed with SIGKILL before it answers the manifest request -
   size_t from = c.process().line_count();
   c.process().write_line("download 1");
   // C asks all its sources at once: once B serves chunks, A's request is out.
-  REQUIRE(wait_until([&] { return stats_counter(b.process(), "download.chunks_served") >= 1; },
-                     std::chrono::seconds(20)));
+  REQUIRE(
+      wait_until([&] { return stats_counter(b.process(), "download.chunks_served") >= 1; }, std::chrono::seconds(20)));
   a.process().signal(SIGKILL);
   auto saved = outcome_after(c.process(), from);
   REQUIRE(saved);
@@ -143,8 +145,8 @@ TEST_CASE("the only source killed with SIGKILL after the last chunk - the downlo
   // verified: then no chunk is left to ask A for. (C may also be done already.)
   const auto record = dir / "c-downloads" / "last.bin.part.json";
   const auto final_path = dir / "c-downloads" / "last.bin";
-  REQUIRE(wait_until([&] { return recorded_chunks(record) == 64 || fs::exists(final_path); },
-                     std::chrono::seconds(30)));
+  REQUIRE(
+      wait_until([&] { return recorded_chunks(record) == 64 || fs::exists(final_path); }, std::chrono::seconds(30)));
   a.process().signal(SIGKILL);
   auto saved = outcome_after(c.process(), from);
   REQUIRE(saved);
@@ -167,8 +169,8 @@ TEST_CASE("a downloader killed with SIGKILL midway - the source frees its upload
   REQUIRE(c->command("connect 127.0.0.1 " + port_of(a), "^connected to " + a.id()));
   REQUIRE(search_finds(*c, "popular.bin", 1));
   c->process().write_line("download 1");
-  REQUIRE(wait_until([&] { return stats_counter(a.process(), "download.chunks_served") >= 8; },
-                     std::chrono::seconds(20)));
+  REQUIRE(
+      wait_until([&] { return stats_counter(a.process(), "download.chunks_served") >= 8; }, std::chrono::seconds(20)));
   c->process().signal(SIGKILL);
   REQUIRE(c->process().wait_exit());
   c.reset();
@@ -239,9 +241,9 @@ TEST_CASE("a plugin that fails to load stops p2pnode with one line and leaves it
     std::ofstream out(bad);
     out << in.rdbuf() << "\n[plugins.thrower]\nfail_load = true\n";
   }
-  auto refused = run_program(P2PNODE_PATH, {"--config", bad.string(), "--port", "0", "--data-dir",
-                                            data.path().string(), "--no-console"},
-                             std::chrono::seconds(30));
+  auto refused = run_program(
+      P2PNODE_PATH, {"--config", bad.string(), "--port", "0", "--data-dir", data.path().string(), "--no-console"},
+      std::chrono::seconds(30));
   CHECK(refused.exit_code == 1);
   CHECK(refused.output.find("error: plugin 'thrower' failed to load: thrower refuses to load, as configured") !=
         std::string::npos);

@@ -44,10 +44,11 @@ class ThrowerPlugin : public p2pnet::Plugin {
           throw std::runtime_error("in background work");
         },
         [] {});
-    background([] {}, [this] {
-      count("reached_background_then");
-      throw std::runtime_error("in background completion");
-    });
+    background([] {},
+               [this] {
+                 count("reached_background_then");
+                 throw std::runtime_error("in background completion");
+               });
     // Port 1 on loopback refuses: the connect result arrives with an error.
     connect("127.0.0.1", 1, [this](std::optional<std::string>, std::string) {
       count("reached_connect_result");
