@@ -641,8 +641,17 @@ void Downloader::flush_record(Transfer& t) {
   record.verified.reserve(t.chunk_states.size());
   for (auto state : t.chunk_states) record.verified.push_back(state == ChunkState::written);
   t.record_dirty = false;
-  t.record_busy = true;
   t.recorded_at = Clock::now();
+  if (stopping_) {
+    // The last record of a stopping node: the node takes no new background
+    // work once its plugins are being destroyed, so a write handed to it now
+    // could be dropped and the chunks verified since the last record fetched
+    // again after a restart. One small file, once, at shutdown: written here.
+    if (auto error = write_record(*t.file, t.paths.record, record); !error.empty())
+      host_.warn("download " + t.display_name() + ": " + error);
+    return;
+  }
+  t.record_busy = true;
   auto error = std::make_shared<std::string>();
   auto file = t.file;
   auto path = t.paths.record;

@@ -1,8 +1,8 @@
 // Sharing and downloading with p2pnode processes, the way the README says:
-// three nodes in a line, a source killed with SIGKILL midway, and a download
-// that hits the file size limit (standing in for a full disk).
-#include "download_support.hpp"
-#include "node_process.hpp"
+// three nodes in a line, and a source killed with SIGKILL midway. More faults
+// (a full disk, kills at other phases, restarts) are in
+// download_fault_process_test.cpp.
+#include "download_processes.hpp"
 
 #include <csignal>
 
@@ -12,26 +12,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A node.toml for one node: the search plugin sharing `shared` (if given)
-// and download saving to `downloads`, plus extra [plugins.download] lines.
-fs::path write_config(const TempDir& dir, const std::string& name, const fs::path& shared, const fs::path& downloads,
-                      const std::string& download_extra = "") {
-  auto path = dir / (name + ".toml");
-  std::ofstream out(path);
-  out << "[node]\nlog_level = \"warn\"\nplugin_dirs = [\"" << P2PNET_TEST_PLUGIN_DIR << "\"]\n\n";
-  out << "[plugins." << kSearchPlugin << "]\nanswer_wait_ms = 500\nanswer_quiet_ms = 200\n";
-  out << "shared_dir = \"" << (shared.empty() ? dir / (name + "-nothing-shared") : shared).string() << "\"\n";
-  if (shared.empty()) fs::create_directories(dir / (name + "-nothing-shared"));
-  out << "\n[plugins.download]\ndownload_dir = \"" << downloads.string() << "\"\n" << download_extra;
-  return path;
-}
-
-std::string port_of(NodeProcess& node) { return std::to_string(node.port()); }
-
-int64_t served_chunks(NodeProcess& node) {
-  auto line = node.command("stats", R"(^  download\.chunks_served \d+$)", std::chrono::seconds(2));
-  return line ? std::stoll(line->substr(line->rfind(' ') + 1)) : 0;
-}
+int64_t served_chunks(NodeProcess& node) { return stats_counter(node.process(), "download.chunks_served"); }
 
 }  // namespace
 
@@ -81,39 +62,4 @@ TEST_CASE("a source killed with SIGKILL midway - the download completes from the
   REQUIRE(saved);
   CHECK(c.process().stdout_lines()[saved->first] == saved_line(dir / "c-downloads" / "film.mkv", size));
   CHECK(sha256_hex(read_file(dir / "c-downloads" / "film.mkv")) == sha);
-}
-
-TEST_CASE("a write error while downloading gives an error line and keeps the part file") {
-  TempDir dir("setup");
-  const size_t size = 4 * 1024 * 1024;
-  write_random_file(dir / "shared" / "huge.iso", size, 23);
-  NodeProcess a(P2PNODE_PATH, write_config(dir, "a", dir / "shared", dir / "a-downloads").string());
-  // C may not write files beyond 1 MiB (RLIMIT_FSIZE, in 512-byte blocks for
-  // dash's ulimit); ignoring SIGXFSZ turns that into EFBIG errors, as a full
-  // disk gives ENOSPC.
-  auto config = write_config(dir, "c", {}, dir / "c-downloads", "chunk_size = 65536\n");
-  TempDir data("data");
-  Process c("/bin/sh", {"-c", "trap '' XFSZ; ulimit -f 2048; exec \"$0\" \"$@\"", P2PNODE_PATH, "--config",
-                        config.string(), "--port", "0", "--data-dir", data.path().string()});
-  REQUIRE(c.wait_for_line(std::regex("^listening on ")));
-  c.write_line("connect 127.0.0.1 " + std::to_string(a.port()));
-  REQUIRE(c.wait_for_line(std::regex("^connected to " + a.id())));
-  std::optional<std::pair<size_t, std::smatch>> found;
-  REQUIRE(wait_until(
-      [&] {
-        size_t from = c.line_count();
-        c.write_line("search huge");
-        found = c.wait_for_line(std::regex(R"(^(\[1\] huge\.iso  .*|0 results)$)"), std::chrono::seconds(5), from);
-        return found && c.stdout_lines()[found->first].rfind("[1]", 0) == 0;
-      },
-      std::chrono::seconds(20)));
-  size_t from = c.line_count();
-  c.write_line("download 1");
-  auto failed = c.wait_for_line(std::regex(R"(^(saved .*|error: .*)$)"), std::chrono::seconds(60), from);
-  REQUIRE(failed);
-  const auto part = dir / "c-downloads" / "huge.iso.part";
-  CHECK(c.stdout_lines()[failed->first].rfind(
-            "error: cannot write " + part.string() + ": File too large (" + part.string() + " kept, ", 0) == 0);
-  CHECK(fs::exists(part));
-  CHECK_FALSE(fs::exists(dir / "c-downloads" / "huge.iso"));
 }

@@ -332,15 +332,32 @@ class Plugin {
         job->failure = "unknown exception";
       }
     }
+    // Called by the node on the plugin's context: like every hook, no
+    // exception may leave it (it would unwind through the node's threads).
     static void finish(void* user) {
       std::unique_ptr<BackgroundJob> job(static_cast<BackgroundJob*>(user));
-      if (!job->failure.empty()) {
-        job->owner->error("background work failed: " + job->failure);
-        return;
+      try {
+        if (!job->failure.empty()) {
+          job->owner->count("hook_exceptions");
+          job->owner->error("background work failed: " + job->failure);
+          return;
+        }
+        if (job->then) job->then();
+      } catch (const std::exception& e) {
+        job->owner->report_exception("background completion", e.what());
+      } catch (...) {
+        job->owner->report_exception("background completion", "unknown exception");
       }
-      if (job->then) job->then();
     }
   };
+
+  void report_exception(const char* hook, const char* what) noexcept {
+    try {
+      count("hook_exceptions");
+      error(std::string(hook) + " threw: " + what);
+    } catch (...) {
+    }
+  }
 
   static void check(int status, const std::string& what) {
     if (status == P2PNET_OK) return;
@@ -420,14 +437,7 @@ struct Adapter {
       report(p, hook, "unknown exception");
     }
   }
-  static void report(void* p, const char* hook, const char* what) {
-    try {
-      Plugin* plugin = self(p);
-      plugin->count("hook_exceptions");
-      plugin->error(std::string(hook) + " threw: " + what);
-    } catch (...) {
-    }
-  }
+  static void report(void* p, const char* hook, const char* what) { self(p)->report_exception(hook, what); }
 
   static void* create(const p2pnet_host_api* api, p2pnet_host* host, const char* config, size_t config_len,
                       char* error, size_t error_cap) {

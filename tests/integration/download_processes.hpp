@@ -1,0 +1,106 @@
+// Helpers for download tests with p2pnode processes: a node.toml per node,
+// nodes whose data dir outlives them (to restart one) or that start under
+// resource limits, and reading counters from `stats`.
+#pragma once
+
+#include "download_support.hpp"
+#include "node_process.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+namespace p2pnet::test::download_tests {
+
+// A node.toml for one node: the search plugin sharing `shared` (if given)
+// and download saving to `downloads`, plus extra [plugins.download] lines.
+inline std::filesystem::path write_config(const TempDir& dir, const std::string& name,
+                                          const std::filesystem::path& shared, const std::filesystem::path& downloads,
+                                          const std::string& download_extra = "") {
+  namespace fs = std::filesystem;
+  auto path = dir / (name + ".toml");
+  std::ofstream out(path);
+  out << "[node]\nlog_level = \"warn\"\nplugin_dirs = [\"" << P2PNET_TEST_PLUGIN_DIR << "\"]\n\n";
+  out << "[plugins." << kSearchPlugin << "]\nanswer_wait_ms = 500\nanswer_quiet_ms = 200\n";
+  out << "shared_dir = \"" << (shared.empty() ? dir / (name + "-nothing-shared") : shared).string() << "\"\n";
+  if (shared.empty()) fs::create_directories(dir / (name + "-nothing-shared"));
+  out << "\n[plugins.download]\ndownload_dir = \"" << downloads.string() << "\"\n" << download_extra;
+  return path;
+}
+
+inline std::string port_of(NodeProcess& node) { return std::to_string(node.port()); }
+
+// A p2pnode process with a data dir the test chooses, so that a restart
+// keeps the node's identity; `shell_setup` (sh commands such as ulimit) runs
+// before p2pnode is exec'd in the same process.
+class NodeRun {
+ public:
+  NodeRun(const std::filesystem::path& config, const std::filesystem::path& data_dir,
+          const std::string& shell_setup = "") {
+    std::vector<std::string> args{"--config", config.string(), "--port", "0", "--data-dir", data_dir.string()};
+    if (shell_setup.empty()) {
+      process_ = std::make_unique<Process>(P2PNODE_PATH, args);
+    } else {
+      args.insert(args.begin(), {"-c", shell_setup + "; exec \"$0\" \"$@\"", P2PNODE_PATH});
+      process_ = std::make_unique<Process>("/bin/sh", args);
+    }
+    auto listening = process_->wait_for_line(std::regex(R"(listening on 127\.0\.0\.1:(\d+) id ([0-9a-f]{64}))"));
+    INFO(process_->stderr_text());
+    REQUIRE(listening);
+    port_ = static_cast<uint16_t>(std::stoi(listening->second[1]));
+    id_ = listening->second[2];
+  }
+
+  Process& process() { return *process_; }
+  uint16_t port() const { return port_; }
+  const std::string& id() const { return id_; }
+
+  std::optional<std::string> command(const std::string& line, const std::string& expect,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+    size_t from = process_->line_count();
+    process_->write_line(line);
+    auto match = process_->wait_for_line(std::regex(expect), timeout, from);
+    if (!match) return std::nullopt;
+    return process_->stdout_lines()[match->first];
+  }
+
+ private:
+  std::unique_ptr<Process> process_;
+  uint16_t port_ = 0;
+  std::string id_;
+};
+
+// A plugin counter from `stats` (0 if absent; -1 if the node did not answer).
+// The console runs one command at a time, so an unknown command after
+// `stats` marks where its output ends.
+inline int64_t stats_counter(Process& node, const std::string& name) {
+  static std::atomic<int> markers{0};
+  const std::string marker = "end-of-stats-" + std::to_string(++markers);
+  size_t from = node.line_count();
+  node.write_line("stats");
+  node.write_line(marker);
+  auto end = node.wait_for_line(std::regex("^unknown command '" + marker + "'"), std::chrono::seconds(15), from);
+  if (!end) return -1;
+  auto lines = node.stdout_lines();
+  const std::string prefix = "  " + name + " ";
+  for (size_t i = from; i < end->first; ++i)
+    if (lines[i].rfind(prefix, 0) == 0) return std::stoll(lines[i].substr(prefix.size()));
+  return 0;
+}
+
+// Searches until result 1 is NAME with `sources` sources.
+template <class Node>
+bool search_finds(Node& node, const std::string& name, int sources) {
+  const std::string escaped = std::regex_replace(name, std::regex(R"([.])"), R"(\.)");
+  const std::regex wanted(R"(^\[1\] )" + escaped + R"(  .*\()" + std::to_string(sources) + R"( sources?\)$)");
+  return wait_until(
+      [&] {
+        auto line = node.command("search " + name, R"(^(\[1\] )" + escaped + R"(  .*|0 results)$)");
+        return line && std::regex_match(*line, wanted);
+      },
+      std::chrono::seconds(20));
+}
+
+}  // namespace p2pnet::test::download_tests
