@@ -80,15 +80,17 @@ TEST_CASE("a corrupt index cache is ignored with a warning and rewritten") {
 
 TEST_CASE("rescan picks up new - changed and removed files and publishes the new index") {
   SharingNode a({{"keep.txt", "keep"}, {"change.txt", "before"}, {"remove.txt", "gone soon"}});
-  size_t published = bus_events(*a, "search.index").size();
+  // The first scan's snapshot reaches the bus recorder asynchronously.
+  REQUIRE(wait_until([&] { return bus_events(*a, "search.index").size() == 1; }));
+  size_t published = 1;
   write_file(a.shared / "new.txt", "new");
   write_file(a.shared / "change.txt", "after, longer");
   auto result = a->run("rescan");
   CHECK(result.status == 0);
   CHECK(result.lines == std::vector<std::string>{"indexed 4 files (2 hashed)"});
   CHECK(a->run("shared").contains("change.txt  13  " + sha256_hex("after, longer").substr(0, 16)));
+  REQUIRE(wait_until([&] { return bus_events(*a, "search.index").size() == published + 1; }));
   auto index = bus_events(*a, "search.index");
-  REQUIRE(index.size() == published + 1);
   CHECK(index.back()["files"].size() == 4);
 
   fs::remove(a.shared / "remove.txt");
@@ -97,7 +99,7 @@ TEST_CASE("rescan picks up new - changed and removed files and publishes the new
   CHECK(counter(*a, "files_removed") == 2);  // change.txt's old version and remove.txt
   // Nothing changed: no new snapshot.
   CHECK(a->run("rescan").lines == std::vector<std::string>{"indexed 3 files (0 hashed)"});
-  CHECK(bus_events(*a, "search.index").size() == published + 2);
+  CHECK(wait_until([&] { return bus_events(*a, "search.index").size() == published + 2; }));
 }
 
 TEST_CASE("a periodic rescan finds new files without a command") {
