@@ -1,6 +1,7 @@
 // p2pnet_bench: every benchmark beside its own baseline, measured in this
 // run on this machine; prints a table and writes the figures as JSON.
 #include "bench_support.hpp"
+#include "download_bench.hpp"
 #include "footprint_bench.hpp"
 #include "messaging_bench.hpp"
 #include "scale_bench.hpp"
@@ -24,6 +25,7 @@ const std::vector<std::pair<std::string, BenchFunction>> kBenches = {
     {"routing", routing_bench},
     {"ping", ping_bench},
     {"scale", scale_bench},
+    {"download", download_bench},
     {"memory", memory_bench},
     {"startup", startup_bench},
 };

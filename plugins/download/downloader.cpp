@@ -21,6 +21,7 @@ constexpr int kMaxFinishRounds = 2;
 constexpr auto kProgressInterval = std::chrono::milliseconds(500);
 constexpr auto kRecordInterval = std::chrono::seconds(1);
 constexpr auto kSpeedSampleInterval = std::chrono::milliseconds(500);
+constexpr int64_t kHashStepBytes = 8 * 1024 * 1024;
 
 std::string short_id(const std::string& id) { return id.substr(0, 12); }
 
@@ -290,6 +291,7 @@ void Downloader::adopt_manifest(uint64_t id, const std::string& manifest_sha256)
     t.resume.reset();
   }
   t.record_dirty = true;
+  hash_ahead(t);
   maybe_finish(t);
   pump(t);
 }
@@ -453,8 +455,53 @@ void Downloader::on_chunk_checked(uint64_t id, int64_t chunk, const std::string&
   t->searches_without_progress = 0;
   host_.count("chunks_verified");
   if (auto it = t->sources.find(source_id); it != t->sources.end()) ++it->second.chunks;
+  hash_ahead(*t);
   maybe_finish(*t);
   pump(*t);
+}
+
+// Hashes the written chunks right after the hashed prefix, reading them back
+// from NAME.part (still in the page cache), kHashStepBytes at a time (the
+// last step shorter), one step at a time. The end then only compares.
+void Downloader::hash_ahead(Transfer& t) {
+  if (t.hashing || t.prefix_hash_failed || !t.has_manifest || !t.file || t.phase != Phase::fetching) return;
+  int64_t end = t.hashed_chunks;
+  const int64_t step_end = std::min(t.chunks, t.hashed_chunks + std::max<int64_t>(1, kHashStepBytes / t.chunk_size));
+  while (end < step_end && t.chunk_states[static_cast<size_t>(end)] == ChunkState::written) ++end;
+  if (end == t.hashed_chunks || end < step_end) return;
+  struct Step {
+    std::unique_ptr<Sha256> hash;
+    std::string error;
+  };
+  auto step = std::make_shared<Step>();
+  step->hash = std::move(t.prefix_hash);
+  t.hashing = true;
+  const int64_t from = t.hashed_chunks * t.chunk_size;
+  const int64_t to = std::min(t.size, end * t.chunk_size);
+  host_.background(
+      [step, file = t.file, from, to] {
+        try {
+          if (!step->hash) step->hash = std::make_unique<Sha256>();
+          step->error = hash_range(*file, from, to, *step->hash);
+        } catch (const std::exception& e) {
+          step->error = e.what();
+        }
+      },
+      [this, id = t.id, step, end] {
+        Transfer* t = find(id);
+        if (!t) return;
+        t->hashing = false;
+        if (!step->error.empty()) {
+          // Not fatal: the end reads the whole file again and reports what it finds.
+          host_.debug("download " + t->display_name() + ": hashing ahead stopped: " + step->error);
+          t->prefix_hash_failed = true;
+        } else {
+          t->prefix_hash = std::move(step->hash);
+          t->hashed_chunks = end;
+        }
+        hash_ahead(*t);
+        maybe_finish(*t);
+      });
 }
 
 void Downloader::reject_chunk(Transfer& t, int64_t chunk, const std::string& source_id, const std::string& why) {
@@ -677,7 +724,25 @@ void Downloader::flush_record(Transfer& t) {
 }
 
 void Downloader::maybe_finish(Transfer& t) {
-  if (t.phase != Phase::fetching || !t.has_manifest || t.written < t.chunks || t.verifying > 0 || t.record_busy) return;
+  if (t.phase != Phase::fetching || !t.has_manifest || t.written < t.chunks || t.verifying > 0 || t.record_busy ||
+      t.hashing)
+    return;
+  if (!t.prefix_hash_failed && t.hashed_chunks < t.chunks) {
+    hash_ahead(t);  // its end calls maybe_finish again
+    if (t.hashing) return;
+  }
+  std::string hashed;
+  if (!t.prefix_hash_failed && t.hashed_chunks == t.chunks && t.prefix_hash) {
+    try {
+      hashed = to_hex(t.prefix_hash->finish());
+    } catch (const std::exception&) {
+      hashed.clear();  // finish_part reads the file instead
+    }
+  }
+  // Whatever the end finds, a new round (chunks fetched again) hashes from the start.
+  t.prefix_hash.reset();
+  t.hashed_chunks = 0;
+  t.prefix_hash_failed = false;
   t.phase = Phase::finishing;
   PartRecord record{t.sha256, t.size, t.chunk_size, t.manifest_sha256, std::vector<bool>(t.chunk_states.size(), true)};
   auto result = std::make_shared<FinishedPart>();
@@ -685,11 +750,11 @@ void Downloader::maybe_finish(Transfer& t) {
   auto dir = settings_.download_dir;
   auto paths = t.paths;
   host_.background(
-      [result, file, dir, paths, record = std::move(record), digests = t.digests] {
+      [result, file, dir, paths, record = std::move(record), digests = t.digests, hashed] {
         try {
           result->error = write_record(*file, paths.record, record);
           if (!result->error.empty()) return;
-          *result = finish_part(*file, dir, paths, record.size, record.chunk_size, digests, record.sha256);
+          *result = finish_part(*file, dir, paths, record.size, record.chunk_size, digests, record.sha256, hashed);
           // Every chunk matches the manifest, yet the file does not match its
           // hash: the manifest itself is wrong, so its record is worthless.
           if (result->error.empty() && !result->verified && result->bad_chunks.empty()) ::unlink(paths.record.c_str());

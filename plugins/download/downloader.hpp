@@ -73,6 +73,7 @@ class Downloader {
   void requeue(Transfer& t, int64_t chunk);
   void on_chunk_checked(uint64_t id, int64_t chunk, const std::string& source_id, bool matches, std::string error);
   void reject_chunk(Transfer& t, int64_t chunk, const std::string& source_id, const std::string& why);
+  void hash_ahead(Transfer& t);
   std::optional<PendingRequest> take_request(const PeerRef& peer, const json& header);
   void expire_requests();
   // Disk bookkeeping and the end.

@@ -171,8 +171,23 @@ std::string write_record(const PartFile& file, const fs::path& record_path, cons
   return "";
 }
 
+std::string hash_range(const PartFile& file, int64_t from, int64_t to, Sha256& hash) {
+  std::vector<char> buffer(static_cast<size_t>(std::min<int64_t>(to - from, 1024 * 1024)));
+  while (from < to) {
+    ssize_t got = ::pread(file.fd(), buffer.data(),
+                          static_cast<size_t>(std::min<int64_t>(to - from, static_cast<int64_t>(buffer.size()))), from);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0)
+      return "cannot read " + (got < 0 ? errno_text(file.path(), errno) : file.path().string() + ": file is short");
+    hash.update(buffer.data(), static_cast<size_t>(got));
+    from += got;
+  }
+  return "";
+}
+
 FinishedPart finish_part(const PartFile& file, const fs::path& dir, const PartPaths& paths, int64_t size,
-                         int64_t chunk_size, const std::string& chunk_digests, const std::string& sha256) {
+                         int64_t chunk_size, const std::string& chunk_digests, const std::string& sha256,
+                         const std::string& hashed_sha256) {
   FinishedPart out;
   if (::ftruncate(file.fd(), size) != 0) {
     out.error = "cannot resize " + errno_text(file.path(), errno);
@@ -201,12 +216,16 @@ FinishedPart finish_part(const PartFile& file, const fs::path& dir, const PartPa
     }
     return true;
   };
-  Sha256 whole;
-  for (int64_t index = 0; index < chunks; ++index) {
-    if (!read_chunk(index)) return out;
-    whole.update(buffer.data(), static_cast<size_t>(chunk_length(size, chunk_size, index)));
+  bool matches = hashed_sha256 == sha256;
+  if (!matches) {
+    Sha256 whole;
+    for (int64_t index = 0; index < chunks; ++index) {
+      if (!read_chunk(index)) return out;
+      whole.update(buffer.data(), static_cast<size_t>(chunk_length(size, chunk_size, index)));
+    }
+    matches = to_hex(whole.finish()) == sha256;
   }
-  if (to_hex(whole.finish()) != sha256) {
+  if (!matches) {
     Sha256 piece;
     for (int64_t index = 0; index < chunks; ++index) {
       if (!read_chunk(index)) return out;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "part_record.hpp"
+#include "sha256.hpp"
 #include "unique_fd.hpp"
 
 #include <cstdint>
@@ -73,9 +74,16 @@ struct FinishedPart {
   std::filesystem::path saved;      // where the file now is
 };
 
-// Checks every chunk against the manifest and the whole file against its
-// SHA-256; only a match is renamed, without overwriting, to its final name.
+// Checks the whole file against its SHA-256 (and, when that fails, every
+// chunk against the manifest); only a match is renamed, without overwriting,
+// to its final name. `hashed_sha256` is the file's SHA-256 if the caller
+// already read it back from NAME.part while downloading; a match spares a
+// second pass over the file, anything else ("" or a mismatch) reads it again.
 FinishedPart finish_part(const PartFile& file, const std::filesystem::path& dir, const PartPaths& paths, int64_t size,
-                         int64_t chunk_size, const std::string& chunk_digests, const std::string& sha256);
+                         int64_t chunk_size, const std::string& chunk_digests, const std::string& sha256,
+                         const std::string& hashed_sha256 = "");
+
+// Feeds bytes [from, to) of NAME.part to `hash`. "" or an error line.
+std::string hash_range(const PartFile& file, int64_t from, int64_t to, Sha256& hash);
 
 }  // namespace p2pnet::download

@@ -5,6 +5,7 @@
 
 #include "part_file.hpp"
 #include "search_results.hpp"
+#include "sha256.hpp"
 
 #include <p2pnet/plugin.hpp>
 
@@ -86,6 +87,13 @@ struct Transfer {
   int64_t resumed_chunks = 0;
   int in_flight = 0;
   int verifying = 0;
+  // The whole file's SHA-256 over the verified prefix of NAME.part, advanced
+  // by background work while chunks arrive, so the end needs no second pass
+  // over the file. The hash object is with the background job while hashing.
+  std::unique_ptr<Sha256> prefix_hash;
+  int64_t hashed_chunks = 0;
+  bool hashing = false;
+  bool prefix_hash_failed = false;  // the end reads the whole file instead
   bool record_dirty = false;
   bool record_busy = false;
   int finish_rounds = 0;
@@ -111,7 +119,7 @@ struct Transfer {
 
   bool active() const { return phase != Phase::saved && phase != Phase::failed; }
   bool busy_on_disk() const {
-    return verifying > 0 || record_busy || phase == Phase::preparing || phase == Phase::finishing;
+    return verifying > 0 || record_busy || hashing || phase == Phase::preparing || phase == Phase::finishing;
   }
   int live_sources() const {
     int n = 0;

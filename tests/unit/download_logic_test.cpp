@@ -176,6 +176,33 @@ TEST_CASE("a part file is created beside existing files - resumed by hash - veri
   CHECK_FALSE(fs::exists(resumed.paths.record));
 }
 
+TEST_CASE("the whole-file hash taken while downloading matches the file - a wrong one makes the end read it again") {
+  p2pnet::test::TempDir dir("parts");
+  std::string data;
+  for (int i = 0; data.size() < 3 * 1024 * 1024 + 777; ++i) data += std::to_string(i * 7919) + ",";
+  const std::string sha = to_hex(sha256_of(data));
+  const int64_t size = static_cast<int64_t>(data.size());
+  const int64_t chunk_size = 65536;
+  auto prepared = prepare_part(dir.path(), "whole.bin", sha);
+  REQUIRE(prepared.error.empty());
+  REQUIRE(prepared.file->write(0, data.data(), data.size()).empty());
+
+  // Hashed in steps that do not fall on chunk or buffer boundaries.
+  Sha256 hash;
+  REQUIRE(hash_range(*prepared.file, 0, 1000, hash).empty());
+  REQUIRE(hash_range(*prepared.file, 1000, 2 * 1024 * 1024 + 3, hash).empty());
+  REQUIRE(hash_range(*prepared.file, 2 * 1024 * 1024 + 3, size, hash).empty());
+  CHECK(to_hex(hash.finish()) == sha);
+  Sha256 beyond;
+  CHECK(hash_range(*prepared.file, size - 10, size + 10, beyond).find("file is short") != std::string::npos);
+
+  auto finished = finish_part(*prepared.file, dir.path(), prepared.paths, size, chunk_size,
+                              digests_of(data, chunk_size), sha, std::string(64, '0'));
+  CHECK(finished.error.empty());
+  REQUIRE(finished.verified);
+  CHECK(slurp(dir / "whole.bin") == data);
+}
+
 TEST_CASE("an unusable download_dir is reported") {
   p2pnet::test::TempDir dir("parts");
   std::ofstream(dir / "plain") << "x";
