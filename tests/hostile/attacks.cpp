@@ -42,7 +42,9 @@ struct Session {
     }
   }
   explicit operator bool() const { return peer != nullptr; }
-  bool handshake(std::vector<std::string> types = {}) { return peer && peer->handshake(test::random_id(), std::move(types)).has_value(); }
+  bool handshake(std::vector<std::string> types = {}) {
+    return peer && peer->handshake(test::random_id(), std::move(types)).has_value();
+  }
   bool raw(std::string_view bytes) {
     tally.bytes += static_cast<int64_t>(bytes.size());
     return peer->send_raw(bytes);
@@ -73,10 +75,9 @@ void random_bytes_attack(const AttackTarget& target, Random& random, AttackTally
 void bad_prefix_attack(const AttackTarget& target, Random& random, AttackTally& tally) {
   const uint32_t too_big_header = static_cast<uint32_t>(target.max_header + 1);
   const uint32_t too_big_body = static_cast<uint32_t>(target.max_body + 1);
-  const std::vector<std::string> prefixes = {prefix(0xFFFFFFFF, 0xFFFFFFFF), prefix(0xFFFFFFFF, 0),
-                                             prefix(0, 0xFFFFFFFF),          prefix(0x80000000, 0x80000000),
-                                             prefix(too_big_header, 0),      prefix(2, too_big_body),
-                                             prefix(0, 0),                   prefix(0x7FFFFFFF, 1)};
+  const std::vector<std::string> prefixes = {
+      prefix(0xFFFFFFFF, 0xFFFFFFFF), prefix(0xFFFFFFFF, 0),   prefix(0, 0xFFFFFFFF), prefix(0x80000000, 0x80000000),
+      prefix(too_big_header, 0),      prefix(2, too_big_body), prefix(0, 0),          prefix(0x7FFFFFFF, 1)};
   Session s(target, tally);
   if (!s) return;
   bool after_hello = random() % 2;
@@ -113,16 +114,38 @@ void bad_header_attack(const AttackTarget& target, Random& random, AttackTally& 
 void bad_hello_attack(const AttackTarget& target, Random& random, AttackTally& tally) {
   json hello = test::hello_json(test::random_id());
   switch (random() % 10) {
-    case 0: hello.erase("id"); break;
-    case 1: hello["protocol"] = 2; break;
-    case 2: hello["protocol"] = "1"; break;
-    case 3: hello["id"] = "not-hex"; break;
-    case 4: hello["port"] = -1; break;
-    case 5: hello["types"] = json::array(); for (int i = 0; i < 20000; ++i) hello["types"].push_back(fmt::format("t{}", i)); break;
-    case 6: hello["types"] = "ping"; break;
-    case 7: hello["max_header"] = 0; hello["max_body"] = -5; break;
-    case 8: hello["agent"] = std::string(200000, 'a'); break;
-    default: hello["type"] = "ping"; break;
+    case 0:
+      hello.erase("id");
+      break;
+    case 1:
+      hello["protocol"] = 2;
+      break;
+    case 2:
+      hello["protocol"] = "1";
+      break;
+    case 3:
+      hello["id"] = "not-hex";
+      break;
+    case 4:
+      hello["port"] = -1;
+      break;
+    case 5:
+      hello["types"] = json::array();
+      for (int i = 0; i < 20000; ++i) hello["types"].push_back(fmt::format("t{}", i));
+      break;
+    case 6:
+      hello["types"] = "ping";
+      break;
+    case 7:
+      hello["max_header"] = 0;
+      hello["max_body"] = -5;
+      break;
+    case 8:
+      hello["agent"] = std::string(200000, 'a');
+      break;
+    default:
+      hello["type"] = "ping";
+      break;
   }
   Session s(target, tally);
   if (!s) return;
@@ -145,8 +168,8 @@ void mutated_messages_attack(const AttackTarget& target, Random& random, AttackT
 }
 
 void forged_answers_attack(const AttackTarget& target, Random& random, AttackTally& tally) {
-  static const std::vector<std::string> answers = {"pong", "discover_answer", "search_result", "download.manifest",
-                                                   "download.chunk", "download.error"};
+  static const std::vector<std::string> answers = {
+      "pong", "discover_answer", "search_result", "download.manifest", "download.chunk", "download.error"};
   Session s(target, tally);
   if (!s || !s.handshake(all_types())) return;
   for (int i = 0; i < 200; ++i) {
@@ -190,8 +213,10 @@ void flood_attack(const AttackTarget& target, const AttackBudget& budget, Random
       std::this_thread::sleep_for(2ms);
       continue;
     }
-    json message = search ? json{{"type", "search"}, {"id", random_hex(random, 40)},
-                                 {"query", random() % 2 ? "*" : random_hex(random, 8)}, {"depth", -1}}
+    json message = search ? json{{"type", "search"},
+                                 {"id", random_hex(random, 40)},
+                                 {"query", random() % 2 ? "*" : random_hex(random, 8)},
+                                 {"depth", -1}}
                           : json{{"type", "discover"}, {"id", random_hex(random, 40)}, {"depth", -1}};
     if (!s.frame(message.dump())) {
       ++tally.closed_by_node;
@@ -209,10 +234,12 @@ void no_reader_attack(const AttackTarget& target, const AttackBudget& budget, Ra
   auto start = Clock::now();
   int64_t id = 1;
   while (Clock::now() - start < 2s && !budget.over()) {
-    json request = random() % 4 == 0
-                       ? json{{"type", "ping"}, {"nonce", random_hex(random, 16)}}
-                       : json{{"type", "download.get_chunk"}, {"id", id++}, {"sha256", target.real_sha256},
-                              {"chunk_size", 262144}, {"index", random() % 16}};
+    json request = random() % 4 == 0 ? json{{"type", "ping"}, {"nonce", random_hex(random, 16)}}
+                                     : json{{"type", "download.get_chunk"},
+                                            {"id", id++},
+                                            {"sha256", target.real_sha256},
+                                            {"chunk_size", 262144},
+                                            {"index", random() % 16}};
     if (!s.frame(request.dump())) {
       ++tally.closed_by_node;
       return;
@@ -269,8 +296,8 @@ void Tallies::print(const std::string& target) const {
 
 const std::vector<std::string>& plaintext_attacks() {
   static const std::vector<std::string> attacks = {
-      "random_bytes", "bad_prefix",  "truncated_frame", "bad_header",   "bad_hello",    "mutated_messages",
-      "forged_answers", "download_probes", "discover_flood", "search_flood", "no_reader"};
+      "random_bytes",   "bad_prefix",      "truncated_frame", "bad_header",   "bad_hello", "mutated_messages",
+      "forged_answers", "download_probes", "discover_flood",  "search_flood", "no_reader"};
   return attacks;
 }
 
@@ -301,8 +328,9 @@ void run_attack(const std::string& attack, const AttackTarget& target, const Att
 void slow_handshakes(const AttackTarget& target, const AttackBudget& budget, Tallies& tallies) {
   auto& tally = tallies["slow_handshake"];
   // What trickles in: a hello (plaintext) or the start of a TLS ClientHello.
-  std::string payload = target.tls ? std::string("\x16\x03\x01\x00\xc8\x01\x00\x00\xc4\x03\x03", 11) + std::string(200, 'x')
-                                   : encode_frame(test::hello_json(test::random_id()).dump());
+  std::string payload = target.tls
+                            ? std::string("\x16\x03\x01\x00\xc8\x01\x00\x00\xc4\x03\x03", 11) + std::string(200, 'x')
+                            : encode_frame(test::hello_json(test::random_id()).dump());
   struct Slow {
     std::unique_ptr<RawPeer> peer;
     size_t sent = 0;
@@ -345,8 +373,12 @@ void connection_churn(const AttackTarget& target, const AttackBudget& budget, Ra
       RawPeer peer(target.port);
       ++tally.connections;
       switch (random() % 3) {
-        case 0: break;  // connect and drop
-        case 1: peer.send_raw(hello.substr(0, random() % hello.size())); tally.bytes += 10; break;
+        case 0:
+          break;  // connect and drop
+        case 1:
+          peer.send_raw(hello.substr(0, random() % hello.size()));
+          tally.bytes += 10;
+          break;
         default:
           if (!target.tls) {
             peer.send_raw(hello);  // a whole hello, then gone before the answer

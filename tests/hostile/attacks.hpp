@@ -48,10 +48,10 @@ using Clock = std::chrono::steady_clock;
 struct AttackBudget {
   Clock::time_point deadline;
   std::atomic<bool>* stop;
-  int flood_rate = 2000;        // discover/search messages per second in a flood
-  int slow_sockets = 32;        // sockets in the slow handshake at once
+  int flood_rate = 2000;  // discover/search messages per second in a flood
+  int slow_sockets = 32;  // sockets in the slow handshake at once
   std::chrono::milliseconds slow_interval{200};
-  int churn_rate = 200;         // connections per second
+  int churn_rate = 200;  // connections per second
   bool over() const { return stop->load() || Clock::now() >= deadline; }
 };
 

@@ -63,19 +63,32 @@ std::optional<Options> parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
       return argv[++i];
     };
-    if (arg == "--seconds") options.seconds = std::stoi(value());
-    else if (arg == "--long") options.seconds = 600;
-    else if (arg == "--max-rss-mib") options.max_rss_mib = std::stoll(value());
-    else if (arg == "--workers") options.workers = std::stoi(value());
-    else if (arg == "--flood-rate") options.flood_rate = std::stoi(value());
-    else if (arg == "--slow-sockets") options.slow_sockets = std::stoi(value());
-    else if (arg == "--churn-rate") options.churn_rate = std::stoi(value());
-    else if (arg == "--file-mib") options.file_mib = std::stoi(value());
-    else if (arg == "--no-tls") options.tls = false;
-    else if (arg == "--seed") options.seed = std::stoull(value());
-    else if (arg == "--p2pnode") options.p2pnode = value();
-    else if (arg == "--help" || arg == "-h") return usage(), std::nullopt;
-    else throw std::invalid_argument("unknown option " + arg);
+    if (arg == "--seconds")
+      options.seconds = std::stoi(value());
+    else if (arg == "--long")
+      options.seconds = 600;
+    else if (arg == "--max-rss-mib")
+      options.max_rss_mib = std::stoll(value());
+    else if (arg == "--workers")
+      options.workers = std::stoi(value());
+    else if (arg == "--flood-rate")
+      options.flood_rate = std::stoi(value());
+    else if (arg == "--slow-sockets")
+      options.slow_sockets = std::stoi(value());
+    else if (arg == "--churn-rate")
+      options.churn_rate = std::stoi(value());
+    else if (arg == "--file-mib")
+      options.file_mib = std::stoi(value());
+    else if (arg == "--no-tls")
+      options.tls = false;
+    else if (arg == "--seed")
+      options.seed = std::stoull(value());
+    else if (arg == "--p2pnode")
+      options.p2pnode = value();
+    else if (arg == "--help" || arg == "-h")
+      return usage(), std::nullopt;
+    else
+      throw std::invalid_argument("unknown option " + arg);
   }
   if (options.seconds < 1 || options.workers < 0 || options.max_rss_mib < 1 || options.file_mib < 1)
     throw std::invalid_argument("--seconds, --max-rss-mib and --file-mib must be positive");
@@ -117,8 +130,7 @@ struct GoodPeerReport {
   std::vector<std::string> failures;  // downloader thread only
 };
 
-void ping_loop(test::TestNode& good, const std::string& target_id, const AttackBudget& budget,
-               GoodPeerReport& report) {
+void ping_loop(test::TestNode& good, const std::string& target_id, const AttackBudget& budget, GoodPeerReport& report) {
   while (!budget.over()) {
     auto result = good.run("ping " + target_id, 15s);
     ++report.pings;
@@ -129,7 +141,8 @@ void ping_loop(test::TestNode& good, const std::string& target_id, const AttackB
 
 void download_loop(test::TestNode& good, const std::string& sha256, const std::filesystem::path& download_dir,
                    const AttackBudget& budget, GoodPeerReport& report) {
-  std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(1s, std::chrono::duration_cast<std::chrono::milliseconds>(budget.deadline - Clock::now()) / 4));
+  std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
+      1s, std::chrono::duration_cast<std::chrono::milliseconds>(budget.deadline - Clock::now()) / 4));
   static const std::regex saved(R"(^saved (.+) \((\d+) bytes, sha256 verified\)$)");
   do {
     std::string name = fmt::format("copy-{}.bin", report.downloads.load());
@@ -230,12 +243,17 @@ int run(const Options& options) {
   }
 
   std::atomic<bool> stop{false};
-  AttackBudget budget{Clock::now() + std::chrono::seconds(options.seconds), &stop, options.flood_rate,
-                      options.slow_sockets, 200ms, options.churn_rate};
+  AttackBudget budget{Clock::now() + std::chrono::seconds(options.seconds),
+                      &stop,
+                      options.flood_rate,
+                      options.slow_sockets,
+                      200ms,
+                      options.churn_rate};
   AttackBudget tls_budget = budget;
   tls_budget.slow_sockets = std::max(1, budget.slow_sockets / 2);
   tls_budget.churn_rate = std::max(1, budget.churn_rate / 2);
   GoodPeerReport good_report;
+  std::atomic<int> harness_errors{0};
   std::vector<std::thread> threads;
   for (auto& t : targets) {
     bool tls = t->target.tls;
@@ -245,7 +263,15 @@ int run(const Options& options) {
     for (int w = 0; w < workers; ++w)
       threads.emplace_back([&, w, tls] {
         Random random(seed + 1000 * (w + 1) + (tls ? 7 : 0));
-        while (!b.over()) run_attack(attacks[random() % attacks.size()], t->target, b, random, t->tallies);
+        while (!b.over()) {
+          const auto& attack = attacks[random() % attacks.size()];
+          try {
+            run_attack(attack, t->target, b, random, t->tallies);
+          } catch (const std::exception& e) {  // a bug of the harness, not of the node
+            fmt::print(stderr, "harness error in {}: {}\n", attack, e.what());
+            ++harness_errors;
+          }
+        }
       });
     threads.emplace_back([&] { slow_handshakes(t->target, b, t->tallies); });
     threads.emplace_back([&, tls] {
@@ -274,10 +300,11 @@ int run(const Options& options) {
     fmt::print("what the {} target dropped and counted (its `stats`):\n", t->name);
     if (stats.ok) print_counters(stats);
     double max_mib = static_cast<double>(max_kib) / 1024.0;
-    fmt::print("{} target: alive = {}, answers its console = {}, rss before {:.1f} MiB, max {:.1f} MiB, after {:.1f} MiB "
-               "(bound {} MiB)\n\n",
-               t->name, alive ? "yes" : "no", stats.ok ? "yes" : "no", t->rss_before_kib / 1024.0, max_mib,
-               t->node->rss_kib() / 1024.0, options.max_rss_mib);
+    fmt::print(
+        "{} target: alive = {}, answers its console = {}, rss before {:.1f} MiB, max {:.1f} MiB, after {:.1f} MiB "
+        "(bound {} MiB)\n\n",
+        t->name, alive ? "yes" : "no", stats.ok ? "yes" : "no", t->rss_before_kib / 1024.0, max_mib,
+        t->node->rss_kib() / 1024.0, options.max_rss_mib);
     if (!alive)
       failures.push_back(fmt::format("the {} target died: {}", t->name, t->node->stderr_tail()));
     else if (!stats.ok)
@@ -290,10 +317,11 @@ int run(const Options& options) {
   // The good peer: pongs all along, the file downloaded and verified, and a ping now.
   auto final_ping = good->run("ping " + plain.node->id(), 15s);
   bool final_pong = final_ping.contains("pong from");
-  fmt::print("good peer: {} pings, {} pongs during {} s of attack; {} downloads, {} saved and verified; "
-             "ping afterwards: {}\n",
-             good_report.pings.load(), good_report.pongs.load(), attack_seconds, good_report.downloads.load(),
-             good_report.downloads_verified.load(), final_pong ? "pong" : "no pong");
+  fmt::print(
+      "good peer: {} pings, {} pongs during {} s of attack; {} downloads, {} saved and verified; "
+      "ping afterwards: {}\n",
+      good_report.pings.load(), good_report.pongs.load(), attack_seconds, good_report.downloads.load(),
+      good_report.downloads_verified.load(), final_pong ? "pong" : "no pong");
   if (good_report.pongs.load() == 0 || good_report.pongs.load() * 10 < good_report.pings.load() * 9)
     failures.push_back(fmt::format("the good peer got {} pongs for {} pings (90% required)", good_report.pongs.load(),
                                    good_report.pings.load()));
@@ -302,6 +330,7 @@ int run(const Options& options) {
   if (!final_pong) failures.push_back("no pong after the attack: " + final_ping.text());
   good.reset();
 
+  if (harness_errors) failures.push_back(fmt::format("{} harness errors (see stderr)", harness_errors.load()));
   fmt::print("crashes = {}\n", crashes);
   for (const auto& failure : failures) fmt::print("FAILED: {}\n", failure);
   fmt::print("{}\n", failures.empty() ? "PASSED" : "FAILED");

@@ -13,14 +13,36 @@ const T& pick(Random& random, const std::vector<T>& items) {
 }
 
 json wrong_value(Random& random) {
-  static const std::vector<json> values = {
-      nullptr, true, false, -1, 0, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
-      std::numeric_limits<uint64_t>::max(), 1.5, 1e308, -1e308, "", "x", json::array(), json::object(),
-      json::array({1, 2, 3}), json{{"a", 1}}, "-1", "0x10", std::string("\0nul", 4), "\xc3\x28" /* bad UTF-8 */};
+  static const std::vector<json> values = {nullptr,
+                                           true,
+                                           false,
+                                           -1,
+                                           0,
+                                           std::numeric_limits<int64_t>::max(),
+                                           std::numeric_limits<int64_t>::min(),
+                                           std::numeric_limits<uint64_t>::max(),
+                                           1.5,
+                                           1e308,
+                                           -1e308,
+                                           "",
+                                           "x",
+                                           json::array(),
+                                           json::object(),
+                                           json::array({1, 2, 3}),
+                                           json{{"a", 1}},
+                                           "-1",
+                                           "0x10",
+                                           std::string("\0nul", 4),
+                                           "\xc3\x28" /* bad UTF-8 */};
   return pick(random, values);
 }
 
-json address(Random& random) { return {{"id", random_hex(random, 64)}, {"host", "127.0.0.1"}, {"port", 1 + random() % 65535}}; }
+// Some values carry invalid UTF-8 on purpose: write them as they are.
+std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::ignore); }
+
+json address(Random& random) {
+  return {{"id", random_hex(random, 64)}, {"host", "127.0.0.1"}, {"port", 1 + random() % 65535}};
+}
 
 }  // namespace
 
@@ -38,9 +60,18 @@ std::string random_bytes(Random& random, size_t length) {
 }
 
 const std::vector<std::string>& stock_types() {
-  static const std::vector<std::string> types = {
-      "ping", "pong", "discover", "discover_answer", "search", "search_result", "download.get_manifest",
-      "download.manifest", "download.get_chunk", "download.chunk", "download.error", "download.release"};
+  static const std::vector<std::string> types = {"ping",
+                                                 "pong",
+                                                 "discover",
+                                                 "discover_answer",
+                                                 "search",
+                                                 "search_result",
+                                                 "download.get_manifest",
+                                                 "download.manifest",
+                                                 "download.get_chunk",
+                                                 "download.chunk",
+                                                 "download.error",
+                                                 "download.release"};
   return types;
 }
 
@@ -50,8 +81,12 @@ json forged_message(Random& random, const std::string& type, const std::string& 
   if (type == "ping" || type == "pong") return {{"type", type}, {"nonce", random_hex(random, 16)}};
   if (type == "discover") return {{"type", type}, {"id", random_hex(random, 32)}, {"depth", -1}};
   if (type == "discover_answer")
-    return {{"type", type},           {"id", random_hex(random, 32)},          {"node_id", random_hex(random, 64)},
-            {"host", "127.0.0.1"},    {"port", 1 + random() % 65535},          {"outbound_nodes", {address(random)}},
+    return {{"type", type},
+            {"id", random_hex(random, 32)},
+            {"node_id", random_hex(random, 64)},
+            {"host", "127.0.0.1"},
+            {"port", 1 + random() % 65535},
+            {"outbound_nodes", {address(random)}},
             {"inbound_nodes", {address(random), address(random)}}};
   if (type == "search") return {{"type", type}, {"id", random_hex(random, 32)}, {"query", "hostile*"}, {"depth", 1}};
   if (type == "search_result")
@@ -114,7 +149,7 @@ HostileFrame mutated_message(Random& random, const std::string& real_sha256, siz
       *kind = "deep_nesting";
       size_t depth = 1000 + random() % (huge / 2);
       std::string nested = std::string(depth, '[') + std::string(depth, ']');
-      std::string text = message.dump();
+      std::string text = dump(message);
       text.insert(text.size() - 1, ",\"" + key + "_deep\":" + nested);
       frame.header = std::move(text);
       return frame;
@@ -129,15 +164,15 @@ HostileFrame mutated_message(Random& random, const std::string& real_sha256, siz
       break;
     case 7:
       *kind = "duplicate_keys";
-      frame.header = message.dump();
-      frame.header.insert(frame.header.size() - 1, ",\"" + key + "\":" + wrong_value(random).dump() + ",\"type\":7");
+      frame.header = dump(message);
+      frame.header.insert(frame.header.size() - 1, ",\"" + key + "\":" + dump(wrong_value(random)) + ",\"type\":7");
       return frame;
     default:
       *kind = "wrong_type_everywhere";
       for (const auto& k : keys) message[k] = wrong_value(random);
       break;
   }
-  frame.header = message.dump(-1, ' ', false, json::error_handler_t::replace);
+  frame.header = dump(message);
   return frame;
 }
 
@@ -171,24 +206,33 @@ std::vector<std::string> bad_headers(Random& random, size_t max_header) {
 std::vector<json> download_probes(Random& random, const std::string& real_sha256) {
   std::vector<json> probes;
   int64_t id = static_cast<int64_t>(1 + random() % 1000000);
-  for (std::string sha : {random_hex(random, 64), std::string("../../../../etc/passwd"), std::string("/etc/passwd"),
-                          std::string(".."), std::string(""), std::string("sha256:") + real_sha256,
-                          real_sha256.substr(0, 63), real_sha256 + "0", std::string(64, 'G'),
-                          std::string(real_sha256).replace(0, 1, "A"), std::string("shared/../../x"),
-                          std::string(64, '.')}) {
+  for (std::string sha :
+       {random_hex(random, 64), std::string("../../../../etc/passwd"), std::string("/etc/passwd"), std::string(".."),
+        std::string(""), std::string("sha256:") + real_sha256, real_sha256.substr(0, 63), real_sha256 + "0",
+        std::string(64, 'G'), std::string(real_sha256).replace(0, 1, "A"), std::string("shared/../../x"),
+        std::string(64, '.')}) {
     probes.push_back({{"type", "download.get_manifest"}, {"id", id++}, {"sha256", sha}, {"chunk_size", 262144}});
     probes.push_back(
         {{"type", "download.get_chunk"}, {"id", id++}, {"sha256", sha}, {"chunk_size", 262144}, {"index", 0}});
   }
   for (json chunk_size : {json(0), json(1), json(4095), json(int64_t{1} << 40), json(-262144), json("262144")})
-    probes.push_back(
-        {{"type", "download.get_chunk"}, {"id", id++}, {"sha256", real_sha256}, {"chunk_size", chunk_size}, {"index", 0}});
+    probes.push_back({{"type", "download.get_chunk"},
+                      {"id", id++},
+                      {"sha256", real_sha256},
+                      {"chunk_size", chunk_size},
+                      {"index", 0}});
   for (json index : {json(-1), json(1000000), json(int64_t{1} << 62), json(1.5), json("0")})
-    probes.push_back(
-        {{"type", "download.get_chunk"}, {"id", id++}, {"sha256", real_sha256}, {"chunk_size", 262144}, {"index", index}});
+    probes.push_back({{"type", "download.get_chunk"},
+                      {"id", id++},
+                      {"sha256", real_sha256},
+                      {"chunk_size", 262144},
+                      {"index", index}});
   for (json request_id : {json(0), json(-1), json(int64_t{1} << 60), json("1"), json(nullptr)})
-    probes.push_back(
-        {{"type", "download.get_chunk"}, {"id", request_id}, {"sha256", real_sha256}, {"chunk_size", 262144}, {"index", 0}});
+    probes.push_back({{"type", "download.get_chunk"},
+                      {"id", request_id},
+                      {"sha256", real_sha256},
+                      {"chunk_size", 262144},
+                      {"index", 0}});
   probes.push_back({{"type", "download.release"}, {"sha256", random_hex(random, 64)}});
   probes.push_back({{"type", "download.release"}, {"sha256", "../x"}});
   return probes;

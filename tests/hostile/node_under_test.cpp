@@ -26,7 +26,8 @@ NodeUnderTest::NodeUnderTest(const std::string& p2pnode, const std::string& labe
   auto config = dir_ / "node.toml";
   std::ofstream(config) << toml;
   process_ = std::make_unique<test::Process>(
-      p2pnode, std::vector<std::string>{"--config", config.string(), "--port", "0", "--data-dir", (dir_ / "data").string()},
+      p2pnode,
+      std::vector<std::string>{"--config", config.string(), "--port", "0", "--data-dir", (dir_ / "data").string()},
       dir_.path().string());
   auto listening = process_->wait_for_line(std::regex(R"(listening on 127\.0\.0\.1:(\d+) id ([0-9a-f]{64}))"),
                                            std::chrono::seconds(60));
