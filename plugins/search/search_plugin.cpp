@@ -100,6 +100,10 @@ class SearchPlugin : public p2pnet::Plugin {
       every(static_cast<uint64_t>(rescan_interval_ms_), [this] { indexer_->rescan_if_idle(); });
   }
 
+  void on_peer_disconnected(const p2pnet::PeerRef& peer, std::string_view) override {
+    buckets_.erase(std::string(peer.id()));
+  }
+
   void on_stop() override {
     if (indexer_) indexer_->stop();
     std::vector<std::string> ids;
@@ -119,10 +123,6 @@ class SearchPlugin : public p2pnet::Plugin {
   };
 
   // --- The network side -------------------------------------------------------
-
-  void on_peer_disconnected(const p2pnet::PeerRef& peer, std::string_view) override {
-    buckets_.erase(std::string(peer.id()));
-  }
 
   void on_search(const p2pnet::PeerRef& peer, const p2pnet::Message& message) {
     if (!take_token(std::string(peer.id()))) return count("searches_throttled");

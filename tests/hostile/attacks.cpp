@@ -87,6 +87,19 @@ void bad_prefix_attack(const AttackTarget& target, Random& random, AttackTally& 
   s.expect_close();
 }
 
+// A hello that announces a body as large as max_body_bytes: before the
+// handshake the node must not buffer it.
+void hello_with_body_attack(const AttackTarget& target, Random& random, AttackTally& tally) {
+  Session s(target, tally);
+  if (!s) return;
+  std::string hello = test::hello_json(test::random_id()).dump();
+  ++tally.frames;
+  s.raw(prefix(static_cast<uint32_t>(hello.size()), static_cast<uint32_t>(target.max_body)) + hello);
+  for (int i = 0; i < 16 && s.raw(random_bytes(random, 65536)); ++i) {
+  }
+  s.expect_close();
+}
+
 void truncated_frame_attack(const AttackTarget& target, Random& random, AttackTally& tally) {
   Session s(target, tally);
   if (!s) return;
@@ -296,8 +309,8 @@ void Tallies::print(const std::string& target) const {
 
 const std::vector<std::string>& plaintext_attacks() {
   static const std::vector<std::string> attacks = {
-      "random_bytes",   "bad_prefix",      "truncated_frame", "bad_header",   "bad_hello", "mutated_messages",
-      "forged_answers", "download_probes", "discover_flood",  "search_flood", "no_reader"};
+      "random_bytes",     "bad_prefix",     "hello_with_body", "truncated_frame", "bad_header",   "bad_hello",
+      "mutated_messages", "forged_answers", "download_probes", "discover_flood",  "search_flood", "no_reader"};
   return attacks;
 }
 
@@ -312,6 +325,7 @@ void run_attack(const std::string& attack, const AttackTarget& target, const Att
   ++tally.runs;
   if (attack == "random_bytes") return random_bytes_attack(target, random, tally);
   if (attack == "bad_prefix") return bad_prefix_attack(target, random, tally);
+  if (attack == "hello_with_body") return hello_with_body_attack(target, random, tally);
   if (attack == "truncated_frame") return truncated_frame_attack(target, random, tally);
   if (attack == "bad_header") return bad_header_attack(target, random, tally);
   if (attack == "bad_hello") return bad_hello_attack(target, random, tally);
@@ -364,7 +378,8 @@ void slow_handshakes(const AttackTarget& target, const AttackBudget& budget, Tal
 
 void connection_churn(const AttackTarget& target, const AttackBudget& budget, Random& random, Tallies& tallies) {
   auto& tally = tallies["churn"];
-  auto interval = std::chrono::microseconds(1000000 / std::max(1, budget.churn_rate));
+  if (budget.churn_rate <= 0) return;
+  auto interval = std::chrono::microseconds(1000000 / budget.churn_rate);
   std::string hello = encode_frame(test::hello_json(test::random_id()).dump());
   while (!budget.over()) {
     auto next = Clock::now() + interval;

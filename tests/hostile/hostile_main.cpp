@@ -15,6 +15,7 @@
 #include <fmt/core.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -37,6 +38,7 @@ struct Options {
   int slow_sockets = 32;
   int churn_rate = 100;
   std::string p2pnode = P2PNODE_PATH;
+  std::vector<std::string> attacks;  // empty: all of them
 };
 
 void usage() {
@@ -52,6 +54,8 @@ void usage() {
       "  --file-mib F       size of the shared file the good peer downloads (default 4)\n"
       "  --no-tls           skip the TLS target\n"
       "  --seed S           random seed (default: from the clock)\n"
+      "  --attacks A,B,...  only these attacks on the plaintext target (default: all; churn and\n"
+      "                     slow_handshake always run unless --churn-rate 0 / --slow-sockets 0)\n"
       "  --p2pnode PATH     the p2pnode to attack (default: this build's)\n");
 }
 
@@ -85,7 +89,17 @@ std::optional<Options> parse(int argc, char** argv) {
       options.seed = std::stoull(value());
     else if (arg == "--p2pnode")
       options.p2pnode = value();
-    else if (arg == "--help" || arg == "-h")
+    else if (arg == "--attacks") {
+      std::string list = value();
+      for (size_t start = 0; start <= list.size();) {
+        size_t end = std::min(list.find(',', start), list.size());
+        std::string name = list.substr(start, end - start);
+        if (std::find(plaintext_attacks().begin(), plaintext_attacks().end(), name) == plaintext_attacks().end())
+          throw std::invalid_argument("unknown attack " + name);
+        options.attacks.push_back(name);
+        start = end + 1;
+      }
+    } else if (arg == "--help" || arg == "-h")
       return usage(), std::nullopt;
     else
       throw std::invalid_argument("unknown option " + arg);
@@ -250,14 +264,14 @@ int run(const Options& options) {
                       200ms,
                       options.churn_rate};
   AttackBudget tls_budget = budget;
-  tls_budget.slow_sockets = std::max(1, budget.slow_sockets / 2);
-  tls_budget.churn_rate = std::max(1, budget.churn_rate / 2);
+  tls_budget.slow_sockets = budget.slow_sockets > 0 ? std::max(1, budget.slow_sockets / 2) : 0;
+  tls_budget.churn_rate = budget.churn_rate > 0 ? std::max(1, budget.churn_rate / 2) : 0;
   GoodPeerReport good_report;
   std::atomic<int> harness_errors{0};
   std::vector<std::thread> threads;
   for (auto& t : targets) {
     bool tls = t->target.tls;
-    const auto& attacks = tls ? tls_attacks() : plaintext_attacks();
+    const auto& attacks = tls ? tls_attacks() : options.attacks.empty() ? plaintext_attacks() : options.attacks;
     int workers = tls ? std::min(1, options.workers) : options.workers;
     const AttackBudget& b = tls ? tls_budget : budget;
     for (int w = 0; w < workers; ++w)
@@ -281,6 +295,21 @@ int run(const Options& options) {
   }
   std::thread pinger([&] { ping_loop(*good, plain.node->id(), budget, good_report); });
   std::thread downloader([&] { download_loop(*good, sha256, good_dir / "downloads", budget, good_report); });
+  // Resident memory over time, to tell a plateau from growth on long runs.
+  auto report_every = std::chrono::seconds(std::max(5, options.seconds / 10));
+  for (auto next = Clock::now() + report_every; !budget.over(); std::this_thread::sleep_for(100ms)) {
+    if (Clock::now() < next) continue;
+    next += report_every;
+    std::string line = fmt::format(
+        "t={:>4} s",
+        options.seconds - std::chrono::duration_cast<std::chrono::seconds>(budget.deadline - Clock::now()).count());
+    for (auto& t : targets)
+      line += fmt::format("  {} rss {:.1f} MiB (max {:.1f})", t->name, t->node->rss_kib() / 1024.0,
+                          t->sampler->max_kib() / 1024.0);
+    fmt::print("{}  good peer: {} pongs, {} downloads\n", line, good_report.pongs.load(),
+               good_report.downloads_verified.load());
+    std::fflush(stdout);
+  }
   for (auto& thread : threads) thread.join();
   pinger.join();
   downloader.join();
