@@ -334,7 +334,17 @@ void run_attack(const std::string& attack, const AttackTarget& target, const Att
   if (attack == "download_probes") return download_probe_attack(target, random, tally);
   if (attack == "discover_flood") return flood_attack(target, budget, random, tally, false);
   if (attack == "search_flood") return flood_attack(target, budget, random, tally, true);
-  if (attack == "no_reader") return no_reader_attack(target, budget, random, tally);
+  if (attack == "no_reader") {
+    // One at a time: each may hold the node's per-peer caps (tens of MiB),
+    // and the memory bound is meant for one such peer, not for the workers.
+    static std::atomic<int> running{0};
+    if (running.fetch_add(1) == 0)
+      no_reader_attack(target, budget, random, tally);
+    else
+      --tally.runs;  // another worker is the non-reader now
+    running.fetch_sub(1);
+    return;
+  }
   if (attack == "tls_garbage") return tls_garbage_attack(target, random, tally);
   if (attack == "tls_bad_hello") return tls_bad_hello_attack(target, random, tally);
 }
