@@ -178,11 +178,12 @@ void Connection::on_read(const std::error_code& error, size_t bytes) {
     if (!tls_context_ && read_buffer_.get()[read_begin_] == std::byte{0x16})
       return close_on_strand("the peer uses TLS but encryption = false on this node: set the same on both", true);
   }
-  // Before the handshake only a hello (or a bye) may come, neither with a
-  // body: a stranger cannot make this node buffer max_body_bytes.
-  const wire::FrameLimits limits =
-      established() ? limits_.frames : wire::FrameLimits{limits_.frames.max_header_bytes, 0};
   while (true) {
+    // Before the handshake only a hello (or a bye) may come, neither with a
+    // body: a stranger cannot make this node buffer max_body_bytes. Checked
+    // per frame: the hello and the first frames after it may share a read.
+    const wire::FrameLimits limits =
+        established() ? limits_.frames : wire::FrameLimits{limits_.frames.max_header_bytes, 0};
     auto result = wire::decode_frame({read_buffer_.get() + read_begin_, read_end_ - read_begin_}, limits);
     if (result.status == wire::DecodeResult::Status::need_more) {
       next_frame_size_ = result.frame_size;
