@@ -161,6 +161,7 @@ void read_node_table(TableReader& node, NodeConfig& config) {
   node.integer("max_header_bytes", config.max_header_bytes, 1024, 16 * 1024 * 1024);
   node.integer("max_body_bytes", config.max_body_bytes, 0, 1024 * 1024 * 1024);
   node.integer("write_queue_limit_bytes", config.write_queue_limit_bytes, 64 * 1024, int64_t{1} << 34);
+  node.integer("plugin_queue_limit_bytes", config.plugin_queue_limit_bytes, 64 * 1024, int64_t{1} << 34);
   node.integer("max_known_nodes", config.max_known_nodes, 1, 10000000);
   node.milliseconds("reconnect_initial_ms", config.reconnect_initial, 10, 3600000);
   node.milliseconds("reconnect_max_ms", config.reconnect_max, 10, 86400000);

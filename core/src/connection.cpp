@@ -20,8 +20,6 @@ constexpr size_t kMinReadSpace = 1024;
 constexpr size_t kMaxWriteBatchFrames = 64;
 constexpr size_t kMaxWriteBatchBytes = 1024 * 1024;
 constexpr auto kGoodbyeGrace = std::chrono::seconds(1);
-constexpr size_t kDispatchHighWater = 8 * 1024 * 1024;
-constexpr size_t kDispatchLowWater = 4 * 1024 * 1024;
 
 std::atomic<uint64_t> next_serial{1};
 
@@ -70,6 +68,7 @@ void Connection::start() {
     self->timer_.expires_after(self->limits_.handshake_timeout);
     self->timer_.async_wait([self](const std::error_code& error) {
       if (error || self->established() || self->closed_ || self->bye_pending_) return;
+      self->count_event("handshake_timeouts");
       self->close_on_strand(fmt::format("handshake timeout after {} ms", self->limits_.handshake_timeout.count()),
                             false);
     });
@@ -180,13 +179,19 @@ void Connection::on_read(const std::error_code& error, size_t bytes) {
       return close_on_strand("the peer uses TLS but encryption = false on this node: set the same on both", true);
   }
   while (true) {
-    auto result = wire::decode_frame({read_buffer_.get() + read_begin_, read_end_ - read_begin_}, limits_.frames);
+    // Before the handshake only a hello (or a bye) may come, neither with a
+    // body: a stranger cannot make this node buffer max_body_bytes. Checked
+    // per frame: the hello and the first frames after it may share a read.
+    const wire::FrameLimits limits =
+        established() ? limits_.frames : wire::FrameLimits{limits_.frames.max_header_bytes, 0};
+    auto result = wire::decode_frame({read_buffer_.get() + read_begin_, read_end_ - read_begin_}, limits);
     if (result.status == wire::DecodeResult::Status::need_more) {
       next_frame_size_ = result.frame_size;
       break;
     }
     if (result.status == wire::DecodeResult::Status::error) {
       counters_.errors.fetch_add(1, std::memory_order_relaxed);
+      count_event(result.announced ? "frames_too_large" : "malformed_frames");
       return close_on_strand(fmt::format("malformed frame: {} ({} bytes announced)", result.error, result.announced),
                              false);
     }
@@ -201,8 +206,9 @@ void Connection::on_read(const std::error_code& error, size_t bytes) {
     else if (bytes < read_target_ / 4)
       read_target_ = kIdleReadBuffer;
   }
-  if (dispatched_bytes_.load(std::memory_order_relaxed) > kDispatchHighWater) {
+  if (dispatched_bytes_.load(std::memory_order_relaxed) > limits_.plugin_queue_limit_bytes) {
     read_paused_ = true;  // release_dispatched resumes
+    count_event("reads_paused");
     return;
   }
   read_more();
@@ -210,7 +216,8 @@ void Connection::on_read(const std::error_code& error, size_t bytes) {
 
 void Connection::release_dispatched(size_t bytes) {
   size_t before = dispatched_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-  if (before > kDispatchLowWater && before - bytes <= kDispatchLowWater) {
+  const size_t low_water = limits_.plugin_queue_limit_bytes / 2;
+  if (before > low_water && before - bytes <= low_water) {
     asio::dispatch(strand_, [self = shared_from_this()] {
       if (self->read_paused_ && !self->closed_) {
         self->read_paused_ = false;
@@ -224,6 +231,7 @@ bool Connection::handle_frame(const wire::FrameView& frame) {
   auto scan = wire::scan_header(frame.header);
   if (!scan.ok) {
     counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    count_event("malformed_frames");
     close_on_strand("malformed frame: " + scan.error, false);
     return false;
   }
@@ -316,6 +324,7 @@ bool Connection::send(const wire::SharedFrame& frame) {
   }
   if (overflow) {
     counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    count_event("write_queue_overflows");
     close(fmt::format("write queue over {} bytes: peer is not reading", limits_.write_queue_limit_bytes), false);
     return false;
   }
@@ -406,6 +415,10 @@ void Connection::close_on_strand(const std::string& reason, bool say_bye) {
     if (!error) self->finish_close();
   });
   if (start_writing) write_more();
+}
+
+void Connection::count_event(const char* name) {
+  if (auto owner = owner_.lock()) owner->count_event(name);
 }
 
 void Connection::finish_close() {

@@ -44,11 +44,15 @@ class ConnectionOwner {
                         const wire::FrameView& frame) = 0;
   // Exactly once per connection, after it closed for good.
   virtual void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) = 0;
+  // A limit bit (a frame too large, a handshake too slow, a full write
+  // queue, ...): counted in the node's `stats` under this name. Thread-safe.
+  virtual void count_event(const std::string& name) = 0;
 };
 
 struct ConnectionLimits {
   wire::FrameLimits frames;
   size_t write_queue_limit_bytes;
+  size_t plugin_queue_limit_bytes;  // reading pauses above it, resumes at half
   std::chrono::milliseconds handshake_timeout;
 };
 
@@ -124,6 +128,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_written(const std::error_code& error);
   void close_on_strand(const std::string& reason, bool say_bye);
   void finish_close();
+  void count_event(const char* name);
 
   asio::strand<asio::any_io_executor> strand_;
   asio::ip::tcp::socket socket_;  // until TLS takes it over

@@ -51,6 +51,7 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   listen_host_ = config_.host;
   limits_ = ConnectionLimits{{config_.max_header_bytes, config_.max_body_bytes},
                              config_.write_queue_limit_bytes,
+                             config_.plugin_queue_limit_bytes,
                              config_.handshake_timeout};
 }
 
@@ -723,6 +724,7 @@ NodeStats NodeCore::stats() const {
     std::lock_guard lock(events_mutex_);
     stats.events = events_;
   }
+  if (auto evicted = peer_store_.evictions()) stats.events["known_nodes_evicted"] = evicted;
   for (const auto& plugin : plugins_)
     for (const auto& [name, value] : plugin->counters()) stats.plugin_counters[plugin->name() + "." + name] = value;
   return stats;

@@ -86,7 +86,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::vector<PeerSummary> peer_summaries() const;
   NodeStats stats() const;
   std::vector<PluginSummary> plugin_summaries() const;
-  void count_event(const std::string& name);
+  void count_event(const std::string& name) override;
 
   // --- ConnectionOwner --------------------------------------------------------
   std::string hello_for(const Connection& connection) override;

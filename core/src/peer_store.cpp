@@ -18,6 +18,7 @@ void PeerStore::remember(const std::string& id, const std::string& host, uint16_
       return a.second.last_seen_ms < b.second.last_seen_ms;
     });
     nodes_.erase(oldest);
+    ++evictions_;
   }
   auto& record = nodes_[id];
   record.id = id;
@@ -49,6 +50,11 @@ std::vector<KnownNodeRecord> PeerStore::list() const {
 size_t PeerStore::size() const {
   std::lock_guard lock(mutex_);
   return nodes_.size();
+}
+
+uint64_t PeerStore::evictions() const {
+  std::lock_guard lock(mutex_);
+  return evictions_;
 }
 
 }  // namespace p2pnet

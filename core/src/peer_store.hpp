@@ -27,10 +27,13 @@ class PeerStore {
   std::optional<KnownNodeRecord> find(const std::string& id) const;
   std::vector<KnownNodeRecord> list() const;  // most recently seen first
   size_t size() const;
+  // Nodes dropped to make room since the store was created.
+  uint64_t evictions() const;
 
  private:
   mutable std::mutex mutex_;
   size_t capacity_;
+  uint64_t evictions_ = 0;
   std::unordered_map<std::string, KnownNodeRecord> nodes_;
 };
 

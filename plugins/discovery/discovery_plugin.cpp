@@ -88,6 +88,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     if (seen_->origin(request->id)) return on_repeat(*request, from);
     if (request->depth == 0) return count("depth_exhausted");  // relays never send 0; a peer that does gets nothing
     int remaining = request->depth == kWholeNetwork ? kWholeNetwork : request->depth - 1;
+    if (seen_->size() >= seen_->capacity()) count("seen_ids_evicted");  // the oldest makes room
     seen_->record(request->id, from);
     if (remaining != kWholeNetwork) relay_depths_.add(request->id, remaining);
     forget_expired();

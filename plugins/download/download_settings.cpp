@@ -21,6 +21,13 @@ DownloadSettings DownloadSettings::read(Settings& settings) {
   s.max_uploads = settings.integer("max_uploads", s.max_uploads, 0, 4096);
   s.max_requests_per_peer = settings.integer("max_requests_per_peer", s.max_requests_per_peer, 1, 1024);
   s.upload_idle_timeout_ms = settings.integer("upload_idle_timeout_ms", s.upload_idle_timeout_ms, 100, 86400000);
+  constexpr int64_t kOneChunk = 8 * 1024 * 1024;  // the largest chunk must fit
+  s.max_queued_bytes_per_peer =
+      settings.integer("max_queued_bytes_per_peer", s.max_queued_bytes_per_peer, kOneChunk, int64_t{1} << 34);
+  s.max_read_bytes_in_flight =
+      settings.integer("max_read_bytes_in_flight", s.max_read_bytes_in_flight, kOneChunk, int64_t{1} << 34);
+  s.manifest_cache_bytes =
+      settings.integer("manifest_cache_bytes", s.manifest_cache_bytes, 4 * 1024 * 1024, int64_t{1} << 34);
   s.test_corrupt_chunk = settings.integer("test_corrupt_chunk", s.test_corrupt_chunk, -2, kMaxChunks);
   s.test_corrupt_count = settings.integer("test_corrupt_count", s.test_corrupt_count, 0, INT64_MAX);
   return s;

@@ -26,6 +26,11 @@ struct DownloadSettings {
   int64_t max_uploads = 8;
   int64_t max_requests_per_peer = 32;
   int64_t upload_idle_timeout_ms = 30000;
+  // Memory the uploader may hold: answers queued to one peer, chunk reads in
+  // progress over all peers, and manifests kept for reuse.
+  int64_t max_queued_bytes_per_peer = 32 * 1024 * 1024;
+  int64_t max_read_bytes_in_flight = 64 * 1024 * 1024;
+  int64_t manifest_cache_bytes = 64 * 1024 * 1024;
   // Test only: the source corrupts chunk `test_corrupt_chunk` (-1: none; -2:
   // every chunk) in the next `test_corrupt_count` answers.
   int64_t test_corrupt_chunk = -1;

@@ -16,11 +16,8 @@ namespace p2pnet::download {
 namespace {
 
 constexpr size_t kMaxCachedManifests = 32;
-constexpr size_t kMaxCachedManifestBytes = 64 * 1024 * 1024;
 constexpr size_t kMaxQueuedManifests = 16;
-constexpr int64_t kMaxReadBytesInFlight = 64 * 1024 * 1024;
 constexpr size_t kMaxWaitersPerManifest = 64;
-constexpr size_t kMaxQueuedBytesPerPeer = 32 * 1024 * 1024;
 
 struct Request {
   int64_t id = 0;
@@ -291,7 +288,7 @@ void Uploader::remember_manifest(const ManifestKey& key, std::shared_ptr<const M
   }
   manifest_bytes_ += manifest->digests.size();
   while (!manifest_order_.empty() &&
-         (manifests_.size() > kMaxCachedManifests || manifest_bytes_ > kMaxCachedManifestBytes)) {
+         (manifests_.size() > kMaxCachedManifests || manifest_bytes_ > static_cast<size_t>(settings_.manifest_cache_bytes))) {
     auto oldest = manifests_.find(manifest_order_.front());
     if (oldest != manifests_.end()) {
       manifest_bytes_ -= oldest->second->digests.size();
@@ -337,8 +334,8 @@ void Uploader::on_get_chunk(const PeerRef& peer, const Message& message) {
   }
   const int64_t length = chunk_length(files.front()->size, request->chunk_size, request->index);
   auto& in_flight = reads_in_flight_[peer_id];
-  if (in_flight >= settings_.max_requests_per_peer || read_bytes_in_flight_ + length > kMaxReadBytesInFlight ||
-      host_.queued_bytes(peer_id) > kMaxQueuedBytesPerPeer || !take_upload_slot(peer_id, request->sha256)) {
+  if (in_flight >= settings_.max_requests_per_peer || read_bytes_in_flight_ + length > settings_.max_read_bytes_in_flight ||
+      host_.queued_bytes(peer_id) > static_cast<size_t>(settings_.max_queued_bytes_per_peer) || !take_upload_slot(peer_id, request->sha256)) {
     if (in_flight == 0) reads_in_flight_.erase(peer_id);
     host_.count("busy_refusals");
     return reply_error(peer_id, request->id, request->sha256, kErrorBusy, "too many uploads or requests");

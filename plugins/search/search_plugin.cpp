@@ -72,7 +72,6 @@ class SearchPlugin : public p2pnet::Plugin {
     auto flood_ttl = settings.integer("flood_ttl_ms", 60000, 100, 86400000);
     for (const auto& key : settings.unknown_keys()) warn("unknown setting " + key + " ignored");
     flood_.emplace(static_cast<size_t>(flood_size), std::chrono::milliseconds(flood_ttl));
-    tokens_ = static_cast<double>(incoming_per_second_);
 
     handle("search", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_search(peer, m); });
     handle("search_result", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_result(peer, m); });
@@ -101,6 +100,10 @@ class SearchPlugin : public p2pnet::Plugin {
       every(static_cast<uint64_t>(rescan_interval_ms_), [this] { indexer_->rescan_if_idle(); });
   }
 
+  void on_peer_disconnected(const p2pnet::PeerRef& peer, std::string_view) override {
+    buckets_.erase(std::string(peer.id()));
+  }
+
   void on_stop() override {
     if (indexer_) indexer_->stop();
     std::vector<std::string> ids;
@@ -122,12 +125,15 @@ class SearchPlugin : public p2pnet::Plugin {
   // --- The network side -------------------------------------------------------
 
   void on_search(const p2pnet::PeerRef& peer, const p2pnet::Message& message) {
-    if (!take_token()) return count("searches_throttled");
+    if (!take_token(std::string(peer.id()))) return count("searches_throttled");
     auto request = parse_search(message.header, max_query_length_);
     auto query = request ? Query::parse(request->query, max_query_length_) : std::nullopt;
     if (!query) return count("searches_malformed");
     std::string from(peer.id());
+    flood_->expire();
+    bool full = flood_->size() >= flood_->capacity();
     if (!flood_->record(request->id, from)) return count("searches_duplicate");
+    if (full) count("flood_ids_evicted");  // the oldest id made room
     count("searches_received");
 
     if (indexer_) {
@@ -180,15 +186,18 @@ class SearchPlugin : public p2pnet::Plugin {
     search.quiet = after(static_cast<uint64_t>(answer_quiet_ms_), [this, id] { finish_search(id); });
   }
 
-  // A token bucket: a peer flooding unique search ids costs at most this much matching.
-  bool take_token() {
+  // A token bucket per peer: a peer flooding unique search ids costs at most
+  // this much matching, and cannot use up what other peers' searches get.
+  // One bucket per connected peer, dropped when it disconnects.
+  bool take_token(const std::string& peer_id) {
     if (incoming_per_second_ == 0) return true;
     auto now = Clock::now();
     double rate = static_cast<double>(incoming_per_second_);
-    tokens_ = std::min(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
-    refilled_ = now;
-    if (tokens_ < 1.0) return false;
-    tokens_ -= 1.0;
+    auto& bucket = buckets_.try_emplace(peer_id, Bucket{rate, now}).first->second;
+    bucket.tokens = std::min(rate, bucket.tokens + std::chrono::duration<double>(now - bucket.refilled).count() * rate);
+    bucket.refilled = now;
+    if (bucket.tokens < 1.0) return false;
+    bucket.tokens -= 1.0;
     return true;
   }
 
@@ -333,8 +342,11 @@ class SearchPlugin : public p2pnet::Plugin {
   std::optional<p2pnet::FloodTable> flood_;
   std::map<std::string, OwnSearch> searches_;
   std::mt19937_64 random_{std::random_device{}()};
-  double tokens_ = 0;
-  Clock::time_point refilled_ = Clock::now();
+  struct Bucket {
+    double tokens;
+    Clock::time_point refilled;
+  };
+  std::map<std::string, Bucket> buckets_;
 };
 
 }  // namespace

@@ -28,6 +28,19 @@ TEST_CASE("a frame delivered one byte per write arrives whole") {
   CHECK(node.run("probe-log").contains("slowly (4 body bytes)"));
 }
 
+TEST_CASE("a hello and a frame with a body in one write are both accepted") {
+  // Frames before the handshake may carry no body; the frame right after
+  // the hello, read together with it, is not held to that.
+  TestNode node(plaintext_config({"probe"}));
+  RawPeer peer(node.port());
+  std::string bytes = encode_frame(hello_json(random_id()).dump()) +
+                      encode_frame(R"({"type":"probe","text":"right after"})", std::string(5000, 'b'));
+  REQUIRE(peer.send_raw(bytes));
+  REQUIRE(wait_until([&] { return received_count(node) == 1; }));
+  CHECK(node.run("probe-log").contains("right after (5000 body bytes)"));
+  CHECK(node->stats().events.count("frames_too_large") == 0);
+}
+
 TEST_CASE("many frames in one write are all delivered - in order") {
   TestNode node(plaintext_config({"probe"}));
   RawPeer peer(node.port());

@@ -225,3 +225,23 @@ TEST_CASE("a node answers searches while it is still hashing") {
   CHECK(counter(*a, "scans_completed") == 0);
   CHECK(a->run("shared").contains("scanning: 1 files left to hash"));
 }
+
+TEST_CASE("a peer flooding searches does not use up the searches of other peers") {
+  // One search a second per peer: the flood empties the flooder's bucket at once.
+  SharingNode node(Files{{"x.txt", "x"}}, {{"max_incoming_searches_per_s", 1}}, true, false);
+  auto flooder = std::make_unique<RawPeer>(node->port());
+  auto honest = std::make_unique<RawPeer>(node->port());
+  REQUIRE(flooder->handshake(random_id(), {"search", "search_result"}));
+  REQUIRE(honest->handshake(random_id(), {"search", "search_result"}));
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(flooder->send_json(
+        {{"type", "search"}, {"id", "flood" + std::to_string(i)}, {"query", "nothing-matches"}, {"depth", 1}}));
+  REQUIRE(wait_until([&] { return counter(*node, "searches_throttled") >= 90; }));
+  REQUIRE(honest->send_json({{"type", "search"}, {"id", "honest"}, {"query", "x.txt"}, {"depth", 1}}));
+  auto frame = honest->read_frame();
+  REQUIRE(frame);
+  CHECK(frame->json()["id"] == "honest");
+  flooder.reset();  // see ~SharingNode: let the node see the peers go before it stops
+  honest.reset();
+  CHECK(wait_until([&] { return (*node)->peers().empty(); }));
+}

@@ -130,3 +130,11 @@ TEST_CASE("network key settings are checked without echoing the secret") {
   CHECK(error_of("[node]\nnetwork_key_file = \"/nonexistent/key\"\n").find("node.network_key_file") != std::string::npos);
   CHECK(parse_config("", "node.toml").config.encryption);
 }
+
+TEST_CASE("the plugin queue limit is read and bounded") {
+  CHECK(parse_config("", "node.toml").config.plugin_queue_limit_bytes == 8 * 1024 * 1024);
+  auto loaded = parse_config("[node]\nplugin_queue_limit_bytes = 1048576\n", "node.toml");
+  CHECK(loaded.config.plugin_queue_limit_bytes == 1048576);
+  CHECK(loaded.warnings.empty());
+  CHECK(error_of("[node]\nplugin_queue_limit_bytes = 10\n").find("plugin_queue_limit_bytes") != std::string::npos);
+}

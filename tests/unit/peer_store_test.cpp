@@ -21,4 +21,5 @@ TEST_CASE("the peer store stays within its capacity") {
   for (int i = 0; i < 1000; ++i) store.remember("node" + std::to_string(i), "127.0.0.1", 1000);
   CHECK(store.size() == 100);
   CHECK(store.list().size() == 100);
+  CHECK(store.evictions() == 900);
 }

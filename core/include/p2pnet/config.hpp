@@ -49,6 +49,10 @@ struct NodeConfig {
   uint32_t max_header_bytes = 256 * 1024;
   uint32_t max_body_bytes = 16 * 1024 * 1024;
   size_t write_queue_limit_bytes = 64 * 1024 * 1024;
+  // Bytes from one peer handed to plugins and not yet handled: reading from
+  // that peer pauses above it and resumes at half, so a slow plugin slows its
+  // peers instead of filling memory.
+  size_t plugin_queue_limit_bytes = 8 * 1024 * 1024;
   size_t max_known_nodes = 10000;
 
   std::vector<PeerAddress> peers;
