@@ -2,15 +2,15 @@
 
 #include <fmt/core.h>
 
-#include <csignal>
 #include <fcntl.h>
-#include <fstream>
-#include <future>
 #include <spawn.h>
-#include <stdexcept>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
+#include <fstream>
+#include <future>
+#include <stdexcept>
 
 extern char** environ;
 
@@ -147,7 +147,8 @@ std::vector<Figure> memory_bench(const Options& options) {
     auto client = start_node(bench_config({}), runtime, data);
     auto done = std::make_shared<std::promise<std::string>>();
     auto future = done->get_future();
-    client->connect("127.0.0.1", port, [done](const std::string&, const std::string& error) { done->set_value(error); });
+    client->connect("127.0.0.1", port,
+                    [done](const std::string&, const std::string& error) { done->set_value(error); });
     if (auto error = future.get(); !error.empty()) throw std::runtime_error("client connect failed: " + error);
     clients.push_back(std::move(client));
   }
@@ -163,8 +164,10 @@ std::vector<Figure> memory_bench(const Options& options) {
   for (size_t i = 0; i < node_count; ++i) {
     auto node_config = bench_config(stock_plugins());
     for (auto& plugin : node_config.plugins)
-      if (plugin.name == "search") plugin.settings = {{"shared_dir", (dir.path() / "shared").string()}};
-      else if (plugin.name == "download") plugin.settings = {{"download_dir", (dir.path() / "downloads").string()}};
+      if (plugin.name == "search")
+        plugin.settings = {{"shared_dir", (dir.path() / "shared").string()}};
+      else if (plugin.name == "download")
+        plugin.settings = {{"download_dir", (dir.path() / "downloads").string()}};
     nodes.push_back(start_node(node_config, runtime, data));
   }
   double own_after = resident_bytes(getpid());

@@ -97,16 +97,18 @@ void Connection::begin_tls() {
   tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket_), *tls_context_);
   auto role = inbound_ ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
   tls_->async_handshake(role, asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error) {
-    if (self->closed_) return;
-    if (error)
-      return self->close_on_strand(fmt::format("TLS handshake failed: {}{}", error.message(),
-                                               self->inbound_ ? "" : " (does the peer have encryption = false?)"),
-                                   false);
-    self->peer_key_id_ = p2pnet::peer_key_id(self->tls_->native_handle());
-    if (self->peer_key_id_.empty()) return self->close_on_strand("the peer presented no Ed25519 node key", false);
-    self->send_hello();
-    self->read_more();
-  }));
+                          if (self->closed_) return;
+                          if (error)
+                            return self->close_on_strand(
+                                fmt::format("TLS handshake failed: {}{}", error.message(),
+                                            self->inbound_ ? "" : " (does the peer have encryption = false?)"),
+                                false);
+                          self->peer_key_id_ = p2pnet::peer_key_id(self->tls_->native_handle());
+                          if (self->peer_key_id_.empty())
+                            return self->close_on_strand("the peer presented no Ed25519 node key", false);
+                          self->send_hello();
+                          self->read_more();
+                        }));
 }
 
 void Connection::send_hello() {
@@ -351,9 +353,8 @@ void Connection::write_more() {
     }
   }
   for (const auto& frame : in_flight_) in_flight_buffers_.emplace_back(frame.bytes().data(), frame.size());
-  auto done = asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error, size_t) {
-    self->on_written(error);
-  });
+  auto done = asio::bind_executor(
+      strand_, [self = shared_from_this()](const std::error_code& error, size_t) { self->on_written(error); });
   if (tls_)
     asio::async_write(*tls_, in_flight_buffers_, std::move(done));
   else

@@ -36,7 +36,8 @@ PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library, std
 
 void PluginInstance::create(const nlohmann::json& settings) {
   auto create_fn = api_.create;
-  if (!create_fn) throw StartupError(fmt::format("plugin '{}' ({}): no create function", name(), library_->file.string()));
+  if (!create_fn)
+    throw StartupError(fmt::format("plugin '{}' ({}): no create function", name(), library_->file.string()));
   std::string text = settings.dump();
   char error[512] = {0};
   state_ = create_fn(&host_api_table(), handle(), text.data(), text.size(), error, sizeof error);
@@ -115,13 +116,14 @@ void PluginInstance::message(const std::shared_ptr<Connection>& from, const std:
   // right here on the network thread that read the frame, saving a thread
   // hand-off per message (most of a round trip's latency); a busy strand
   // queues it in order as post would.
-  asio::dispatch(strand_, [this, self = shared_from_this(), from, type, data = std::move(data), header_size, body_size] {
-    if (state_)
-      if (auto fn = api_.on_message)
-        fn(state_, &from->peer_view(), type.data(), type.size(), data.get(), header_size, data.get() + header_size,
-           body_size);
-    from->release_dispatched(header_size + body_size);
-  });
+  asio::dispatch(strand_,
+                 [this, self = shared_from_this(), from, type, data = std::move(data), header_size, body_size] {
+                   if (state_)
+                     if (auto fn = api_.on_message)
+                       fn(state_, &from->peer_view(), type.data(), type.size(), data.get(), header_size,
+                          data.get() + header_size, body_size);
+                   from->release_dispatched(header_size + body_size);
+                 });
 }
 
 void PluginInstance::event(const std::string& name, const std::shared_ptr<const std::string>& json) {
@@ -141,8 +143,7 @@ void PluginInstance::command(uint64_t token, const std::string& name, const std:
 
 void PluginInstance::connect_result(uint64_t token, const std::string& peer_id, const std::string& error) {
   post([this, token, peer_id, error] {
-    if (auto fn = api_.on_connect_result)
-      fn(state_, token, peer_id.empty() ? nullptr : peer_id.c_str(), error.c_str());
+    if (auto fn = api_.on_connect_result) fn(state_, token, peer_id.empty() ? nullptr : peer_id.c_str(), error.c_str());
   });
 }
 
