@@ -179,7 +179,7 @@ TEST_CASE("a part file is created beside existing files - resumed by hash - veri
 TEST_CASE("the whole-file hash taken while downloading matches the file - a wrong one makes the end read it again") {
   p2pnet::test::TempDir dir("parts");
   std::string data;
-  for (int i = 0; data.size() < 3 * 1024 * 1024 + 777; ++i) data += std::to_string(i * 7919) + ",";
+  for (int64_t i = 0; data.size() < 3 * 1024 * 1024 + 777; ++i) data += std::to_string(i * 7919) + ",";
   const std::string sha = to_hex(sha256_of(data));
   const int64_t size = static_cast<int64_t>(data.size());
   const int64_t chunk_size = 65536;
