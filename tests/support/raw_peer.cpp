@@ -42,7 +42,8 @@ std::string encode_frame(std::string_view header, std::string_view body) {
 }
 
 std::string random_id() {
-  static std::mt19937_64 random{std::random_device{}()};
+  // One engine per thread: the hostile-peer harness calls this from many.
+  thread_local std::mt19937_64 random{std::random_device{}()};
   static const char* hex = "0123456789abcdef";
   std::string id;
   for (int i = 0; i < 64; ++i) id += hex[random() % 16];
