@@ -11,6 +11,7 @@
 #include <fstream>
 #include <future>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -60,6 +61,7 @@ class Child {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
+    if (drain_.joinable()) drain_.join();  // the pipe ends with the child
     if (out_) fclose(out_);
   }
   // Seconds from spawn until a stdout line contains `text`; the line in *line.
@@ -73,6 +75,16 @@ class Child {
     }
     throw std::runtime_error("p2pnode ended before printing '" + text + "'");
   }
+  // Reads and drops the rest of stdout from now on. p2pnode prints a line per
+  // connection and blocks once the pipe is full, so a child that keeps
+  // running must be drained.
+  void discard_output() {
+    drain_ = std::thread([out = out_] {
+      char buffer[4096];
+      while (fgets(buffer, sizeof buffer, out)) {
+      }
+    });
+  }
   double wait_exit() {
     ::waitpid(pid_, nullptr, 0);
     double elapsed = seconds_since(start_);
@@ -84,6 +96,7 @@ class Child {
  private:
   pid_t pid_ = -1;
   FILE* out_ = nullptr;
+  std::thread drain_;
   Clock::time_point start_;
 };
 
@@ -114,7 +127,7 @@ std::vector<Figure> startup_bench(const Options& options) {
   std::vector<double> listening, bare;
   for (int i = 0; i < runs; ++i) {
     {
-      Child node({"--config", config, "--data-dir", (dir.path() / ("d" + std::to_string(i))).string(), "--no-console"});
+      Child node({"--config", config, "--data-dir", (dir.path() / fmt::format("d{}", i)).string(), "--no-console"});
       listening.push_back(node.seconds_until("listening on") * 1000.0);
     }
     Child version({"--version"});
@@ -128,36 +141,74 @@ std::vector<Figure> startup_bench(const Options& options) {
   return {figure};
 }
 
-std::vector<Figure> memory_bench(const Options& options) {
-  raise_fd_limit();
-  size_t connections = options.quick ? 20 : 1000;
-  ScratchDir dir("memory");
-  std::string config = write_config(dir, "max_connections = 5000\n");
+namespace {
+
+// Open sockets of a process, from /proc.
+size_t open_sockets(pid_t pid) {
+  size_t sockets = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    std::error_code error;
+    auto target = std::filesystem::read_symlink(entry.path(), error);
+    if (!error && target.string().rfind("socket:", 0) == 0) ++sockets;
+  }
+  return sockets;
+}
+
+// Growth of a p2pnode server's resident memory per idle connection, in KiB,
+// once `connections` client nodes (in this process) have shaken hands with it.
+double server_kib_per_connection(bool encryption, size_t connections, const std::shared_ptr<Runtime>& runtime) {
+  ScratchDir dir(encryption ? "memory-tls" : "memory-plain");
+  std::string config =
+      write_config(dir, fmt::format("max_connections = {}\nencryption = {}\n", connections + 100, encryption));
   Child server({"--config", config, "--data-dir", (dir.path() / "server").string(), "--no-console"});
   std::string line;
   server.seconds_until("listening on", &line);
+  server.discard_output();
   auto colon = line.find(':', line.find("listening on"));
   uint16_t port = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
 
-  auto runtime = std::make_shared<Runtime>(2, 1);
-  ScratchDir data("memory-clients");
   std::vector<std::unique_ptr<Node>> clients;
+  size_t sockets_before = open_sockets(server.pid());
   double before = resident_bytes(server.pid());
   for (size_t i = 0; i < connections; ++i) {
-    auto client = start_node(bench_config({}), runtime, data);
+    auto client = start_node(bench_config({}, encryption), runtime, dir);
     auto done = std::make_shared<std::promise<std::string>>();
     auto future = done->get_future();
     client->connect("127.0.0.1", port,
                     [done](const std::string&, const std::string& error) { done->set_value(error); });
+    if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+      throw std::runtime_error("client connect timed out");
     if (auto error = future.get(); !error.empty()) throw std::runtime_error("client connect failed: " + error);
     clients.push_back(std::move(client));
   }
+  // The client's side completes first; the server's last step may still run.
+  wait_for([&] { return open_sockets(server.pid()) >= sockets_before + connections; }, std::chrono::seconds(30),
+           "the server to hold every connection");
   double after = resident_bytes(server.pid());
-  Figure per_connection{fmt::format("resident memory per idle TLS connection ({} open)", connections),
-                        (after - before) / static_cast<double>(connections) / 1024.0, 0, "KiB", false};
-  per_connection.goal = "<= 32 KiB";
-  per_connection.goal_absolute = 32;
+  for (auto& client : clients) client->stop();
+  return (after - before) / static_cast<double>(connections) / 1024.0;
+}
 
+}  // namespace
+
+std::vector<Figure> memory_bench(const Options& options) {
+  raise_fd_limit();
+  size_t connections = options.quick ? 20 : 1000;
+  auto runtime = std::make_shared<Runtime>(2, 1);
+  double plaintext = server_kib_per_connection(false, connections, runtime);
+  double tls = server_kib_per_connection(true, connections, runtime);
+  Figure per_tls_connection{fmt::format("resident memory per idle TLS connection ({} open)", connections), tls,
+                            plaintext, "KiB", false};
+  per_tls_connection.goal = "<= 32 KiB";
+  per_tls_connection.goal_absolute = 32;
+  per_tls_connection.note = "baseline: the same with encryption = false; server-side growth of a p2pnode's RSS";
+  Figure per_plaintext_connection{fmt::format("resident memory per idle plaintext connection ({} open)", connections),
+                                  plaintext, 0, "KiB", false};
+  per_plaintext_connection.goal = "<= 32 KiB";
+  per_plaintext_connection.goal_absolute = 32;
+
+  ScratchDir dir("memory-nodes");
+  std::filesystem::create_directories(dir.path() / "shared");
   double own_before = resident_bytes(getpid());
   std::vector<std::unique_ptr<Node>> nodes;
   size_t node_count = options.quick ? 5 : 100;
@@ -168,14 +219,13 @@ std::vector<Figure> memory_bench(const Options& options) {
         plugin.settings = {{"shared_dir", (dir.path() / "shared").string()}};
       else if (plugin.name == "download")
         plugin.settings = {{"download_dir", (dir.path() / "downloads").string()}};
-    nodes.push_back(start_node(node_config, runtime, data));
+    nodes.push_back(start_node(node_config, runtime, dir));
   }
   double own_after = resident_bytes(getpid());
   Figure per_node{fmt::format("resident memory per idle node, stock plugins ({} in one process)", node_count),
                   (own_after - own_before) / static_cast<double>(node_count) / 1024.0, 0, "KiB", false};
   for (auto& node : nodes) node->stop();
-  for (auto& client : clients) client->stop();
-  return {per_connection, per_node};
+  return {per_tls_connection, per_plaintext_connection, per_node};
 }
 
 }  // namespace p2pnet::bench
