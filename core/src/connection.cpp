@@ -94,21 +94,23 @@ void Connection::start() {
 }
 
 void Connection::begin_tls() {
-  tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket_), *tls_context_);
-  auto role = inbound_ ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
-  tls_->async_handshake(role, asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error) {
-                          if (self->closed_) return;
-                          if (error)
-                            return self->close_on_strand(
-                                fmt::format("TLS handshake failed: {}{}", error.message(),
-                                            self->inbound_ ? "" : " (does the peer have encryption = false?)"),
-                                false);
-                          self->peer_key_id_ = p2pnet::peer_key_id(self->tls_->native_handle());
-                          if (self->peer_key_id_.empty())
-                            return self->close_on_strand("the peer presented no Ed25519 node key", false);
-                          self->send_hello();
-                          self->read_more();
-                        }));
+  try {
+    tls_ = std::make_unique<TlsStream>(std::move(socket_), tls_context_->native_handle(),
+                                       inbound_ ? TlsStream::Role::server : TlsStream::Role::client);
+  } catch (const std::system_error& error) {
+    return close_on_strand(fmt::format("TLS setup failed: {}", error.what()), false);
+  }
+  tls_->async_handshake(asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error) {
+    if (self->closed_) return;
+    if (error)
+      return self->close_on_strand(fmt::format("TLS handshake failed: {}{}", error.message(),
+                                               self->inbound_ ? "" : " (does the peer have encryption = false?)"),
+                                   false);
+    self->peer_key_id_ = p2pnet::peer_key_id(self->tls_->native_handle());
+    if (self->peer_key_id_.empty()) return self->close_on_strand("the peer presented no Ed25519 node key", false);
+    self->send_hello();
+    self->read_more();
+  }));
 }
 
 void Connection::send_hello() {
@@ -356,7 +358,7 @@ void Connection::write_more() {
   auto done = asio::bind_executor(
       strand_, [self = shared_from_this()](const std::error_code& error, size_t) { self->on_written(error); });
   if (tls_)
-    asio::async_write(*tls_, in_flight_buffers_, std::move(done));
+    tls_->async_write(in_flight_buffers_, std::move(done));
   else
     asio::async_write(socket_, in_flight_buffers_, std::move(done));
 }

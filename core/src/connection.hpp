@@ -5,6 +5,7 @@
 #pragma once
 
 #include "logger.hpp"
+#include "tls_stream.hpp"
 #include "wire/frame.hpp"
 #include "wire/hello.hpp"
 
@@ -117,7 +118,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send_hello();
   template <class Handler>
   void read_some(asio::mutable_buffer buffer, Handler&& handler);
-  asio::ip::tcp::socket& tcp_socket() { return tls_ ? tls_->next_layer() : socket_; }
+  asio::ip::tcp::socket& tcp_socket() { return tls_ ? tls_->socket() : socket_; }
   void read_more();
   void resize_read_buffer(size_t capacity);
   void on_read(const std::error_code& error, size_t bytes);
@@ -133,7 +134,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::strand<asio::any_io_executor> strand_;
   asio::ip::tcp::socket socket_;  // until TLS takes it over
   asio::ssl::context* tls_context_;
-  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
+  std::unique_ptr<TlsStream> tls_;
   std::string peer_key_id_;
   std::string expected_peer_id_;
   std::byte first_byte_{};
