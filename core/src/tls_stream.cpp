@@ -88,6 +88,7 @@ TlsStream::TlsStream(asio::ip::tcp::socket socket, SSL_CTX* context, Role role) 
   // without close_notify is an ordinary end of stream, as with plain TCP.
   SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
   SSL_set_options(ssl_, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_set_read_ahead(ssl_, 1);
   if (role == Role::server)
     SSL_set_accept_state(ssl_);
   else
