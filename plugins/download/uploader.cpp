@@ -19,23 +19,6 @@ constexpr size_t kMaxCachedManifests = 32;
 constexpr size_t kMaxQueuedManifests = 16;
 constexpr size_t kMaxWaitersPerManifest = 64;
 
-struct Request {
-  int64_t id = 0;
-  std::string sha256;
-  int64_t chunk_size = 0;
-  int64_t index = 0;
-};
-
-// The common fields; nothing unless all are present and in range.
-std::optional<Request> parse_request(const json& header, bool with_index) {
-  auto id = fields::integer(header, "id", 1, kMaxRequestId);
-  auto sha256 = fields::string(header, "sha256", 64);
-  auto chunk_size = fields::integer(header, "chunk_size", kMinChunkSize, kMaxChunkSize);
-  auto index = with_index ? fields::integer(header, "index", 0, kMaxChunks - 1) : std::optional<int64_t>(0);
-  if (!id || !sha256 || !is_sha256_hex(*sha256) || !chunk_size || !index) return std::nullopt;
-  return Request{*id, *sha256, *chunk_size, *index};
-}
-
 // Reads exactly `length` bytes at `offset`; "" or an error.
 std::string read_exactly(int fd, int64_t offset, char* out, int64_t length) {
   int64_t done = 0;
@@ -181,19 +164,33 @@ void Uploader::count_open_failure(OpenFailure failure) {
   }
 }
 
-void Uploader::on_get_manifest(const PeerRef& peer, const Message& message) {
-  std::string peer_id(peer.id());
-  auto request = parse_request(message.header, false);
-  if (!request) {
+std::optional<Uploader::Request> Uploader::find_requested(const std::string& peer_id, const json& header,
+                                                          bool with_index) {
+  auto id = fields::integer(header, "id", 1, kMaxRequestId);
+  auto sha256 = fields::string(header, "sha256", 64);
+  auto chunk_size = fields::integer(header, "chunk_size", kMinChunkSize, kMaxChunkSize);
+  auto index = with_index ? fields::integer(header, "index", 0, kMaxChunks - 1) : std::optional<int64_t>(0);
+  if (!id || !sha256 || !is_sha256_hex(*sha256) || !chunk_size || !index) {
     host_.count("bad_requests");
-    auto id = fields::integer(message.header, "id", 1, kMaxRequestId).value_or(0);
-    return reply_error(peer_id, id, "", kErrorBadRequest, "expected id, sha256 (64 hex) and chunk_size");
+    reply_error(peer_id, id.value_or(0), "", kErrorBadRequest,
+                with_index ? "expected id, sha256 (64 hex), chunk_size and index"
+                           : "expected id, sha256 (64 hex) and chunk_size");
+    return std::nullopt;
   }
-  auto files = index_ ? index_->find(request->sha256) : std::vector<const IndexedFile*>{};
+  auto files = index_ ? index_->find(*sha256) : std::vector<const IndexedFile*>{};
   if (files.empty()) {
     host_.count("requests_unknown");
-    return reply_error(peer_id, request->id, request->sha256, kErrorUnknown, "not shared here");
+    reply_error(peer_id, *id, *sha256, kErrorUnknown, "not shared here");
+    return std::nullopt;
   }
+  return Request{*id, *sha256, *chunk_size, *index, std::move(files)};
+}
+
+void Uploader::on_get_manifest(const PeerRef& peer, const Message& message) {
+  std::string peer_id(peer.id());
+  auto request = find_requested(peer_id, message.header, false);
+  if (!request) return;
+  const auto& files = request->files;
   if (chunk_count(files.front()->size, request->chunk_size) > kMaxChunks) {
     host_.count("bad_requests");
     return reply_error(peer_id, request->id, request->sha256, kErrorTooLarge, "too many chunks; use larger chunks");
@@ -287,8 +284,8 @@ void Uploader::remember_manifest(const ManifestKey& key, std::shared_ptr<const M
     manifest_order_.push_back(key);
   }
   manifest_bytes_ += manifest->digests.size();
-  while (!manifest_order_.empty() &&
-         (manifests_.size() > kMaxCachedManifests || manifest_bytes_ > static_cast<size_t>(settings_.manifest_cache_bytes))) {
+  while (!manifest_order_.empty() && (manifests_.size() > kMaxCachedManifests ||
+                                      manifest_bytes_ > static_cast<size_t>(settings_.manifest_cache_bytes))) {
     auto oldest = manifests_.find(manifest_order_.front());
     if (oldest != manifests_.end()) {
       manifest_bytes_ -= oldest->second->digests.size();
@@ -317,25 +314,19 @@ void Uploader::send_manifest(const std::string& peer_id, int64_t request_id, con
 
 void Uploader::on_get_chunk(const PeerRef& peer, const Message& message) {
   std::string peer_id(peer.id());
-  auto request = parse_request(message.header, true);
-  if (!request) {
-    host_.count("bad_requests");
-    auto id = fields::integer(message.header, "id", 1, kMaxRequestId).value_or(0);
-    return reply_error(peer_id, id, "", kErrorBadRequest, "expected id, sha256 (64 hex), chunk_size and index");
-  }
-  auto files = index_ ? index_->find(request->sha256) : std::vector<const IndexedFile*>{};
-  if (files.empty()) {
-    host_.count("requests_unknown");
-    return reply_error(peer_id, request->id, request->sha256, kErrorUnknown, "not shared here");
-  }
+  auto request = find_requested(peer_id, message.header, true);
+  if (!request) return;
+  const auto& files = request->files;
   if (request->index >= chunk_count(files.front()->size, request->chunk_size)) {
     host_.count("bad_requests");
     return reply_error(peer_id, request->id, request->sha256, kErrorBadRequest, "chunk index out of range");
   }
   const int64_t length = chunk_length(files.front()->size, request->chunk_size, request->index);
   auto& in_flight = reads_in_flight_[peer_id];
-  if (in_flight >= settings_.max_requests_per_peer || read_bytes_in_flight_ + length > settings_.max_read_bytes_in_flight ||
-      host_.queued_bytes(peer_id) > static_cast<size_t>(settings_.max_queued_bytes_per_peer) || !take_upload_slot(peer_id, request->sha256)) {
+  if (in_flight >= settings_.max_requests_per_peer ||
+      read_bytes_in_flight_ + length > settings_.max_read_bytes_in_flight ||
+      host_.queued_bytes(peer_id) > static_cast<size_t>(settings_.max_queued_bytes_per_peer) ||
+      !take_upload_slot(peer_id, request->sha256)) {
     if (in_flight == 0) reads_in_flight_.erase(peer_id);
     host_.count("busy_refusals");
     return reply_error(peer_id, request->id, request->sha256, kErrorBusy, "too many uploads or requests");

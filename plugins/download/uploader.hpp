@@ -13,6 +13,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,17 @@ class Uploader {
     std::string peer_id;
     int64_t request_id;
   };
+  struct Request {
+    int64_t id = 0;
+    std::string sha256;
+    int64_t chunk_size = 0;
+    int64_t index = 0;
+    std::vector<const IndexedFile*> files;  // shared files with this hash
+  };
+
+  // A manifest or chunk request with its fields checked and its files found;
+  // nothing when not, after answering the peer with the reason.
+  std::optional<Request> find_requested(const std::string& peer_id, const json& header, bool with_index);
 
   bool take_upload_slot(const std::string& peer_id, const std::string& sha256);
   void reply_error(const std::string& peer_id, int64_t request_id, const std::string& sha256, const char* code,
