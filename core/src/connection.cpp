@@ -94,6 +94,7 @@ void Connection::start() {
 }
 
 void Connection::begin_tls() {
+  if (closed_) return;  // closed (node stopping) before the handshake began
   try {
     tls_ = std::make_unique<TlsStream>(std::move(socket_), tls_context_->native_handle(),
                                        inbound_ ? TlsStream::Role::server : TlsStream::Role::client);

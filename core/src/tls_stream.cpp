@@ -17,7 +17,7 @@ namespace {
 constexpr size_t kDirectWriteBytes = 4 * 1024;
 constexpr size_t kRecordBytes = 16 * 1024;  // TLS's largest record payload
 
-int descriptor(BIO* bio) { return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio))); }
+TlsSocketState& state(BIO* bio) { return *static_cast<TlsSocketState*>(BIO_get_data(bio)); }
 
 bool would_block() { return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR; }
 
@@ -26,7 +26,7 @@ bool would_block() { return errno == EAGAIN || errno == EWOULDBLOCK || errno == 
 // sends with MSG_NOSIGNAL.
 int socket_write(BIO* bio, const char* data, size_t size, size_t* written) {
   BIO_clear_retry_flags(bio);
-  ssize_t sent = ::send(descriptor(bio), data, size, MSG_NOSIGNAL);
+  ssize_t sent = ::send(state(bio).socket->native_handle(), data, size, MSG_NOSIGNAL);
   if (sent >= 0) {
     *written = static_cast<size_t>(sent);
     return 1;
@@ -37,16 +37,23 @@ int socket_write(BIO* bio, const char* data, size_t size, size_t* written) {
 
 int socket_read(BIO* bio, char* data, size_t size, size_t* read) {
   BIO_clear_retry_flags(bio);
-  ssize_t received = ::recv(descriptor(bio), data, size, 0);
+  ssize_t received = ::recv(state(bio).socket->native_handle(), data, size, 0);
   if (received > 0) {
     *read = static_cast<size_t>(received);
     return 1;
   }
+  if (received == 0) state(bio).ended = true;
   if (received < 0 && would_block()) BIO_set_retry_read(bio);
   return 0;  // end of stream, or an error left in errno
 }
 
-long socket_control(BIO*, int command, long, void*) { return command == BIO_CTRL_FLUSH ? 1 : 0; }
+// BIO_CTRL_EOF lets OpenSSL tell a peer that closed (an end of stream, as
+// SSL_OP_IGNORE_UNEXPECTED_EOF asks) from a failed read.
+long socket_control(BIO* bio, int command, long, void*) {
+  if (command == BIO_CTRL_FLUSH) return 1;
+  if (command == BIO_CTRL_EOF) return state(bio).ended ? 1 : 0;
+  return 0;
+}
 
 int socket_create(BIO* bio) {
   BIO_set_init(bio, 1);
@@ -56,36 +63,42 @@ int socket_create(BIO* bio) {
 const BIO_METHOD* socket_method() {
   static BIO_METHOD* method = [] {
     BIO_METHOD* made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "p2pnet socket");
-    if (!made || BIO_meth_set_write_ex(made, socket_write) != 1 || BIO_meth_set_read_ex(made, socket_read) != 1 ||
-        BIO_meth_set_ctrl(made, socket_control) != 1 || BIO_meth_set_create(made, socket_create) != 1)
-      return static_cast<BIO_METHOD*>(nullptr);
-    return made;
+    if (made && BIO_meth_set_write_ex(made, socket_write) == 1 && BIO_meth_set_read_ex(made, socket_read) == 1 &&
+        BIO_meth_set_ctrl(made, socket_control) == 1 && BIO_meth_set_create(made, socket_create) == 1)
+      return made;
+    BIO_meth_free(made);
+    return static_cast<BIO_METHOD*>(nullptr);
   }();
   return method;
 }
 
 [[noreturn]] void throw_tls_error(const char* what) {
-  std::error_code error(static_cast<int>(ERR_get_error()), asio::error::get_ssl_category());
+  unsigned long code = ERR_get_error();
   ERR_clear_error();
-  throw std::system_error(error, what);
+  if (code == 0) throw std::system_error(std::make_error_code(std::errc::not_enough_memory), what);
+  throw std::system_error(std::error_code(static_cast<int>(code), asio::error::get_ssl_category()), what);
 }
 
 }  // namespace
 
 TlsStream::TlsStream(asio::ip::tcp::socket socket, SSL_CTX* context, Role role) : socket_(std::move(socket)) {
+  std::error_code error;
+  socket_.native_non_blocking(true, error);  // OpenSSL's own reads and writes must never block
+  if (error) throw std::system_error(error, "cannot start TLS on this socket");
   ERR_clear_error();
   if (!socket_method()) throw_tls_error("cannot make the TLS socket method");
-  ssl_ = SSL_new(context);
-  if (!ssl_) throw_tls_error("cannot make a TLS session");
   BIO* bio = BIO_new(socket_method());
-  if (!bio) {
-    SSL_free(ssl_);
-    throw_tls_error("cannot make a TLS socket");
+  if (!bio) throw_tls_error("cannot make a TLS socket");
+  BIO_set_data(bio, &bio_state_);
+  ssl_ = SSL_new(context);
+  if (!ssl_) {
+    BIO_free(bio);
+    throw_tls_error("cannot make a TLS session");
   }
-  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(socket_.native_handle())));
   SSL_set_bio(ssl_, bio, bio);
   // Partial writes let a big buffer go out record by record; the peer closing
   // without close_notify is an ordinary end of stream, as with plain TCP.
+  // Read-ahead takes a record in one recv instead of a header read and a body read.
   SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
   SSL_set_options(ssl_, SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_set_read_ahead(ssl_, 1);
@@ -93,7 +106,6 @@ TlsStream::TlsStream(asio::ip::tcp::socket socket, SSL_CTX* context, Role role) 
     SSL_set_accept_state(ssl_);
   else
     SSL_set_connect_state(ssl_);
-  socket_.native_non_blocking(true);
 }
 
 TlsStream::~TlsStream() { SSL_free(ssl_); }

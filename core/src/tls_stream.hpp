@@ -21,6 +21,14 @@
 
 namespace p2pnet {
 
+// What a TlsStream's BIO reads and writes: the socket, whose descriptor is
+// looked up on every call so a closed one is never used again, and whether
+// the peer ended the stream.
+struct TlsSocketState {
+  asio::ip::tcp::socket* socket = nullptr;
+  bool ended = false;
+};
+
 class TlsStream {
  public:
   enum class Role { client, server };
@@ -45,7 +53,8 @@ class TlsStream {
     drive([this, buffer](size_t& bytes) { return read_step(buffer, bytes); }, std::move(handler), true);
   }
   // handler(error, bytes): all of `buffers`, which must stay alive and
-  // unchanged until then. Small buffers share records.
+  // unchanged until then. Small buffers share records. After an error the
+  // stream is done: OpenSSL may still hold part of a record, so no write may follow.
   template <class Handler>
   void async_write(std::span<const asio::const_buffer> buffers, Handler handler) {
     begin_write(buffers);
@@ -89,18 +98,22 @@ class TlsStream {
       return;
     }
     auto wait = outcome.step == Step::want_read ? asio::socket_base::wait_read : asio::socket_base::wait_write;
-    socket_.async_wait(
-        wait, asio::bind_executor(executor, [this, attempt = std::move(attempt),
-                                             handler = std::move(handler)](const std::error_code& error) mutable {
-          if (!error) return drive(std::move(attempt), std::move(handler), false);
-          if constexpr (std::is_invocable_v<Handler&, std::error_code>)
-            handler(error);
-          else
-            handler(error, size_t{0});
-        }));
+    socket_.async_wait(wait,
+                       asio::bind_executor(executor, [this, attempt = std::move(attempt),
+                                                      handler = std::move(handler)](std::error_code error) mutable {
+                         // Closed while this completion waited its turn on the strand: the
+                         // descriptor may already belong to another connection.
+                         if (!error && socket_.is_open()) return drive(std::move(attempt), std::move(handler), false);
+                         if (!error) error = asio::error::operation_aborted;
+                         if constexpr (std::is_invocable_v<Handler&, std::error_code>)
+                           handler(error);
+                         else
+                           handler(error, size_t{0});
+                       }));
   }
 
   asio::ip::tcp::socket socket_;
+  TlsSocketState bio_state_{&socket_};
   SSL* ssl_ = nullptr;
 
   // The write in progress.

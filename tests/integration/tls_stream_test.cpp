@@ -130,3 +130,18 @@ TEST_CASE("TlsStream writing to a peer that has gone reports an error instead of
   std::signal(SIGPIPE, previous);
   CHECK(write_error);
 }
+
+TEST_CASE("TlsStream read waiting when its socket closes ends as aborted and reads no more", "[tls]") {
+  TlsPair pair;
+  std::error_code first, second;
+  std::vector<char> buffer(100);
+  pair.ours->async_read_some(asio::buffer(buffer), [&](const std::error_code& error, size_t) {
+    first = error;
+    pair.ours->async_read_some(asio::buffer(buffer), [&](const std::error_code& again, size_t) { second = again; });
+  });
+  asio::post(pair.io, [&] { pair.ours->socket().close(); });
+  pair.io.run();
+  CHECK(first == asio::error::operation_aborted);
+  CHECK(second);
+  CHECK(second != asio::error::eof);
+}
