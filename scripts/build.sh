@@ -8,7 +8,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${BUILD_DIR:-$root/build}"
 
 "$root/scripts/install-deps.sh"
+# ccache: the normal, sanitizer and fuzz builds and every later run reuse what
+# an earlier one compiled. Paths are made relative to the checkout so a fresh
+# clone in another folder hits the same cache entries.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 # shellcheck disable=SC2086
-cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \
+cmake -S "$root" -B "$build_dir" -G Ninja "${launcher[@]}" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \
   -DP2PNET_WERROR=ON ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$build_dir" -j2

@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config   # toolchain
+  ccache                             # rebuilds (three sanitizer variants, fuzz) reuse compiled objects
   libasio-dev                        # networking (standalone Asio)
   nlohmann-json3-dev                 # JSON message headers, SDK messages
   libsimdjson-dev                    # validating every frame header at memory speed
