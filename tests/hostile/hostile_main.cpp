@@ -8,6 +8,7 @@
 //
 //   p2pnet_hostile [--seconds N | --long] [--max-rss-mib M] [--workers W] [--no-tls] ...
 #include "attacks.hpp"
+#include "build_paths.hpp"
 #include "node_under_test.hpp"
 #include "temp_dir.hpp"
 #include "test_node.hpp"

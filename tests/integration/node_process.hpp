@@ -2,6 +2,7 @@
 // for its "listening on" line and to run console commands.
 #pragma once
 
+#include "build_paths.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 

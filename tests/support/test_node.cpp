@@ -1,5 +1,7 @@
 #include "test_node.hpp"
 
+#include "build_paths.hpp"
+
 #include <future>
 
 namespace p2pnet::test {

@@ -1,5 +1,6 @@
 #include "p2pnet/config.hpp"
 
+#include "build_paths.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
