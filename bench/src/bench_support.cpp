@@ -1,17 +1,18 @@
 #include "bench_support.hpp"
 
+#include <stdlib.h>
 #include <algorithm>
 #include <future>
 #include <mutex>
 #include <stdexcept>
-#include <stdlib.h>
 #include <thread>
 
 namespace p2pnet::bench {
 
 bool Figure::goal_met() const {
   if (goal_absolute > 0) return higher_is_better ? value >= goal_absolute : value <= goal_absolute;
-  if (goal_ratio <= 0 || baseline <= 0) return true;
+  if (goal_ratio <= 0) return true;
+  if (baseline <= 0) return false;  // a missing baseline proves nothing
   return higher_is_better ? ratio() >= goal_ratio : ratio() <= goal_ratio;
 }
 
@@ -73,7 +74,8 @@ void connect_nodes(Node& a, Node& b) {
   auto future = result->get_future();
   a.connect("127.0.0.1", b.listen_port(),
             [result](const std::string&, const std::string& error) { result->set_value(error); });
-  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) throw std::runtime_error("connect timed out");
+  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    throw std::runtime_error("connect timed out");
   if (auto error = future.get(); !error.empty()) throw std::runtime_error("connect failed: " + error);
   auto listed = [](Node& node, const std::string& id) {
     for (const auto& peer : node.peers())

@@ -2,6 +2,9 @@
 #include "messaging_bench.hpp"
 
 #include "raw_tcp.hpp"
+#include "zeromq_baseline.hpp"
+
+#include <fmt/core.h>
 
 #include <regex>
 #include <stdexcept>
@@ -44,7 +47,22 @@ std::vector<Figure> routing_bench(const Options& options) {
   plaintext.goal_ratio = 0.5;
   Figure encrypted{"routing, ~100 B JSON messages to a plugin (TLS)", median(tls), median(raw), "msg/s"};
   encrypted.note = "TLS over plaintext: " + std::to_string(median(tls) / median(plain));
-  return {plaintext, encrypted};
+  std::vector<Figure> figures{plaintext, encrypted};
+  // Against ZeroMQ PUSH/PULL, the tool users would pick for messages instead.
+  std::vector<double> zmq;
+  if (zeromq::available()) {
+    for (int i = 0; i < (options.quick ? 1 : options.repeats); ++i)
+      zmq.push_back(zeromq::push_pull_throughput(messages, kMessageBytes));
+  }
+  for (auto [transport, rate] : {std::pair{"plaintext", median(plain)}, std::pair{"TLS", median(tls)}}) {
+    Figure figure{fmt::format("routing ({}) against ZeroMQ PUSH/PULL, 100 B", transport), rate,
+                  zmq.empty() ? 0.0 : median(zmq), "msg/s"};
+    figure.goal = ">= 1.5 x ZeroMQ";
+    figure.goal_ratio = 1.5;
+    if (zmq.empty()) figure.note = "baseline missing: built without libzmq (scripts/bench.sh installs libzmq3-dev)";
+    figures.push_back(figure);
+  }
+  return figures;
 }
 
 namespace {
@@ -82,9 +100,10 @@ std::vector<Figure> ping_bench(const Options& options) {
   size_t block = rounds / static_cast<size_t>(blocks);
   // Blocks of each kind take turns, so a slow spell of this shared machine
   // falls on all of them alike.
-  std::vector<double> raw, tls, plain, tls_one, plain_one;
+  std::vector<double> raw, zmq, tls, plain, tls_one, plain_one;
   for (int i = 0; i < blocks; ++i) {
     append(raw, raw_ping_pong(block, 40));
+    if (zeromq::available()) append(zmq, zeromq::req_rep_round_trips(block, 40));
     append(tls, ping_round_trips(block, true, 2));
     append(plain, ping_round_trips(block, false, 2));
     append(tls_one, ping_round_trips(block, true, 1));
@@ -100,7 +119,13 @@ std::vector<Figure> ping_bench(const Options& options) {
   auto one_thread_p50 = figure("ping round trip p50 (TLS, threads = 1)", tls_one, 0.5);
   one_thread_p50.goal = p50.goal;
   one_thread_p50.goal_ratio = p50.goal_ratio;
+  Figure against_zmq{"ping round trip p50 (TLS) against ZeroMQ REQ/REP", percentile(tls, 0.5),
+                     zmq.empty() ? 0.0 : percentile(zmq, 0.5), "ms", false};
+  against_zmq.goal = "<= 0.5 x ZeroMQ";
+  against_zmq.goal_ratio = 0.5;
+  if (zmq.empty()) against_zmq.note = "baseline missing: built without libzmq (scripts/bench.sh installs libzmq3-dev)";
   return {p50,
+          against_zmq,
           figure("ping round trip p99 (TLS)", tls, 0.99),
           figure("ping round trip p50 (plaintext)", plain, 0.5),
           figure("ping round trip p99 (plaintext)", plain, 0.99),
