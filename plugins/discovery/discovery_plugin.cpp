@@ -9,7 +9,9 @@
 #include <p2pnet/flood_table.hpp>
 #include <p2pnet/plugin.hpp>
 #include <p2pnet/settings.hpp>
+#include <p2pnet/token_buckets.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <deque>
@@ -52,8 +54,22 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     target_peers_ = static_cast<size_t>(settings.integer("target_peers", 0, 0, 100000));
     auto seen_max = settings.integer("seen_ids_max", 10000, 16, 10000000);
     auto seen_ttl_ms = settings.integer("seen_ids_ttl_ms", 300000, 1000, 86400000);
+    seen_ids_per_peer_ = static_cast<size_t>(settings.integer("seen_ids_per_peer", 1000, 1, 10000000));
+    max_answer_nodes_ = static_cast<size_t>(
+        settings.integer("max_answer_nodes", 32, 0, static_cast<int64_t>(p2pnet::discovery::kMaxListedNodes)));
+    auto per_peer = settings.integer("max_requests_per_s_per_peer", 10, 0, 1000000);
+    auto per_address = settings.integer("max_requests_per_s_per_address", 20, 0, 1000000);
+    auto relayed_per_address = settings.integer("max_relayed_per_s_per_address", 5, 0, 1000000);
+    max_unread_bytes_ = static_cast<size_t>(settings.integer("max_unread_answer_bytes", 1048576, 0, int64_t{1} << 40));
     for (const auto& key : settings.unknown_keys()) warn("unknown setting " + key + " ignored");
     seen_ = std::make_unique<p2pnet::FloodTable>(static_cast<size_t>(seen_max), std::chrono::milliseconds(seen_ttl_ms));
+    // A burst of one second's worth: a whole-network discover reaches a node
+    // once per unique id, so honest traffic never comes close.
+    per_peer_ = std::make_unique<p2pnet::TokenBuckets>(static_cast<double>(per_peer), static_cast<double>(per_peer));
+    per_address_ =
+        std::make_unique<p2pnet::TokenBuckets>(static_cast<double>(per_address), static_cast<double>(per_address));
+    relayed_per_address_ = std::make_unique<p2pnet::TokenBuckets>(static_cast<double>(relayed_per_address),
+                                                                  static_cast<double>(relayed_per_address));
 
     handle("discover", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_request(peer, m); });
     handle("discover_answer", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_answer(peer, m); });
@@ -65,10 +81,15 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     every(kSweepIntervalMs, [this] {
       seen_->expire();
       forget_expired();
+      per_address_->sweep();
+      relayed_per_address_->sweep();
     });
   }
 
-  void on_peer_disconnected(const p2pnet::PeerRef&, std::string_view) override { top_up_peers(); }
+  void on_peer_disconnected(const p2pnet::PeerRef& peer, std::string_view) override {
+    per_peer_->forget(std::string(peer.id()));
+    top_up_peers();
+  }
 
  private:
   // A discovery this node started, and the console command waiting on it.
@@ -87,17 +108,65 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     std::string from(peer.id());
     if (seen_->origin(request->id)) return on_repeat(*request, from);
     if (request->depth == 0) return count("depth_exhausted");  // relays never send 0; a peer that does gets nothing
+    // Only a request new to this node costs the peer anything: a repeat is
+    // dropped above for free, so honest copies arriving over several paths
+    // never use up a budget.
+    if (!within_budget(peer)) return;
     int remaining = request->depth == kWholeNetwork ? kWholeNetwork : request->depth - 1;
     if (seen_->size() >= seen_->capacity()) count("seen_ids_evicted");  // the oldest makes room
     seen_->record(request->id, from);
     if (remaining != kWholeNetwork) relay_depths_.add(request->id, remaining);
     forget_expired();
 
+    answer(peer, request->id);
+    if (remaining == 0) return;
+    // What one address asks is passed on at a lower rate than a neighbour
+    // accepts from this node, so one flooder cannot spend the budget that
+    // every other request crossing that link needs.
+    if (!relayed_per_address_->take(std::string(peer.host()))) return count("requests_not_relayed");
+    relay(request->id, remaining, from, "relayed");
+  }
+
+  // Charges a new request to the peer's and its address's budgets, and
+  // keeps the peer within its share of the seen-id table, so one peer (or
+  // many connections from one address) can neither make this node flood the
+  // network nor evict the ids that route other peers' answers.
+  bool within_budget(const p2pnet::PeerRef& peer) {
+    std::string id(peer.id()), address(peer.host());
+    auto now = p2pnet::TokenBuckets::Clock::now();
+    const char* refused = nullptr;
+    if (!per_peer_->has_token(id, now))
+      refused = "its budget of requests per second is spent";
+    else if (!per_address_->has_token(address, now))
+      refused = "its address's budget of requests per second is spent";
+    else if (seen_->held_by(id) >= seen_ids_per_peer_)
+      refused = "it holds its whole share of the seen-id table";
+    if (!refused) {
+      per_peer_->spend(id, now);
+      per_address_->spend(address, now);
+      return true;
+    }
+    count("requests_throttled");
+    if (++throttled_ <= 10 || (throttled_ & (throttled_ - 1)) == 0)
+      warn("throttled: dropped a discover from " + id + " at " + address + ": " + refused + " (" +
+           std::to_string(throttled_) + " dropped so far)");
+    return false;
+  }
+
+  // A peer that leaves its answers unread gets no more: what it has not read
+  // is all the memory it may hold here.
+  bool reads_its_answers(const std::string& peer_id) {
+    if (max_unread_bytes_ == 0) return true;
+    return queued_bytes(peer_id) <= max_unread_bytes_;
+  }
+
+  void answer(const p2pnet::PeerRef& peer, const std::string& request_id) {
+    std::string from(peer.id());
+    if (!reads_its_answers(from)) return count("answers_withheld");
     std::vector<NodeAddress> outbound, inbound;
     list_peers(outbound, inbound);
-    int status = send(from, p2pnet::discovery::make_answer(request->id, self_address(peer), outbound, inbound));
+    int status = send(from, p2pnet::discovery::make_answer(request_id, self_address(peer), outbound, inbound));
     count(status == P2PNET_OK ? "answers_sent" : "answers_unsent");
-    if (remaining != 0) relay(request->id, remaining, from, "relayed");
   }
 
   // A request seen before is dropped, unless it now has more hops left than
@@ -126,14 +195,18 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   }
 
   // Connected peers by their listen addresses: the port from their hello,
-  // never an inbound socket's source port.
+  // never an inbound socket's source port. At most max_answer_nodes of them,
+  // a fresh random sample each time, so a small request never buys a large
+  // answer and repeated asking still spreads every peer's address.
   void list_peers(std::vector<NodeAddress>& outbound, std::vector<NodeAddress>& inbound) {
-    for (auto& peer : peers()) {
-      if (peer.port == 0) continue;  // it does not listen: nobody can reach it
-      auto& list = peer.inbound ? inbound : outbound;
-      if (list.size() < p2pnet::discovery::kMaxListedNodes)
-        list.push_back({std::move(peer.id), std::move(peer.host), peer.port});
+    auto all = peers();
+    std::erase_if(all, [](const p2pnet::Peer& peer) { return peer.port == 0; });  // nobody can reach it
+    if (all.size() > max_answer_nodes_) {
+      std::shuffle(all.begin(), all.end(), random_);
+      all.resize(max_answer_nodes_);
     }
+    for (auto& peer : all)
+      (peer.inbound ? inbound : outbound).push_back({std::move(peer.id), std::move(peer.host), peer.port});
   }
 
   // --- An answer ---------------------------------------------------------------
@@ -151,6 +224,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     }
     if (origin->empty()) return on_own_answer(message.header);
     if (*origin == peer.id()) return count("misrouted_answers");  // answers never come from where the request did
+    if (!reads_its_answers(*origin)) return count("answers_withheld");
     int status = send(*origin, message.header);
     count(status == P2PNET_OK ? "answers_forwarded" : "answers_undeliverable");
   }
@@ -301,7 +375,15 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   uint64_t answer_wait_ms_ = 5000;
   uint64_t answer_quiet_ms_ = 1000;
   size_t target_peers_ = 0;
+  size_t seen_ids_per_peer_ = 1000;
+  size_t max_answer_nodes_ = 32;
+  size_t max_unread_bytes_ = 1048576;
   std::unique_ptr<p2pnet::FloodTable> seen_;
+  std::unique_ptr<p2pnet::TokenBuckets> per_peer_;
+  std::unique_ptr<p2pnet::TokenBuckets> per_address_;
+  std::unique_ptr<p2pnet::TokenBuckets> relayed_per_address_;
+  uint64_t throttled_ = 0;
+  std::mt19937_64 random_{std::random_device{}()};
   p2pnet::discovery::RelayDepths relay_depths_;
   std::map<std::string, OwnRequest> own_requests_;
   std::deque<std::string> own_order_;

@@ -18,6 +18,7 @@
 #include <p2pnet/flood_table.hpp>
 #include <p2pnet/plugin.hpp>
 #include <p2pnet/settings.hpp>
+#include <p2pnet/token_buckets.hpp>
 
 #include <charconv>
 #include <chrono>
@@ -32,6 +33,7 @@ using namespace p2pnet::search;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxBusRequestId = 128;
+constexpr uint64_t kBucketSweepIntervalMs = 30000;  // idle address budgets are forgotten
 
 std::string random_request_id(std::mt19937_64& random) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -67,11 +69,21 @@ class SearchPlugin : public p2pnet::Plugin {
     max_sources_ = settings.integer("max_sources", 32, 1, 1000);
     max_query_length_ = settings.integer("max_query_length", 256, 1, 1024);
     max_searches_ = settings.integer("max_searches", 16, 1, 1000);
-    incoming_per_second_ = settings.integer("max_incoming_searches_per_s", 100, 0, 1000000);
+    auto per_peer = static_cast<double>(settings.integer("max_incoming_searches_per_s", 100, 0, 1000000));
+    auto per_address =
+        static_cast<double>(settings.integer("max_incoming_searches_per_s_per_address", 100, 0, 1000000));
+    auto relayed_per_address =
+        static_cast<double>(settings.integer("max_relayed_searches_per_s_per_address", 20, 0, 1000000));
+    flood_ids_per_peer_ = static_cast<size_t>(settings.integer("flood_ids_per_peer", 2000, 1, 10000000));
+    max_unread_bytes_ = static_cast<size_t>(settings.integer("max_unread_answer_bytes", 1048576, 0, int64_t{1} << 40));
     auto flood_size = settings.integer("flood_table_size", 10000, 1, 10000000);
     auto flood_ttl = settings.integer("flood_ttl_ms", 60000, 100, 86400000);
     for (const auto& key : settings.unknown_keys()) warn("unknown setting " + key + " ignored");
     flood_.emplace(static_cast<size_t>(flood_size), std::chrono::milliseconds(flood_ttl));
+    // Bursts of one second's worth, as before these budgets were per address.
+    per_peer_.emplace(per_peer, per_peer);
+    per_address_.emplace(per_address, per_address);
+    relayed_per_address_.emplace(relayed_per_address, relayed_per_address);
 
     handle("search", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_search(peer, m); });
     handle("search_result", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_result(peer, m); });
@@ -98,10 +110,14 @@ class SearchPlugin : public p2pnet::Plugin {
     indexer_->start();
     if (rescan_interval_ms_ > 0)
       every(static_cast<uint64_t>(rescan_interval_ms_), [this] { indexer_->rescan_if_idle(); });
+    every(kBucketSweepIntervalMs, [this] {
+      per_address_->sweep();
+      relayed_per_address_->sweep();
+    });
   }
 
   void on_peer_disconnected(const p2pnet::PeerRef& peer, std::string_view) override {
-    buckets_.erase(std::string(peer.id()));
+    per_peer_->forget(std::string(peer.id()));
   }
 
   void on_stop() override {
@@ -125,14 +141,17 @@ class SearchPlugin : public p2pnet::Plugin {
   // --- The network side -------------------------------------------------------
 
   void on_search(const p2pnet::PeerRef& peer, const p2pnet::Message& message) {
-    if (!take_token(std::string(peer.id()))) return count("searches_throttled");
     auto request = parse_search(message.header, max_query_length_);
     auto query = request ? Query::parse(request->query, max_query_length_) : std::nullopt;
     if (!query) return count("searches_malformed");
     std::string from(peer.id());
     flood_->expire();
+    // A repeat costs nothing: copies of one honest search arriving over
+    // several paths must not use up the budgets that new searches need.
+    if (flood_->origin(request->id)) return count("searches_duplicate");
+    if (!within_budget(peer)) return;
     bool full = flood_->size() >= flood_->capacity();
-    if (!flood_->record(request->id, from)) return count("searches_duplicate");
+    flood_->record(request->id, from);
     if (full) count("flood_ids_evicted");  // the oldest id made room
     count("searches_received");
 
@@ -146,12 +165,19 @@ class SearchPlugin : public p2pnet::Plugin {
         SearchAnswer answer{request->id, node_id(), host, listen_port(), {}};
         for (const auto* file : matches.files)
           answer.files.push_back({std::string(base_name(file->path)), file->size, file->sha256});
-        if (send(from, make_search_result(answer)) == P2PNET_OK) count("answers_sent");
+        if (!reads_its_answers(from))
+          count("answers_withheld");
+        else if (send(from, make_search_result(answer)) == P2PNET_OK)
+          count("answers_sent");
         if (matches.left_out) count("answer_files_left_out", static_cast<int64_t>(matches.left_out));
       }
     }
 
     if (request->depth == kWholeNetwork || request->depth > 1) {
+      // What one address sends is passed on at a lower rate than it may
+      // ask: a flooder's searches would otherwise fill the budget that the
+      // next node keeps for everything arriving over this one link.
+      if (!relayed_per_address_->take(std::string(peer.host()))) return count("searches_not_relayed");
       auto relayed = *request;
       if (relayed.depth != kWholeNetwork) --relayed.depth;
       if (broadcast(make_search(relayed), {from}) > 0) count("searches_relayed");
@@ -170,6 +196,7 @@ class SearchPlugin : public p2pnet::Plugin {
     auto origin = flood_->origin(answer->id);
     if (!origin) return count("results_unknown");  // never asked, or forgotten: drop it
     if (!origin->empty()) {
+      if (!reads_its_answers(*origin)) return count("answers_withheld");
       int status = send(*origin, make_search_result(*answer));
       count(status == P2PNET_OK ? "results_relayed" : "results_undeliverable");
       return;
@@ -186,19 +213,36 @@ class SearchPlugin : public p2pnet::Plugin {
     search.quiet = after(static_cast<uint64_t>(answer_quiet_ms_), [this, id] { finish_search(id); });
   }
 
-  // A token bucket per peer: a peer flooding unique search ids costs at most
-  // this much matching, and cannot use up what other peers' searches get.
-  // One bucket per connected peer, dropped when it disconnects.
-  bool take_token(const std::string& peer_id) {
-    if (incoming_per_second_ == 0) return true;
+  // A new search is charged to its peer and to the peer's address, and the
+  // peer may hold only its share of the flood table: a peer flooding unique
+  // ids costs at most this much matching, and neither it nor many sessions
+  // from one address can use up what other addresses' searches get, or
+  // evict the ids that route their results back.
+  bool within_budget(const p2pnet::PeerRef& peer) {
+    std::string id(peer.id()), address(peer.host());
     auto now = Clock::now();
-    double rate = static_cast<double>(incoming_per_second_);
-    auto& bucket = buckets_.try_emplace(peer_id, Bucket{rate, now}).first->second;
-    bucket.tokens = std::min(rate, bucket.tokens + std::chrono::duration<double>(now - bucket.refilled).count() * rate);
-    bucket.refilled = now;
-    if (bucket.tokens < 1.0) return false;
-    bucket.tokens -= 1.0;
-    return true;
+    const char* refused = nullptr;
+    if (!per_peer_->has_token(id, now))
+      refused = "its budget of searches per second is spent";
+    else if (!per_address_->has_token(address, now))
+      refused = "its address's budget of searches per second is spent";
+    else if (flood_->held_by(id) >= flood_ids_per_peer_)
+      refused = "it holds its whole share of the flood table";
+    if (!refused) {
+      per_peer_->spend(id, now);
+      per_address_->spend(address, now);
+      return true;
+    }
+    count("searches_throttled");
+    if (++throttled_ <= 10 || (throttled_ & (throttled_ - 1)) == 0)
+      warn("throttled: dropped a search from " + id + " at " + address + ": " + refused + " (" +
+           std::to_string(throttled_) + " dropped so far)");
+    return false;
+  }
+
+  // A peer that leaves answers unread gets no more of them.
+  bool reads_its_answers(const std::string& peer_id) {
+    return max_unread_bytes_ == 0 || queued_bytes(peer_id) <= max_unread_bytes_;
   }
 
   // --- Searches of this node ------------------------------------------------
@@ -336,17 +380,17 @@ class SearchPlugin : public p2pnet::Plugin {
   int64_t max_sources_ = 32;
   int64_t max_query_length_ = 256;
   int64_t max_searches_ = 16;
-  int64_t incoming_per_second_ = 100;
+  size_t flood_ids_per_peer_ = 2000;
+  size_t max_unread_bytes_ = 1048576;
 
   std::optional<Indexer> indexer_;
   std::optional<p2pnet::FloodTable> flood_;
   std::map<std::string, OwnSearch> searches_;
   std::mt19937_64 random_{std::random_device{}()};
-  struct Bucket {
-    double tokens;
-    Clock::time_point refilled;
-  };
-  std::map<std::string, Bucket> buckets_;
+  std::optional<p2pnet::TokenBuckets> per_peer_;
+  std::optional<p2pnet::TokenBuckets> per_address_;
+  std::optional<p2pnet::TokenBuckets> relayed_per_address_;
+  uint64_t throttled_ = 0;
 };
 
 }  // namespace

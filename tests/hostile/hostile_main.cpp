@@ -245,10 +245,13 @@ int run(const Options& options) {
     if (plugin.name == "download") plugin.settings["download_dir"] = (good_dir / "downloads").string();
   }
   config.log_level = LogSeverity::error;
+  // On an address of its own, dialed by the target: the attackers all come
+  // from 127.0.0.1 and share that address's budgets, as one address should.
+  config.host = "127.0.0.2";
   auto good = std::make_unique<test::TestNode>(config);
-  auto connected = good->run(fmt::format("connect 127.0.0.1 {}", plain.node->port()));
-  if (connected.status != 0) {
-    fmt::print("error: the good peer cannot connect: {}\n", connected.text());
+  auto connected = plain.node->command(fmt::format("connect 127.0.0.2 {}", good->port()), "^connected to ", 10s);
+  if (!connected || !test::wait_until([&] { return good->has_peer(plain.node->id()); })) {
+    fmt::print("error: the target cannot connect to the good peer\n");
     return 1;
   }
 

@@ -287,7 +287,12 @@ TEST_CASE("a forged answer travels only back to the node that asked") {
 }
 
 TEST_CASE("the seen-id table stays within its cap under a flood of unique ids") {
-  TestNode node(discovery_config({{"seen_ids_max", 100}}, false));
+  // No rate limit or per-peer share: the table's own cap is under test.
+  TestNode node(discovery_config({{"seen_ids_max", 100},
+                                  {"seen_ids_per_peer", 10000000},
+                                  {"max_requests_per_s_per_peer", 0},
+                                  {"max_requests_per_s_per_address", 0}},
+                                 false));
   RawPeer raw(node.port());
   REQUIRE(raw.handshake(random_id(), {"discover", "discover_answer"}));
   REQUIRE(wait_until([&] { return node->peers().size() == 1; }));

@@ -35,3 +35,19 @@ TEST_CASE("a flood of unique ids keeps the table at its cap") {
   CHECK(table.origin("id-99999", now).has_value());  // the newest stay
   CHECK_FALSE(table.origin("id-0", now).has_value());
 }
+
+TEST_CASE("a flood table counts the live ids each peer put there") {
+  FloodTable table(3, 10s);
+  auto now = FloodTable::Clock::now();
+  table.record("a1", "peer-a", now);
+  table.record("a2", "peer-a", now);
+  table.record("b1", "peer-b", now);
+  CHECK(table.held_by("peer-a") == 2);
+  CHECK(table.held_by("peer-b") == 1);
+  CHECK(table.held_by("peer-c") == 0);
+  table.record("c1", "peer-c", now);  // evicts a1, the oldest
+  CHECK(table.held_by("peer-a") == 1);
+  table.expire(now + 11s);
+  CHECK(table.held_by("peer-a") == 0);
+  CHECK(table.held_by("peer-c") == 0);
+}

@@ -2,7 +2,9 @@
 // this node has seen, and which peer each came from, so that repeats are
 // dropped and answers travel back along the reverse path only. Bounded both
 // by age and by count, so a node that runs for weeks, or is flooded with
-// unique ids, does not grow.
+// unique ids, does not grow. It also counts the live ids each peer put
+// there, so a plugin can refuse a peer its share is full for instead of
+// letting one peer's flood evict every other peer's ids.
 #pragma once
 
 #include <chrono>
@@ -27,6 +29,7 @@ class FloodTable {
     expire(now);
     if (entries_.count(id)) return false;
     while (entries_.size() >= capacity_) evict_oldest();
+    ++held_[from_peer];
     entries_.emplace(id, Entry{std::move(from_peer), now});
     order_.emplace_back(now, id);
     return true;
@@ -47,6 +50,11 @@ class FloodTable {
   }
 
   size_t size() const { return entries_.size(); }
+  // How many of the live ids came from `from_peer`.
+  size_t held_by(const std::string& from_peer) const {
+    auto it = held_.find(from_peer);
+    return it == held_.end() ? 0 : it->second;
+  }
   size_t capacity() const { return capacity_; }
 
   // Drops entries older than the ttl.
@@ -64,7 +72,11 @@ class FloodTable {
     if (order_.empty()) return;
     auto& [seen, id] = order_.front();
     auto it = entries_.find(id);
-    if (it != entries_.end() && it->second.seen == seen) entries_.erase(it);
+    if (it != entries_.end() && it->second.seen == seen) {
+      auto held = held_.find(it->second.from);
+      if (held != held_.end() && --held->second == 0) held_.erase(held);
+      entries_.erase(it);
+    }
     order_.pop_front();
   }
 
@@ -72,6 +84,7 @@ class FloodTable {
   std::chrono::milliseconds ttl_;
   std::unordered_map<std::string, Entry> entries_;
   std::deque<std::pair<Clock::time_point, std::string>> order_;
+  std::unordered_map<std::string, size_t> held_;  // live ids per peer they came from
 };
 
 }  // namespace p2pnet
