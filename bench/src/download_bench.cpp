@@ -5,6 +5,7 @@
 // machine's disk and page cache are noisy.
 #include "download_bench.hpp"
 
+#include "libtorrent_baseline.hpp"
 #include "raw_tcp.hpp"
 
 #include <fmt/core.h>
@@ -152,12 +153,18 @@ std::vector<Figure> download_bench(const Options& options) {
   // manifest once, and caches it for the timed runs.
   for (auto& run : runs) run.swarm.download();
   const double megabytes = static_cast<double>(size) / 1e6;
+  std::vector<double> libtorrent_rates;
+  std::string libtorrent_missing;
   for (int i = 0; i < repeats; ++i) {
     for (auto& run : runs) {
       auto copy = run.swarm.downloads() / "raw-copy.bin";
       run.series.raw.push_back(raw_file_copy(file, copy, true));
       fs::remove(copy);
       run.series.download.push_back(megabytes / run.swarm.download());
+    }
+    if (libtorrent_missing.empty()) {
+      if (auto rate = libtorrent::download_rate(file, dir.path() / "libtorrent-downloads", libtorrent_missing))
+        libtorrent_rates.push_back(*rate);
     }
   }
 
@@ -193,7 +200,16 @@ std::vector<Figure> download_bench(const Options& options) {
   tls_vs_plain.goal_ratio = 0.8;
   Figure two_sources = figure(what + ", two sources (TLS)", runs[2].series);
   two_sources.note += "; both sources run on this machine, sharing its CPUs, disk and page cache with the downloader";
-  return {single_tls, single_plain, tls_vs_plain, two_sources};
+  Figure against_libtorrent{what + ", one source (TLS) against libtorrent (TCP)", median(runs[0].series.download),
+                            libtorrent_rates.empty() ? 0.0 : median(libtorrent_rates), "MB/s"};
+  against_libtorrent.goal = ">= 3 x libtorrent";
+  against_libtorrent.goal_ratio = 3;
+  against_libtorrent.note =
+      libtorrent_rates.empty()
+          ? "baseline missing: " + libtorrent_missing
+          : "libtorrent 2.0 (python3-libtorrent): seed mode (pieces hashed before the clock, as p2pnet's cached "
+            "manifest), timed from adding the torrent to torrent_finished_alert; no fsync";
+  return {single_tls, single_plain, tls_vs_plain, two_sources, against_libtorrent};
 }
 
 }  // namespace p2pnet::bench
