@@ -24,7 +24,10 @@ class DownloadPlugin : public Plugin {
     for (const auto& key : settings.unknown_keys()) warn("unknown setting " + key + " ignored");
     if (settings_.test_corrupt_chunk != -1)
       warn("test_corrupt_chunk is set: this node corrupts chunks it serves (a fault switch for tests only)");
+    if (settings_.test_poison)
+      warn("test_poison is set: this node serves files that do not match their hash (a fault switch for tests only)");
     uploader_ = std::make_unique<Uploader>(*this, settings_);
+    uploader_->set_private_dir(data_dir());
     downloader_ = std::make_unique<Downloader>(*this, settings_);
 
     handle(kGetManifest, [this](const PeerRef& peer, const Message& m) { uploader_->on_get_manifest(peer, m); });

@@ -10,6 +10,9 @@ DownloadSettings DownloadSettings::read(Settings& settings) {
   if (s.download_dir.empty())
     throw std::invalid_argument("plugins.download.download_dir: expected a directory, got \"\"");
   s.chunk_size = settings.integer("chunk_size", s.chunk_size, kMinChunkSize, kMaxChunkSize);
+  if (!is_valid_chunk_size(s.chunk_size))
+    throw std::invalid_argument("plugins.download.chunk_size: expected a power of two from 4096 to 8388608, got " +
+                                std::to_string(s.chunk_size));
   s.requests_per_source = settings.integer("requests_per_source", s.requests_per_source, 1, 256);
   s.max_sources = settings.integer("max_sources", s.max_sources, 1, 64);
   s.max_active = settings.integer("max_active", s.max_active, 1, 64);
@@ -30,6 +33,7 @@ DownloadSettings DownloadSettings::read(Settings& settings) {
       settings.integer("manifest_cache_bytes", s.manifest_cache_bytes, 4 * 1024 * 1024, int64_t{1} << 34);
   s.test_corrupt_chunk = settings.integer("test_corrupt_chunk", s.test_corrupt_chunk, -2, kMaxChunks);
   s.test_corrupt_count = settings.integer("test_corrupt_count", s.test_corrupt_count, 0, INT64_MAX);
+  s.test_poison = settings.boolean("test_poison", s.test_poison);
   return s;
 }
 

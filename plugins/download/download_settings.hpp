@@ -35,6 +35,9 @@ struct DownloadSettings {
   // every chunk) in the next `test_corrupt_count` answers.
   int64_t test_corrupt_chunk = -1;
   int64_t test_corrupt_count = 1;
+  // Test only: serve a file whose content does not match the hash it is
+  // indexed under (with a manifest of its real content): a poisoning source.
+  bool test_poison = false;
 
   static DownloadSettings read(Settings& settings);
 };

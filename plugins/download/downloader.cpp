@@ -1,5 +1,7 @@
 #include "downloader.hpp"
 
+#include "file_names.hpp"
+
 #include "progress_format.hpp"
 #include "protocol.hpp"
 #include "sha256.hpp"
@@ -22,6 +24,15 @@ constexpr auto kProgressInterval = std::chrono::milliseconds(500);
 constexpr auto kRecordInterval = std::chrono::seconds(1);
 constexpr auto kSpeedSampleInterval = std::chrono::milliseconds(500);
 constexpr int64_t kHashStepBytes = 8 * 1024 * 1024;
+constexpr size_t kMaxBlamedFiles = 256;
+constexpr size_t kMaxBlamedPerFile = 1024;
+
+template <typename Value>
+void remember_bounded(std::map<std::string, std::set<Value>>& table, const std::string& key, const Value& value) {
+  if (!table.count(key) && table.size() >= kMaxBlamedFiles) table.erase(table.begin());
+  auto& values = table[key];
+  if (values.size() < kMaxBlamedPerFile) values.insert(value);
+}
 
 std::string short_id(const std::string& id) { return id.substr(0, 12); }
 
@@ -80,6 +91,10 @@ int Downloader::add_sources(Transfer& t, const std::vector<SourceAddress>& sourc
   int usable = 0;
   for (const auto& address : sources) {
     if (address.node_id == self) continue;
+    if (is_blamed(t.sha256, address.node_id)) {
+      host_.count("sources_blacklisted");
+      continue;
+    }
     auto it = t.sources.find(address.node_id);
     if (it != t.sources.end()) {
       if (it->second.state == SourceState::gone) {  // found again: worth another try
@@ -128,7 +143,15 @@ void Downloader::on_search_results(const json& event) {
         if (source.node_id != host_.node_id()) found.push_back(source);
     }
     if (match) {
-      if (t.wanted_name.empty()) t.wanted_name = sanitize_file_name(match->name);
+      if (t.wanted_name.empty()) {
+        if (auto why = name_refusal(match->name); why.empty()) {
+          t.wanted_name = sanitize_file_name(match->name);
+        } else {  // saved under its hash prefix instead
+          host_.count("names_refused");
+          host_.warn("download " + t.sha256.substr(0, 16) + ": not using the name '" + escape_peer_text(match->name) +
+                     "' a source gave: " + why);
+        }
+      }
       if (t.expected_size < 0) t.expected_size = match->size;
     }
     if (add_sources(t, found) == 0) {  // nothing new: look again a little later
@@ -168,6 +191,7 @@ void Downloader::on_prepared(uint64_t id, PreparedPart prepared) {
   if (t->paths.name != t->wanted_name && t->command)
     t->command->print(t->wanted_name + " exists in " + settings_.download_dir.string() + "; saving as " +
                       t->paths.name);
+  if (t->resume && !is_valid_chunk_size(t->resume->chunk_size)) t->resume.reset();  // sources refuse that size now
   t->chunk_size = t->resume ? t->resume->chunk_size : choose_chunk_size(t->expected_size);
   if (t->expected_size > 0 && chunk_count(t->expected_size, t->chunk_size) > kMaxChunks)
     return fail(*t, "the file is too large (" + std::to_string(t->expected_size) + " bytes)");
@@ -264,6 +288,11 @@ void Downloader::adopt_manifest(uint64_t id, const std::string& manifest_sha256)
   if (!found || !found->active() || !found->adopting) return;
   Transfer& t = *found;
   if (manifest_sha256.empty()) return fail(t, "cannot compute SHA-256 (OpenSSL failed)");
+  if (auto wrong = wrong_manifests_.find(t.sha256);
+      wrong != wrong_manifests_.end() && wrong->second.count(manifest_sha256)) {
+    host_.count("wrong_manifests_refused");
+    return give_up_manifest(t, true, "it serves a manifest already proven wrong for this file");
+  }
   const int64_t size = t.size;
   const int64_t chunks = t.chunks;
   t.adopting = false;
@@ -271,6 +300,24 @@ void Downloader::adopt_manifest(uint64_t id, const std::string& manifest_sha256)
   t.manifest_sha256 = manifest_sha256;
   t.chunk_states.assign(static_cast<size_t>(chunks), ChunkState::missing);
   if (t.expected_size < 0) t.expected_size = size;
+  if (!t.previous_digests.empty() && t.previous_states.size() == static_cast<size_t>(chunks) &&
+      t.previous_digests.size() == t.digests.size()) {
+    // Written under a manifest given up since: a chunk whose hash this one
+    // repeats is the same data, whoever sent it.
+    for (int64_t i = 0; i < chunks; ++i) {
+      const auto at = static_cast<size_t>(i) * kDigestSize;
+      if (t.previous_states[static_cast<size_t>(i)] != ChunkState::written ||
+          t.previous_digests.compare(at, kDigestSize, t.digests, at, kDigestSize) != 0)
+        continue;
+      t.chunk_states[static_cast<size_t>(i)] = ChunkState::written;
+      ++t.written;
+      t.bytes_written += chunk_length(size, t.chunk_size, i);
+    }
+    host_.count("chunks_kept_across_manifests", t.written);
+    t.resume.reset();
+  }
+  t.previous_digests.clear();
+  t.previous_states.clear();
   if (t.resume) {
     const PartRecord& record = *t.resume;
     if (record.size == size && record.chunk_size == t.chunk_size && record.manifest_sha256 == t.manifest_sha256) {
@@ -342,8 +389,13 @@ void Downloader::on_manifest(const PeerRef& peer, const Message& message) {
   std::string digests(reinterpret_cast<const char*>(message.body.data()), message.body.size());
   const bool first = !t->has_manifest && !t->adopting;
   if (!first && (*size != t->size || digests != t->digests)) {
+    // Not proof that it lies: the adopted manifest may be the wrong one.
     host_.count("manifest_mismatches");
-    return lose_source(*t, s, SourceState::dropped, "its manifest differs from the adopted one");
+    host_.info("download " + t->display_name() + ": source " + short_id(s.address.node_id) +
+               " serves another manifest; kept in reserve in case the adopted one proves wrong");
+    s.state = SourceState::disagrees;
+    s.has_manifest = false;
+    return;
   }
   s.state = SourceState::ready;  // chunks are asked for once the manifest is adopted
   s.has_manifest = true;
@@ -436,7 +488,8 @@ void Downloader::on_chunk_checked(uint64_t id, int64_t chunk, const std::string&
   Transfer* t = find(id);
   if (!t) return;
   --t->verifying;
-  if (t->phase != Phase::fetching) return;
+  // The manifest it was checked against may have been given up meanwhile.
+  if (t->phase != Phase::fetching || !t->has_manifest || static_cast<size_t>(chunk) >= t->chunk_states.size()) return;
   auto& state = t->chunk_states[static_cast<size_t>(chunk)];
   if (!error.empty()) {
     state = ChunkState::missing;
@@ -531,8 +584,7 @@ void Downloader::on_error(const PeerRef& peer, const Message& message) {
   }
   auto code = fields::string(message.header, "code", kMaxErrorCode).value_or("");
   auto text = fields::string(message.header, "message", kMaxErrorMessage).value_or("");
-  for (auto& c : text)
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  text = escape_peer_text(text);
   if (code == kErrorBusy) {
     host_.count("busy_answers");
     if (s.live()) {
@@ -558,7 +610,8 @@ void Downloader::on_peer_disconnected(const std::string& peer_id) {
     auto it = t.sources.find(peer_id);
     if (it == t.sources.end()) continue;
     auto state = it->second.state;
-    if (state == SourceState::asking || state == SourceState::ready || state == SourceState::waiting) {
+    if (state == SourceState::asking || state == SourceState::ready || state == SourceState::waiting ||
+        state == SourceState::disagrees) {
       lose_source(t, it->second, SourceState::gone, "disconnected");
       pump(t);
     }
@@ -783,8 +836,110 @@ void Downloader::on_finished(uint64_t id, FinishedPart finished) {
     t->record_dirty = true;
     return pump(*t);
   }
-  fail(*t, "the downloaded data does not match sha256 " + t->sha256 +
-               " although every chunk matched the manifest: the sources' manifest is wrong");
+  // Every chunk matched the manifest, the file does not match its hash: the
+  // manifest is wrong, and so are the sources that served it. The record was
+  // removed with the end check and is not written again for that manifest.
+  host_.count("manifests_proven_wrong");
+  give_up_manifest(*t, true,
+                   "every chunk matched its manifest, yet the file does not match sha256 " + t->sha256.substr(0, 16));
+}
+
+bool Downloader::is_blamed(const std::string& sha256, const std::string& node_id) const {
+  auto it = blamed_sources_.find(sha256);
+  return it != blamed_sources_.end() && it->second.count(node_id) > 0;
+}
+
+void Downloader::give_up_manifest(Transfer& t, bool blame, const std::string& reason) {
+  std::vector<std::string> blamed;
+  for (auto& [id, s] : t.sources) {
+    if (!s.has_manifest) continue;
+    s.has_manifest = false;
+    if (!blame) continue;
+    blamed.push_back(id);
+    remember_bounded(blamed_sources_, t.sha256, id);
+    host_.count("sources_blamed");
+    if (s.live())
+      lose_source(t, s, SourceState::dropped, reason);
+    else
+      s.state = SourceState::dropped;
+  }
+  if (blame && !t.manifest_sha256.empty()) {
+    remember_bounded(wrong_manifests_, t.sha256, t.manifest_sha256);
+    // The end check removed the record; one that trusts no chunk takes its
+    // place, so that a retry reuses NAME.part (under its name) and fetches
+    // every chunk again.
+    if (t.file && !t.record_busy) {
+      PartRecord nothing_verified{t.sha256, t.size, t.chunk_size, t.manifest_sha256,
+                                  std::vector<bool>(static_cast<size_t>(t.chunks), false)};
+      t.record_busy = true;
+      host_.background(
+          [file = t.file, path = t.paths.record, record = std::move(nothing_verified)] {
+            try {
+              write_record(*file, path, record);
+            } catch (const std::exception&) {  // no record at all is as safe
+            }
+          },
+          [this, id = t.id] {
+            if (Transfer* t = find(id)) {
+              t->record_busy = false;
+              flush_record(*t);
+            }
+          });
+    }
+  }
+  if (blame && !blamed.empty()) {
+    std::string names;
+    for (const auto& id : blamed) names += (names.empty() ? "" : ", ") + short_id(id);
+    t.blame_note = " (source " + names + " served a wrong manifest and is not used again for this file)";
+    host_.warn("download " + t.display_name() + ": blaming source " + names + ": " + reason +
+               "; fetching from other sources");
+  }
+  if (t.has_manifest) {
+    t.previous_digests = std::move(t.digests);
+    t.previous_states = std::move(t.chunk_states);
+  }
+  // Chunk requests under the old manifest are void; manifest requests stand.
+  for (auto it = requests_.begin(); it != requests_.end();) {
+    if (it->second.transfer == t.id && it->second.chunk >= 0) {
+      it = requests_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [id, s] : t.sources) s.in_flight = 0;
+  t.in_flight = 0;
+  t.adopting = false;
+  t.has_manifest = false;
+  t.digests.clear();
+  t.manifest_sha256.clear();
+  t.chunk_states.clear();
+  t.chunks = 0;
+  t.written = 0;
+  t.bytes_written = 0;
+  t.cursor = 0;
+  t.retry.clear();
+  t.bad_from.clear();
+  t.prefix_hash.reset();
+  t.hashed_chunks = 0;
+  t.prefix_hash_failed = false;
+  t.record_dirty = false;
+  t.finish_rounds = 0;
+  // The reserve: the first of them to answer again is adopted next.
+  for (auto& [id, s] : t.sources)
+    if (s.state == SourceState::disagrees) ask_manifest(t, s);
+  activate_sources(t);
+}
+
+// The adopted manifest's sources are all gone while others, serving another
+// manifest, wait in reserve: use those rather than search (nothing is blamed).
+void Downloader::give_up_orphaned_manifest(Transfer& t) {
+  if (t.phase != Phase::fetching || !t.has_manifest || t.verifying > 0 || t.hashing || t.record_busy) return;
+  bool adopted_live = false, reserve = false;
+  for (const auto& [id, s] : t.sources) {
+    adopted_live = adopted_live || (s.has_manifest && s.live());
+    reserve = reserve || s.state == SourceState::disagrees;
+  }
+  if (!adopted_live && reserve) give_up_manifest(t, false, "");
 }
 
 std::string Downloader::kept_part_note(const Transfer& t) const {
@@ -869,6 +1024,7 @@ void Downloader::tick() {
         else
           ask_manifest(t, s);
       }
+      give_up_orphaned_manifest(t);
       activate_sources(t);
     }
     if (t.search_pending && now >= t.search_deadline) {
@@ -879,9 +1035,9 @@ void Downloader::tick() {
         now >= t.next_search) {
       if (t.searches_without_progress >= settings_.max_searches) {
         if (t.phase == Phase::searching) {
-          fail(t, "no source found for " + t.sha256);
+          fail(t, "no source found for " + t.sha256 + t.blame_note);
         } else {
-          fail(t, "no source left for " + t.display_name());
+          fail(t, "no source left for " + t.display_name() + t.blame_note);
         }
         continue;
       }

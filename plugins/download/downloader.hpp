@@ -5,6 +5,21 @@
 // NAME.part, records verified chunks in NAME.part.json, and renames the file
 // into place only after the whole file matched its SHA-256. Lost sources are
 // replaced by the remaining ones or by a new `sha256:` search.
+//
+// Trust: the only thing the user vouches for is the file's SHA-256. A
+// manifest cannot be proven to belong to it before the whole file is there
+// (SHA-256 is not a tree hash), and a manifest hash carried in a search answer
+// would come from the same untrusted source, proving nothing. So a manifest
+// is a hypothesis: sources whose manifest differs from the adopted one are
+// kept in reserve (not dropped), and when every chunk matched the adopted
+// manifest but the file does not match its SHA-256, the sources that served
+// that manifest are blamed: dropped, never used again for that file (in this
+// run of the node), the manifest itself remembered as wrong, its record
+// removed and never written again, and the next manifest (from a reserve
+// source or a new search) adopted. Chunks whose hash the next manifest
+// repeats are kept; the rest are fetched again. Each wrong manifest costs one
+// pass over the file and at least one source, so a liar delays a download
+// but cannot stop it while one honest source is reachable.
 #pragma once
 
 #include "download_settings.hpp"
@@ -63,6 +78,12 @@ class Downloader {
   void lose_source(Transfer& t, Source& s, SourceState state, const std::string& reason);
   void release(const Transfer& t, const std::string& peer_id);
   void adopt_manifest(uint64_t id, const std::string& manifest_sha256);
+  // Stops using the adopted (or adopting) manifest and asks the reserve
+  // sources again. With `blame`, the manifest is known wrong: its sources are
+  // blacklisted for this file, the manifest hash remembered.
+  void give_up_manifest(Transfer& t, bool blame, const std::string& reason);
+  void give_up_orphaned_manifest(Transfer& t);
+  bool is_blamed(const std::string& sha256, const std::string& node_id) const;
   // Chunks.
   void pump(Transfer& t);
   void pump_all();
@@ -101,6 +122,10 @@ class Downloader {
   std::map<uint64_t, std::unique_ptr<Transfer>> transfers_;
   std::map<int64_t, PendingRequest> requests_;
   std::optional<SearchResults> last_console_search_;
+  // Per file (SHA-256): sources whose manifest failed the end check, and the
+  // manifests that did. Bounded: a few files, a few hundred entries each.
+  std::map<std::string, std::set<std::string>> blamed_sources_;
+  std::map<std::string, std::set<std::string>> wrong_manifests_;
   std::mt19937_64 random_{std::random_device{}()};
 };
 

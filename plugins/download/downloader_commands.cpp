@@ -1,6 +1,7 @@
 // The console side of the Downloader: `download K`, `download SHA256 [NAME]`
 // and `downloads`.
 #include "downloader.hpp"
+#include "file_names.hpp"
 
 #include "progress_format.hpp"
 #include "sha256.hpp"
@@ -41,6 +42,10 @@ void Downloader::run_download(Command& cmd) {
         cmd.print("error: NAME must be a file name, not a path");
         return cmd.done(2);
       }
+      if (auto why = name_refusal(args[1]); !why.empty()) {
+        cmd.print("error: '" + escape_peer_text(args[1]) + "' cannot be used as a file name: " + why);
+        return cmd.done(2);
+      }
       name = sanitize_file_name(args[1]);
       if (name.empty()) {
         cmd.print("error: '" + args[1] + "' cannot be used as a file name");
@@ -62,6 +67,12 @@ void Downloader::run_download(Command& cmd) {
   if (!result) {
     cmd.print("error: no result " + args[0] + " in the last search (" +
               std::to_string(last_console_search_->results.size()) + " results)");
+    return cmd.done(1);
+  }
+  if (auto why = name_refusal(result->name); !why.empty()) {
+    host_.count("names_refused");
+    cmd.print("error: refusing to save result " + args[0] + " as '" + escape_peer_text(result->name) + "': " + why +
+              "; choose a name: download " + result->sha256 + " NAME");
     return cmd.done(1);
   }
   std::string name = sanitize_file_name(result->name);

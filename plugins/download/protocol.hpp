@@ -39,6 +39,12 @@ inline constexpr int64_t kMaxRequestId = int64_t{1} << 53;
 inline constexpr size_t kMaxErrorMessage = 200;
 inline constexpr size_t kMaxErrorCode = 32;
 
+// Chunk sizes are powers of two: each size a source is asked for costs it a
+// pass over the file (the manifest), so the set of sizes must stay small.
+inline bool is_valid_chunk_size(int64_t size) {
+  return size >= kMinChunkSize && size <= kMaxChunkSize && (size & (size - 1)) == 0;
+}
+
 inline int64_t chunk_count(int64_t size, int64_t chunk_size) { return (size + chunk_size - 1) / chunk_size; }
 inline int64_t chunk_length(int64_t size, int64_t chunk_size, int64_t index) {
   int64_t offset = index * chunk_size;

@@ -73,6 +73,8 @@ const char* describe(OpenFailure failure) {
       return "unsafe path";
     case OpenFailure::outside_shared_dir:
       return "outside the shared folder";
+    case OpenFailure::private_file:
+      return "inside the node's data dir";
     case OpenFailure::missing:
       return "missing";
     case OpenFailure::not_regular:
@@ -92,7 +94,7 @@ bool is_inside(const fs::path& root, const fs::path& candidate) {
 
 }  // namespace
 
-OpenedFile open_indexed_file(const fs::path& shared_dir, const IndexedFile& file) {
+OpenedFile open_indexed_file(const fs::path& shared_dir, const IndexedFile& file, const fs::path& private_dir) {
   OpenedFile out;
   auto fail = [&](OpenFailure failure, std::string detail) {
     out.failure = failure;
@@ -107,6 +109,12 @@ OpenedFile open_indexed_file(const fs::path& shared_dir, const IndexedFile& file
   fs::path target = fs::canonical(root / file.path, error);
   if (error) return fail(OpenFailure::missing, file.path + ": " + error.message());
   if (!is_inside(root, target)) return fail(OpenFailure::outside_shared_dir, file.path + " -> " + target.string());
+  if (!private_dir.empty()) {
+    fs::path data = fs::weakly_canonical(private_dir, error);
+    if (error || data == target || is_inside(data, target) || data == root || is_inside(data, root) ||
+        is_inside(root, data))
+      return fail(OpenFailure::private_file, file.path + " -> " + target.string());
+  }
   // O_NONBLOCK: opening a FIFO must not hang a background thread.
   out.fd = UniqueFd(::open(target.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!out.fd) return fail(OpenFailure::missing, file.path + ": " + std::strerror(errno));

@@ -50,7 +50,7 @@ bool is_safe_relative_path(std::string_view path);
 // milliseconds, microseconds or nanoseconds since the Unix epoch all match.
 bool mtime_matches(int64_t indexed, const struct stat& info);
 
-enum class OpenFailure { none, unsafe_path, outside_shared_dir, missing, not_regular, changed };
+enum class OpenFailure { none, unsafe_path, outside_shared_dir, private_file, missing, not_regular, changed };
 const char* describe(OpenFailure failure);
 
 struct OpenedFile {
@@ -61,8 +61,10 @@ struct OpenedFile {
   explicit operator bool() const { return failure == OpenFailure::none; }
 };
 
-// Opens an indexed file for reading with every check above. Blocking: call
-// it from background work only.
-OpenedFile open_indexed_file(const std::filesystem::path& shared_dir, const IndexedFile& file);
+// Opens an indexed file for reading with every check above, and refuses one
+// that resolves into `private_dir` (the node's data dir: its key and state),
+// whatever the index says. Blocking: call it from background work only.
+OpenedFile open_indexed_file(const std::filesystem::path& shared_dir, const IndexedFile& file,
+                             const std::filesystem::path& private_dir = {});
 
 }  // namespace p2pnet::download

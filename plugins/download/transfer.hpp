@@ -29,6 +29,8 @@ enum class SourceState {
   asking,      // manifest requested
   ready,       // manifest matches; chunks may be requested
   waiting,     // said busy; asked again at retry_at
+  disagrees,   // connected, but its manifest differs from the adopted one: kept
+               // in reserve, asked again if the adopted one proves wrong
   gone,        // disconnected or unreachable; a new search may bring it back
   dropped,     // bad data, wrong file or refused: never asked again for this transfer
 };
@@ -48,7 +50,7 @@ struct Source {
   // Connected or on its way there.
   bool live() const {
     return state == SourceState::connecting || state == SourceState::asking || state == SourceState::ready ||
-           state == SourceState::waiting;
+           state == SourceState::waiting || state == SourceState::disagrees;
   }
 };
 
@@ -77,6 +79,11 @@ struct Transfer {
   int64_t chunks = 0;
   std::string digests;  // chunks x 32 bytes
   std::string manifest_sha256;
+  // What was written under a manifest given up since: chunks whose hash the
+  // next manifest repeats are kept, the rest fetched again.
+  std::string previous_digests;
+  std::vector<ChunkState> previous_states;
+  std::string blame_note;  // which sources' manifest failed the end check
 
   std::vector<ChunkState> chunk_states;
   int64_t cursor = 0;                                 // chunks below it were handed out once

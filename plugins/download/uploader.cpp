@@ -37,8 +37,10 @@ std::string read_exactly(int fd, int64_t offset, char* out, int64_t length) {
 struct ManifestJob {
   std::vector<IndexedFile> candidates;
   std::filesystem::path shared_dir;
+  std::filesystem::path private_dir;
   std::string sha256;
   int64_t chunk_size = 0;
+  bool poison = false;  // test only: serve it whatever its content hashes to
   // Results.
   IndexedFile file;
   std::string digests;
@@ -52,7 +54,7 @@ namespace {
 // given for a file that still has the requested SHA-256.
 void compute_manifest(ManifestJob& job) {
   for (const auto& candidate : job.candidates) {
-    auto opened = open_indexed_file(job.shared_dir, candidate);
+    auto opened = open_indexed_file(job.shared_dir, candidate, job.private_dir);
     if (!opened) {
       job.failure = opened.failure;
       job.error = opened.detail;
@@ -80,7 +82,7 @@ void compute_manifest(ManifestJob& job) {
       job.error = candidate.path + ": " + error;
       continue;
     }
-    if (to_hex(whole.finish()) != job.sha256) {
+    if (to_hex(whole.finish()) != job.sha256 && !job.poison) {
       job.failure = OpenFailure::changed;
       job.error = candidate.path + ": content no longer matches its indexed sha256";
       continue;
@@ -95,6 +97,7 @@ void compute_manifest(ManifestJob& job) {
 struct ChunkJob {
   std::vector<IndexedFile> candidates;
   std::filesystem::path shared_dir;
+  std::filesystem::path private_dir;
   int64_t chunk_size = 0;
   int64_t index = 0;
   std::string data;
@@ -104,7 +107,7 @@ struct ChunkJob {
 
 void read_chunk(ChunkJob& job) {
   for (const auto& candidate : job.candidates) {
-    auto opened = open_indexed_file(job.shared_dir, candidate);
+    auto opened = open_indexed_file(job.shared_dir, candidate, job.private_dir);
     if (!opened) {
       job.failure = opened.failure;
       job.error = opened.detail;
@@ -158,6 +161,9 @@ void Uploader::count_open_failure(OpenFailure failure) {
     case OpenFailure::changed:
       host_.count("refused_changed_files");
       break;
+    case OpenFailure::private_file:
+      host_.count("refused_private_files");
+      break;
     default:
       host_.count("refused_missing_files");
       break;
@@ -170,11 +176,11 @@ std::optional<Uploader::Request> Uploader::find_requested(const std::string& pee
   auto sha256 = fields::string(header, "sha256", 64);
   auto chunk_size = fields::integer(header, "chunk_size", kMinChunkSize, kMaxChunkSize);
   auto index = with_index ? fields::integer(header, "index", 0, kMaxChunks - 1) : std::optional<int64_t>(0);
-  if (!id || !sha256 || !is_sha256_hex(*sha256) || !chunk_size || !index) {
+  if (!id || !sha256 || !is_sha256_hex(*sha256) || !chunk_size || !is_valid_chunk_size(*chunk_size) || !index) {
     host_.count("bad_requests");
     reply_error(peer_id, id.value_or(0), "", kErrorBadRequest,
-                with_index ? "expected id, sha256 (64 hex), chunk_size and index"
-                           : "expected id, sha256 (64 hex) and chunk_size");
+                with_index ? "expected id, sha256 (64 hex), chunk_size (a power of two) and index"
+                           : "expected id, sha256 (64 hex) and chunk_size (a power of two)");
     return std::nullopt;
   }
   auto files = index_ ? index_->find(*sha256) : std::vector<const IndexedFile*>{};
@@ -238,7 +244,10 @@ void Uploader::start_next_manifest() {
     auto job = std::make_shared<ManifestJob>();
     for (const auto* file : files) job->candidates.push_back(*file);
     job->shared_dir = index_->shared_dir;
+    job->private_dir = private_dir_;
+    job->private_dir = private_dir_;
     job->sha256 = key.first;
+    job->poison = settings_.test_poison;
     job->chunk_size = key.second;
     manifest_running_ = true;
     host_.background([job] { compute_manifest(*job); }, [this, job, key] { finish_manifest(key, *job); });
@@ -337,6 +346,7 @@ void Uploader::on_get_chunk(const PeerRef& peer, const Message& message) {
   for (const auto* file : files)
     if (file->size == files.front()->size) job->candidates.push_back(*file);
   job->shared_dir = index_->shared_dir;
+  job->private_dir = private_dir_;
   job->chunk_size = request->chunk_size;
   job->index = request->index;
   host_.background(

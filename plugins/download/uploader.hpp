@@ -29,6 +29,8 @@ class Uploader {
   }
 
   void set_index(std::shared_ptr<const IndexSnapshot> index) { index_ = std::move(index); }
+  // Never served, whatever the index lists: the node's key and state.
+  void set_private_dir(std::filesystem::path dir) { private_dir_ = std::move(dir); }
   void on_get_manifest(const PeerRef& peer, const Message& message);
   void on_get_chunk(const PeerRef& peer, const Message& message);
   void on_release(const PeerRef& peer, const Message& message);
@@ -76,6 +78,7 @@ class Uploader {
 
   Plugin& host_;
   const DownloadSettings& settings_;
+  std::filesystem::path private_dir_;
   std::shared_ptr<const IndexSnapshot> index_;
   std::map<std::pair<std::string, std::string>, Clock::time_point> uploads_;  // (peer, sha256) -> last request
   std::map<std::string, int64_t> reads_in_flight_;                            // per peer

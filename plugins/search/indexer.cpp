@@ -107,16 +107,19 @@ void Indexer::rescan_if_idle() {
 void Indexer::walk() {
   scan_hashed_ = scan_removed_ = scan_failures_ = 0;
   auto walked = std::make_shared<WalkResult>();
-  plugin_.background([walked, dir = settings_.shared_dir, never = settings_.never_share,
-                      stop = stop_] { *walked = walk_shared_folder(dir, never, *stop); },
-                     [this, walked] { on_walked(std::move(*walked)); });
+  plugin_.background(
+      [walked, dir = settings_.shared_dir, never = settings_.never_share, private_dirs = settings_.private_dirs,
+       stop = stop_] { *walked = walk_shared_folder(dir, never, *stop, private_dirs); },
+      [this, walked] { on_walked(std::move(*walked)); });
 }
 
 void Indexer::on_walked(WalkResult walked) {
   if (stopping_) return;
   if (!walked.error.empty()) {
     if (walked.error != problem_)
-      plugin_.warn(walked.error + "; sharing nothing until it can be read (then type rescan or wait)");
+      plugin_.warn(walked.error + (walked.refused
+                                       ? "; sharing nothing: choose another shared_dir"
+                                       : "; sharing nothing until it can be read (then type rescan or wait)"));
     problem_ = walked.error;
     scan_removed_ = index_.size();
     if (scan_removed_ > 0) changed_ = unsaved_ = true;

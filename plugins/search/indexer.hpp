@@ -24,7 +24,9 @@ struct IndexerSettings {
   std::filesystem::path shared_dir;                // as configured; empty: share nothing
   std::filesystem::path cache_file;                // empty: no cache
   std::vector<std::filesystem::path> never_share;  // directories skipped inside the folder
-  uint64_t hash_bytes_per_second = 0;              // 0: as fast as the disk and CPU go
+  // Never shared at all: a folder that is, contains or lies inside one shares nothing.
+  std::vector<std::filesystem::path> private_dirs;
+  uint64_t hash_bytes_per_second = 0;  // 0: as fast as the disk and CPU go
 };
 
 struct ScanReport {

@@ -15,7 +15,8 @@ constexpr size_t kMaxPathBytes = 4096;  // a whole relative path
 bool is_valid_utf8(std::string_view text);
 
 // One path component: non-empty, at most kMaxNameBytes, valid UTF-8, no '/',
-// no control characters, not "." or "..".
+// no C0 or C1 control characters or DEL, no bidirectional controls
+// (U+202A-U+202E, U+2066-U+2069), not "." or "..".
 bool is_safe_name(std::string_view name);
 
 // A relative path of safe names joined by '/': never absolute, never "..".

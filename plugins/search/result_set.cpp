@@ -6,7 +6,8 @@
 
 namespace p2pnet::search {
 
-size_t ResultSet::add(const Source& source, const std::vector<AnsweredFile>& files) {
+size_t ResultSet::add(const Source& source, const std::vector<AnsweredFile>& files, const std::string& via,
+                      size_t* crowded) {
   size_t dropped = 0;
   for (const auto& file : files) {
     auto it = by_hash_.find(file.sha256);
@@ -15,7 +16,7 @@ size_t ResultSet::add(const Source& source, const std::vector<AnsweredFile>& fil
         ++dropped;
         continue;
       }
-      it = by_hash_.emplace(file.sha256, Entry{file, {}}).first;
+      it = by_hash_.emplace(file.sha256, Entry{file, {}, {}}).first;
     }
     auto& sources = it->second.sources;
     bool known =
@@ -24,6 +25,15 @@ size_t ResultSet::add(const Source& source, const std::vector<AnsweredFile>& fil
     if (sources.size() >= max_sources_) {
       ++dropped;
       continue;
+    }
+    if (!via.empty()) {
+      auto& brought = it->second.sources_via[via];
+      if (brought >= max_sources_per_peer()) {
+        ++dropped;
+        if (crowded) ++*crowded;
+        continue;
+      }
+      ++brought;
     }
     sources.push_back(source);
   }

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,8 +30,12 @@ class ResultSet {
  public:
   ResultSet(size_t max_results, size_t max_sources) : max_results_(max_results), max_sources_(max_sources) {}
 
-  // Merges one node's answer; returns how many of its files did not fit the bounds.
-  size_t add(const Source& source, const std::vector<AnsweredFile>& files);
+  // Merges one node's answer, delivered by the direct peer `via` ("" when not
+  // known); returns how many of its files did not fit the bounds, of which
+  // *crowded (if given) were refused because `via` brought its share of
+  // sources for that file already.
+  size_t add(const Source& source, const std::vector<AnsweredFile>& files, const std::string& via = "",
+             size_t* crowded = nullptr);
 
   // Sorted by name (ASCII case-insensitive), then hash; numbered from 1.
   std::vector<SearchResult> numbered() const;
@@ -40,7 +45,12 @@ class ResultSet {
   struct Entry {
     AnsweredFile file;
     std::vector<Source> sources;
+    std::map<std::string, size_t> sources_via;  // direct peer -> sources it brought
   };
+  // One peer may answer for many node ids: whatever comes through one direct
+  // peer fills at most this share of max_sources, so the first (or the
+  // fastest) answers cannot crowd out honest sources behind other peers.
+  size_t max_sources_per_peer() const { return std::max<size_t>(1, max_sources_ / 4); }
   size_t max_results_;
   size_t max_sources_;
   std::map<std::string, Entry> by_hash_;

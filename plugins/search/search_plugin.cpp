@@ -105,6 +105,7 @@ class SearchPlugin : public p2pnet::Plugin {
     if (!data.empty()) {
       settings.cache_file = data / "search" / "index.json";
       settings.never_share.push_back(data);  // the node's identity and state are never shared
+      settings.private_dirs.push_back(data);
     }
     indexer_.emplace(*this, std::move(settings));
     indexer_->start();
@@ -193,6 +194,7 @@ class SearchPlugin : public p2pnet::Plugin {
     // reachable only its direct peer can tell.
     if (answer->node_id == peer.id() && is_unspecified_host(answer->host)) answer->host = std::string(peer.host());
 
+    std::string from_peer(peer.id());
     auto origin = flood_->origin(answer->id);
     if (!origin) return count("results_unknown");  // never asked, or forgotten: drop it
     if (!origin->empty()) {
@@ -205,8 +207,11 @@ class SearchPlugin : public p2pnet::Plugin {
     if (it == searches_.end()) return count("results_late");
     count("results_received");
     auto& search = it->second;
-    size_t dropped = search.results.add({answer->node_id, answer->host, answer->port}, answer->files);
+    size_t crowded = 0;
+    size_t dropped =
+        search.results.add({answer->node_id, answer->host, answer->port}, answer->files, from_peer, &crowded);
     if (dropped) count("result_files_dropped", static_cast<int64_t>(dropped));
+    if (crowded) count("sources_crowded_out", static_cast<int64_t>(crowded));
     // Answers come in a burst; once they stop for a while, the search is done.
     if (search.quiet) cancel(search.quiet);
     std::string id = answer->id;

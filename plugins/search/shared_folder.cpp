@@ -41,7 +41,7 @@ bool is_contained(const fs::path& root, const fs::path& path) {
 }
 
 WalkResult walk_shared_folder(const fs::path& configured, const std::vector<fs::path>& excluded,
-                              const std::atomic<bool>& stop) {
+                              const std::atomic<bool>& stop, const std::vector<fs::path>& private_dirs) {
   WalkResult out;
   std::error_code ec;
   fs::path root = fs::canonical(configured, ec);
@@ -56,6 +56,20 @@ WalkResult walk_shared_folder(const fs::path& configured, const std::vector<fs::
   if (fs::directory_iterator probe(root, ec); ec) {
     out.error = "cannot read shared_dir " + root.string() + ": " + ec.message();
     return out;
+  }
+  std::vector<fs::path> private_real;
+  for (const auto& dir : private_dirs)
+    if (auto real = fs::weakly_canonical(dir, ec); !ec && !real.empty()) private_real.push_back(real);
+  for (const auto& dir : private_real) {
+    if (is_contained(dir, root) || is_contained(root, dir)) {
+      out.error = "shared_dir " + root.string() +
+                  (root == dir               ? " is"
+                   : is_contained(dir, root) ? " lies inside"
+                                             : " contains") +
+                  " the node's data dir " + dir.string() + " (its key and state are never shared)";
+      out.refused = true;
+      return out;
+    }
   }
   out.root = root;
   std::set<fs::path> skipped_dirs;

@@ -26,6 +26,7 @@ struct FileStat {
 
 struct WalkResult {
   std::string error;            // set when the shared folder itself cannot be read
+  bool refused = false;         // the error is the folder's place, not a read failure
   std::filesystem::path root;   // canonical
   std::vector<FileStat> files;  // sorted by path
   size_t partial_downloads = 0;
@@ -37,9 +38,12 @@ struct WalkResult {
 
 // Walks `configured` recursively. Symlinks are followed only when their
 // target is inside the folder; directories in `excluded` (canonical or not)
-// are skipped; partial downloads are never listed.
+// are skipped; partial downloads are never listed. A folder that is, contains
+// or lies inside one of `private_dirs` (the node's data dir: its key) is an
+// error; then no file can resolve into one, as symlinks must stay inside.
 WalkResult walk_shared_folder(const std::filesystem::path& configured,
-                              const std::vector<std::filesystem::path>& excluded, const std::atomic<bool>& stop);
+                              const std::vector<std::filesystem::path>& excluded, const std::atomic<bool>& stop,
+                              const std::vector<std::filesystem::path>& private_dirs = {});
 
 // True if `path` is `root` or below it; both must be canonical.
 bool is_contained(const std::filesystem::path& root, const std::filesystem::path& path);

@@ -215,7 +215,8 @@ std::vector<json> download_probes(Random& random, const std::string& real_sha256
     probes.push_back(
         {{"type", "download.get_chunk"}, {"id", id++}, {"sha256", sha}, {"chunk_size", 262144}, {"index", 0}});
   }
-  for (json chunk_size : {json(0), json(1), json(4095), json(int64_t{1} << 40), json(-262144), json("262144")})
+  for (json chunk_size :
+       {json(0), json(1), json(4095), json(5000), json(262143), json(int64_t{1} << 40), json(-262144), json("262144")})
     probes.push_back({{"type", "download.get_chunk"},
                       {"id", id++},
                       {"sha256", real_sha256},

@@ -147,6 +147,41 @@ TEST_CASE("a source serves indexed files and refuses unknown hashes and paths ou
   }
 }
 
+TEST_CASE("a chunk size that is not a power of two is refused - the source computes no manifest for it") {
+  TempDir shared("shared");
+  auto sha = write_random_file(shared / "sizes.bin", 100000, 15);
+  TestNode a(plaintext(file_node(shared.path(), {}, kFakeSearchPlugin)));
+  REQUIRE(a.run("fake-rescan").contains("indexed 1 files"));
+  RawPeer peer(a.port());
+  REQUIRE(peer.handshake(random_id(), kDownloaderTypes));
+  int64_t id = 0;
+  for (int64_t size : {5000, 4097, 12288, 262143, 8388607}) {
+    auto answer = ask(peer, manifest_request(++id, sha, size));
+    INFO(size);
+    CHECK(answer.value("code", "") == "bad_request");
+  }
+  CHECK(ask(peer, chunk_request(++id, sha, 0, 12288)).value("code", "") == "bad_request");
+  CHECK(counter(a, "download.bad_requests") == 6);
+  CHECK(counter(a, "download.manifests_served") == 0);
+  CHECK(ask(peer, manifest_request(++id, sha, 8192)).value("type", "") == "download.manifest");
+}
+
+TEST_CASE("a chunk_size setting that is not a power of two stops start-up with the key named") {
+  auto start_with = [](int64_t chunk_size) -> std::string {
+    auto config = test_config();
+    config.plugins.push_back(plugin("download", {{"chunk_size", chunk_size}}));
+    try {
+      TestNode node(config);
+    } catch (const StartupError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  CHECK(start_with(100000).find("plugins.download.chunk_size: expected a power of two from 4096 to 8388608, got "
+                                "100000") != std::string::npos);
+  CHECK(start_with(65536).empty());
+}
+
 TEST_CASE("uploads are bounded - extra downloaders are told busy until a slot is released") {
   TempDir shared("shared");
   auto sha = write_random_file(shared / "popular.bin", 20000, 15);

@@ -8,7 +8,9 @@
 // prints the stock format: "[K] NAME  SIZE  SHA256-PREFIX  (N sources)", then
 // "N results". `fake-index-add` puts arbitrary entries (unsafe paths, escaping
 // symlinks) into the published index so tests can check the download plugin
-// refuses them.
+// refuses them. `fake-claim PATH SHA256` makes a shared file answer for
+// another file's hash (a poisoning source, serving a self-consistent but wrong
+// manifest and chunks).
 #include <p2pnet/fields.hpp>
 #include <p2pnet/flood_table.hpp>
 #include <p2pnet/plugin.hpp>
@@ -122,6 +124,15 @@ class FakeSearchPlugin : public p2pnet::Plugin {
               publish_index();
               cmd.print("added " + a[0]);
             });
+    command("fake-claim", "fake-claim PATH SHA256", "make a shared file answer for another hash",
+            [this](p2pnet::Command& cmd) {
+              const auto& a = cmd.args();
+              if (a.size() != 2) return cmd.done(2);
+              claims_[a[0]] = a[1];
+              apply_claims();
+              publish_index();
+              cmd.print("claimed " + a[0]);
+            });
   }
 
   void on_start() override { rescan(std::nullopt); }
@@ -149,6 +160,7 @@ class FakeSearchPlugin : public p2pnet::Plugin {
                [this, found, cmd, generation]() mutable {
                  if (generation == scan_generation_) {
                    files_ = std::move(*found);
+                   apply_claims();
                    publish_index();
                  }
                  if (cmd) {
@@ -156,6 +168,11 @@ class FakeSearchPlugin : public p2pnet::Plugin {
                    cmd->done();
                  }
                });
+  }
+
+  void apply_claims() {
+    for (auto& e : files_)
+      if (auto it = claims_.find(e.path); it != claims_.end()) e.sha256 = it->second;
   }
 
   void publish_index() {
@@ -268,6 +285,7 @@ class FakeSearchPlugin : public p2pnet::Plugin {
   int64_t window_ms_ = 300;
   std::vector<Entry> files_;
   std::vector<Entry> extras_;
+  std::map<std::string, std::string> claims_;  // path -> the hash it answers for
   uint64_t scan_generation_ = 0;
   std::map<std::string, Search> searches_;
   p2pnet::FloodTable flood_{10000, std::chrono::seconds(60)};

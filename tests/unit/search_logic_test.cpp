@@ -131,6 +131,20 @@ TEST_CASE("a result set keeps at most its bounds of results and sources") {
   CHECK(results.size() == 2);
 }
 
+TEST_CASE("answers arriving through one peer fill at most a quarter of a file's sources") {
+  ResultSet results(10, 8);  // two sources per peer
+  AnsweredFile song{"Song.mp3", 4000, kShaOfAbc};
+  size_t crowded = 0;
+  for (char id : {'a', 'b', 'c', 'd'})
+    results.add({std::string(64, id), "10.0.0.1", 9001}, {song}, "attacker", &crowded);
+  CHECK(crowded == 2);
+  CHECK(results.add({std::string(64, 'e'), "10.0.0.2", 9002}, {song}, "honest", &crowded) == 0);
+  auto numbered = results.numbered();
+  REQUIRE(numbered.size() == 1);
+  CHECK(numbered[0].sources.size() == 3);
+  CHECK(numbered[0].sources.back().node_id == std::string(64, 'e'));
+}
+
 TEST_CASE("search messages are checked field by field") {
   SearchRequest request{"abc123", "report", 3};
   auto parsed = parse_search(make_search(request), 256);
