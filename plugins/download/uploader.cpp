@@ -245,7 +245,6 @@ void Uploader::start_next_manifest() {
     for (const auto* file : files) job->candidates.push_back(*file);
     job->shared_dir = index_->shared_dir;
     job->private_dir = private_dir_;
-    job->private_dir = private_dir_;
     job->sha256 = key.first;
     job->poison = settings_.test_poison;
     job->chunk_size = key.second;
