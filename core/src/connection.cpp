@@ -98,6 +98,13 @@ void Connection::start() {
   });
 }
 
+void Connection::refuse(std::string reason) {
+  refusing_ = true;
+  refusal_ = std::move(reason);
+  if (!tls_context_ || !inbound_) return close(refusal_, inbound_);
+  start();
+}
+
 void Connection::begin_tls() {
   if (closed_) return;  // closed (node stopping) before the handshake began
   try {
@@ -114,6 +121,10 @@ void Connection::begin_tls() {
                                    false);
     self->peer_key_id_ = p2pnet::peer_key_id(self->tls_->native_handle());
     if (self->peer_key_id_.empty()) return self->close_on_strand("the peer presented no Ed25519 node key", false);
+    if (self->refusing_) {
+      self->close_on_strand(self->refusal_, true);
+      return self->read_more();  // until the dialer closes too, or the goodbye grace ends
+    }
     if (!self->inbound_ || !self->limits_.inbound_hello_after_peer) {
       self->hello_sent_ = true;
       self->send_hello();

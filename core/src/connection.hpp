@@ -92,6 +92,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool send(const wire::SharedFrame& frame);
   // Thread-safe. With say_bye, the peer gets a bye with the reason first.
   void close(std::string reason, bool say_bye);
+  // Instead of start(), for an inbound connection the node has no slot for:
+  // a TLS dialer gets the bye inside TLS once the TLS handshake is done (a
+  // plaintext one would read as "the peer has encryption = false"), a
+  // plaintext dialer at once.
+  void refuse(std::string reason);
+  bool refusing() const { return refusing_; }
 
   bool inbound() const { return inbound_; }
   // A close was asked for (it may still be saying goodbye). Thread-safe.
@@ -195,6 +201,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<int64_t> write_progress_ns_{0};  // steady clock: queue became busy, or a write finished
   std::atomic<bool> close_requested_{false};
+  std::string refusal_;      // strand only; set before start
+  bool refusing_ = false;    // set before start, then read-only
   bool hello_sent_ = false;  // strand only
   const std::chrono::steady_clock::time_point connected_at_ = std::chrono::steady_clock::now();
   std::atomic<int64_t> last_useful_ns_{0};    // steady clock; 0: never

@@ -20,6 +20,7 @@ constexpr auto kCloseWait = std::chrono::seconds(3);
 constexpr auto kAcceptRetry = std::chrono::milliseconds(200);
 constexpr const char* kAgent = "p2pnet/0.1.0";
 constexpr size_t kRecommendedNetworkKeyBytes = 32;
+constexpr size_t kMaxRefusalsInTls = 16;
 constexpr auto kMaxSweepInterval = std::chrono::milliseconds(1000);
 constexpr auto kMinSweepInterval = std::chrono::milliseconds(50);
 
@@ -341,6 +342,13 @@ void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone don
   count_event("refused_connections");
   log_->info("refusing {} connection {}: {}", inbound ? "inbound" : "outbound", connection->describe(), refusal);
   if (done) done("", refusal);
+  // A TLS handshake per refusal is worth its cost only while few are open:
+  // beyond that a refused dialer is closed without a word.
+  if (inbound && tls_ && refusals_in_tls_.fetch_add(1) < kMaxRefusalsInTls) return connection->refuse(refusal);
+  if (inbound && tls_) {
+    refusals_in_tls_.fetch_sub(1);
+    return connection->close(refusal, false);
+  }
   connection->close(refusal, inbound);
 }
 
@@ -562,6 +570,7 @@ void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std
 }
 
 void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) {
+  if (connection->refusing() && tls_) refusals_in_tls_.fetch_sub(1);
   bool was_peer = false;
   bool was_handshaking = false;
   ConnectDone waiter;

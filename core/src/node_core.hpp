@@ -151,6 +151,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::map<uint64_t, std::shared_ptr<Connection>> handshaking_;
   std::map<uint64_t, ConnectDone> connect_waiters_;  // by connection serial
   size_t dialing_ = 0;
+  std::atomic<size_t> refusals_in_tls_{0};  // refused dialers being told so inside TLS
   std::set<uint64_t> evicting_;  // serials closing to make room: no longer hold a slot
   std::set<std::string> idle_message_types_;
   std::shared_ptr<asio::steady_timer> sweep_timer_;

@@ -192,3 +192,18 @@ TEST_CASE("a stranger that completes TLS with a private network's node learns no
     CHECK(other.connect_to(member) == member.id());
   }
 }
+
+TEST_CASE("a TLS dialer refused for want of a slot reads why inside TLS") {
+  auto config = test_config();
+  config.max_connections = 1;
+  config.outbound_reserved = 0;
+  TestNode full(config), first, second;
+  REQUIRE(first.connect_to(full) == full.id());
+  auto result = std::make_shared<std::promise<std::string>>();
+  auto error = result->get_future();
+  second->connect("127.0.0.1", full.port(),
+                  [result](const std::string&, const std::string& why) { result->set_value(why); });
+  REQUIRE(error.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  // Not "TLS handshake failed ... (does the peer have encryption = false?)".
+  CHECK(error.get() == "peer refused the connection: node is full (max_connections 1)");
+}
