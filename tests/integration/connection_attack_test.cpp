@@ -92,6 +92,7 @@ TEST_CASE("when one address holds every inbound slot an honest peer evicts it an
 TEST_CASE("an inbound peer that sends only keep-alives is dropped but one with useful traffic stays") {
   auto config = plaintext_config({"ping", "probe"});
   config.inbound_idle_timeout = std::chrono::milliseconds(600);
+  config.idle_message_types = {"ping", "pong"};  // as config/node.toml says
   TestNode victim(config);
   RawPeer idler(victim.port()), worker(victim.port());
   std::string idler_id = random_id(), worker_id = random_id();

@@ -54,10 +54,11 @@ struct NodeConfig {
   // would make every peer look like one): by default the per-address and
   // per-group caps leave them alone.
   bool cap_loopback_inbound = false;
-  // An inbound peer that sends nothing but these types for this long is
-  // dropped (keep-alives alone do not keep a slot).
+  // An inbound peer that sends nothing but idle_message_types (keep-alives,
+  // which alone do not keep a slot) for this long is dropped. The core names
+  // no plugin's types: node.toml lists them.
   std::chrono::milliseconds inbound_idle_timeout{600000};
-  std::vector<std::string> idle_message_types{"ping", "pong"};
+  std::vector<std::string> idle_message_types;
   std::chrono::milliseconds handshake_timeout{5000};
   uint32_t max_header_bytes = 256 * 1024;
   uint32_t max_body_bytes = 16 * 1024 * 1024;
