@@ -1,6 +1,8 @@
 // Who gets a connection slot, and who is evicted to make room.
 #include "connection_slots.hpp"
+
 #include "address_group.hpp"
+#include "p2pnet/config.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -77,4 +79,29 @@ TEST_CASE("when every inbound peer is protected the newcomer is refused") {
   auto decision = decide_slot(holders, true, "192.0.2.1", limits);
   CHECK(decision.kind == SlotDecision::Kind::refuse);
   CHECK(decision.counter == "refused_inbound_full");
+}
+
+TEST_CASE("the slot and write-budget keys are read from node.toml and checked") {
+  auto loaded = parse_config(
+      "[node]\nmax_connections = 20\noutbound_reserved = 5\nmax_inbound_per_address = 2\n"
+      "max_inbound_per_group = 6\ncap_loopback_inbound = true\ninbound_idle_timeout_ms = 30000\n"
+      "idle_message_types = [\"ping\"]\nmax_total_queued_bytes = 1048576\nwrite_stall_timeout_ms = 2000\n",
+      "node.toml");
+  CHECK(loaded.warnings.empty());
+  const auto& c = loaded.config;
+  CHECK(c.outbound_reserved == 5);
+  CHECK(c.max_inbound_per_address == 2);
+  CHECK(c.max_inbound_per_group == 6);
+  CHECK(c.cap_loopback_inbound);
+  CHECK(c.inbound_idle_timeout == std::chrono::milliseconds(30000));
+  CHECK(c.idle_message_types == std::vector<std::string>{"ping"});
+  CHECK(c.max_total_queued_bytes == 1048576);
+  CHECK(c.write_stall_timeout == std::chrono::milliseconds(2000));
+  std::string error;
+  try {
+    parse_config("[node]\nmax_connections = 4\noutbound_reserved = 4\n", "node.toml");
+  } catch (const ConfigError& e) {
+    error = e.what();
+  }
+  CHECK(error.find("node.toml:3:21: node.outbound_reserved: expected fewer than max_connections") == 0);
 }
