@@ -336,7 +336,8 @@ void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone don
   if (evicted) {
     count_event("inbound_evicted");
     log_->info("evicting inbound {} to make room for {}", evicted->describe(), connection->describe());
-    evicted->close("evicted to make room for another peer (the node is full)", true);
+    // A bye only to an established peer: one still in its TLS handshake cannot read it.
+    evicted->close("evicted to make room for another peer (the node is full)", evicted->established());
   }
   if (refusal.empty()) return connection->start();
   count_event("refused_connections");
