@@ -157,10 +157,21 @@ void read_node_table(TableReader& node, NodeConfig& config) {
   }
   node.integer("threads", config.threads, 1, 64);
   node.integer("max_connections", config.max_connections, 1, 100000);
+  node.integer("max_inbound_per_address", config.max_inbound_per_address, 1, 100000);
+  node.integer("max_inbound_per_group", config.max_inbound_per_group, 1, 100000);
+  node.integer("outbound_reserved", config.outbound_reserved, 0, 100000);
+  node.boolean("cap_loopback_inbound", config.cap_loopback_inbound);
+  if (const toml::node* reserved = node.get("outbound_reserved");
+      reserved && config.outbound_reserved >= config.max_connections)
+    node.fail(*reserved, "outbound_reserved", "fewer than max_connections (inbound needs at least one slot)");
+  node.milliseconds("inbound_idle_timeout_ms", config.inbound_idle_timeout, 1000, 86400000);
+  if (node.get("idle_message_types")) config.idle_message_types = node.strings("idle_message_types");
   node.milliseconds("handshake_timeout_ms", config.handshake_timeout, 100, 600000);
   node.integer("max_header_bytes", config.max_header_bytes, 1024, 16 * 1024 * 1024);
   node.integer("max_body_bytes", config.max_body_bytes, 0, 1024 * 1024 * 1024);
   node.integer("write_queue_limit_bytes", config.write_queue_limit_bytes, 64 * 1024, int64_t{1} << 34);
+  node.integer("max_total_queued_bytes", config.max_total_queued_bytes, 64 * 1024, int64_t{1} << 40);
+  node.milliseconds("write_stall_timeout_ms", config.write_stall_timeout, 100, 3600000);
   node.integer("plugin_queue_limit_bytes", config.plugin_queue_limit_bytes, 64 * 1024, int64_t{1} << 34);
   node.integer("max_known_nodes", config.max_known_nodes, 1, 10000000);
   node.milliseconds("reconnect_initial_ms", config.reconnect_initial, 10, 3600000);

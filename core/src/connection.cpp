@@ -23,6 +23,10 @@ constexpr auto kGoodbyeGrace = std::chrono::seconds(1);
 
 std::atomic<uint64_t> next_serial{1};
 
+int64_t steady_ns(std::chrono::steady_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
 std::string endpoint_address(const asio::ip::tcp::endpoint& endpoint) {
   auto address = endpoint.address();
   if (address.is_v6() && address.to_v6().is_v4_mapped())
@@ -73,6 +77,7 @@ void Connection::start() {
                             false);
     });
     if (!self->tls_context_) {
+      self->hello_sent_ = true;
       self->send_hello();
       return self->read_more();
     }
@@ -93,6 +98,13 @@ void Connection::start() {
   });
 }
 
+void Connection::refuse(std::string reason) {
+  refusing_ = true;
+  refusal_ = std::move(reason);
+  if (!tls_context_ || !inbound_) return close(refusal_, inbound_);
+  start();
+}
+
 void Connection::begin_tls() {
   if (closed_) return;  // closed (node stopping) before the handshake began
   try {
@@ -109,7 +121,14 @@ void Connection::begin_tls() {
                                    false);
     self->peer_key_id_ = p2pnet::peer_key_id(self->tls_->native_handle());
     if (self->peer_key_id_.empty()) return self->close_on_strand("the peer presented no Ed25519 node key", false);
-    self->send_hello();
+    if (self->refusing_) {
+      self->close_on_strand(self->refusal_, true);
+      return self->read_more();  // until the dialer closes too, or the goodbye grace ends
+    }
+    if (!self->inbound_ || !self->limits_.inbound_hello_after_peer) {
+      self->hello_sent_ = true;
+      self->send_hello();
+    }
     self->read_more();
   }));
 }
@@ -118,6 +137,44 @@ void Connection::send_hello() {
   auto owner = owner_.lock();
   if (!owner) return close_on_strand("node is stopping", false);
   send(wire::make_frame(owner->hello_for(*this)));
+}
+
+void Connection::answer_hello() {
+  if (hello_sent_ || closed_) return;
+  hello_sent_ = true;
+  send_hello();
+}
+
+void Connection::note_useful_traffic() {
+  last_useful_ns_.store(steady_ns(std::chrono::steady_clock::now()), std::memory_order_relaxed);
+}
+
+std::optional<std::chrono::steady_clock::time_point> Connection::last_useful_traffic() const {
+  int64_t ns = last_useful_ns_.load(std::memory_order_relaxed);
+  if (ns == 0) return std::nullopt;
+  return std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+std::chrono::steady_clock::duration Connection::write_stalled_for(std::chrono::steady_clock::time_point now) const {
+  if (queued_bytes() == 0) return {};
+  auto since = std::chrono::nanoseconds(steady_ns(now) - write_progress_ns_.load(std::memory_order_relaxed));
+  return std::max(std::chrono::steady_clock::duration{},
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(since));
+}
+
+void Connection::note_write_progress() {
+  write_progress_ns_.store(steady_ns(std::chrono::steady_clock::now()), std::memory_order_relaxed);
+}
+
+void Connection::add_queued(size_t bytes) {
+  queued_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  limits_.node_queued_bytes->fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void Connection::remove_queued(size_t bytes) {
+  queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  limits_.node_queued_bytes->fetch_sub(bytes, std::memory_order_relaxed);
 }
 
 std::string Connection::network_proof(const std::string& network_key, bool ours) const {
@@ -322,9 +379,20 @@ bool Connection::send(const wire::SharedFrame& frame) {
       overflow = true;
       closing_ = true;
     } else {
+      size_t node_before = limits_.node_queued_bytes->fetch_add(frame.size(), std::memory_order_relaxed);
+      if (node_before + frame.size() > limits_.max_total_queued_bytes) {
+        // The node as a whole holds too much for peers that do not read:
+        // refuse this frame; the stall check drops the peers that hold it.
+        limits_.node_queued_bytes->fetch_sub(frame.size(), std::memory_order_relaxed);
+        count_event("node_write_queue_full");
+        return false;
+      }
       write_queue_.push_back(frame);
-      queued_bytes_.store(queued + frame.size(), std::memory_order_relaxed);
-      if (!writing_) writing_ = start_writing = true;
+      queued_bytes_.fetch_add(frame.size(), std::memory_order_relaxed);
+      if (!writing_) {
+        writing_ = start_writing = true;
+        note_write_progress();
+      }
     }
   }
   if (overflow) {
@@ -373,7 +441,8 @@ void Connection::on_written(const std::error_code& error) {
   size_t written = 0;
   for (const auto& frame : in_flight_) written += frame.size();
   counters_.bytes_out.fetch_add(written, std::memory_order_relaxed);
-  queued_bytes_.fetch_sub(written, std::memory_order_relaxed);
+  remove_queued(written);
+  note_write_progress();
   bool more;
   {
     std::lock_guard lock(write_mutex_);
@@ -392,6 +461,7 @@ void Connection::on_written(const std::error_code& error) {
 // --- Closing ----------------------------------------------------------------
 
 void Connection::close(std::string reason, bool say_bye) {
+  close_requested_.store(true, std::memory_order_relaxed);
   asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason), say_bye] {
     self->close_on_strand(reason, say_bye);
   });
@@ -407,9 +477,12 @@ void Connection::close_on_strand(const std::string& reason, bool say_bye) {
     closing_ = true;
     if (say_bye) {
       auto bye = wire::make_frame(wire::encode_bye(reason));
-      queued_bytes_.fetch_add(bye.size(), std::memory_order_relaxed);
+      add_queued(bye.size());
       write_queue_.push_back(std::move(bye));
-      if (!writing_) writing_ = start_writing = true;
+      if (!writing_) {
+        writing_ = start_writing = true;
+        note_write_progress();
+      }
     }
   }
   if (!say_bye) return finish_close();
@@ -436,7 +509,8 @@ void Connection::finish_close() {
     std::lock_guard lock(write_mutex_);
     closing_ = true;
     write_queue_.clear();
-    queued_bytes_.store(0, std::memory_order_relaxed);
+    limits_.node_queued_bytes->fetch_sub(queued_bytes_.exchange(0, std::memory_order_relaxed),
+                                         std::memory_order_relaxed);
   }
   read_buffer_.reset();
   read_capacity_ = 0;

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,15 @@ struct ConnectionLimits {
   size_t write_queue_limit_bytes;
   size_t plugin_queue_limit_bytes;  // reading pauses above it, resumes at half
   std::chrono::milliseconds handshake_timeout;
+  // Bytes queued by all of the node's connections together, and their cap:
+  // a frame beyond it is refused, so non-reading peers cannot add up to
+  // max_connections times write_queue_limit_bytes.
+  std::shared_ptr<std::atomic<size_t>> node_queued_bytes = std::make_shared<std::atomic<size_t>>(0);
+  size_t max_total_queued_bytes = SIZE_MAX;
+  // An inbound connection sends its hello (and the network proof in it) only
+  // after the dialer's hello checked out: a stranger learns no proof to
+  // attack offline.
+  bool inbound_hello_after_peer = false;
 };
 
 struct ConnectionCounters {
@@ -82,8 +92,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool send(const wire::SharedFrame& frame);
   // Thread-safe. With say_bye, the peer gets a bye with the reason first.
   void close(std::string reason, bool say_bye);
+  // Instead of start(), for an inbound connection the node has no slot for:
+  // a TLS dialer gets the bye inside TLS once the TLS handshake is done (a
+  // plaintext one would read as "the peer has encryption = false"), a
+  // plaintext dialer at once.
+  void refuse(std::string reason);
+  bool refusing() const { return refusing_; }
 
   bool inbound() const { return inbound_; }
+  // A close was asked for (it may still be saying goodbye). Thread-safe.
+  bool closing() const { return close_requested_.load(std::memory_order_relaxed); }
   bool established() const { return established_.load(std::memory_order_acquire); }
   const std::string& remote_address() const { return remote_address_; }
   uint16_t remote_port() const { return remote_port_; }
@@ -104,6 +122,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void expect_peer_id(std::string id) { expected_peer_id_ = std::move(id); }
   const std::string& expected_peer_id() const { return expected_peer_id_; }
   size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
+  // How long frames have waited in the queue without any being written
+  // (zero while the queue is empty). Thread-safe.
+  std::chrono::steady_clock::duration write_stalled_for(std::chrono::steady_clock::time_point now) const;
+  // On the strand, from on_hello once the peer's hello checked out: an
+  // inbound connection that held its hello back sends it now.
+  void answer_hello();
+
+  std::chrono::steady_clock::time_point connected_at() const { return connected_at_; }
+  // The peer's last message that was more than a keep-alive; the node decides
+  // which are. Thread-safe.
+  void note_useful_traffic();
+  std::optional<std::chrono::steady_clock::time_point> last_useful_traffic() const;
 
   // Flow control towards plugins: bytes handed to plugins and not yet
   // handled. Reading pauses while too much is waiting and resumes once the
@@ -130,6 +160,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_on_strand(const std::string& reason, bool say_bye);
   void finish_close();
   void count_event(const char* name);
+  void add_queued(size_t bytes);
+  void remove_queued(size_t bytes);
+  void note_write_progress();
 
   asio::strand<asio::any_io_executor> strand_;
   asio::ip::tcp::socket socket_;  // until TLS takes it over
@@ -166,6 +199,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   bool closing_ = false;  // no more frames accepted
   std::atomic<size_t> queued_bytes_{0};
+  std::atomic<int64_t> write_progress_ns_{0};  // steady clock: queue became busy, or a write finished
+  std::atomic<bool> close_requested_{false};
+  std::string refusal_;      // strand only; set before start
+  bool refusing_ = false;    // set before start, then read-only
+  bool hello_sent_ = false;  // strand only
+  const std::chrono::steady_clock::time_point connected_at_ = std::chrono::steady_clock::now();
+  std::atomic<int64_t> last_useful_ns_{0};    // steady clock; 0: never
   std::vector<wire::SharedFrame> in_flight_;  // strand only
   std::vector<asio::const_buffer> in_flight_buffers_;
 

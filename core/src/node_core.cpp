@@ -1,5 +1,7 @@
 #include "node_core.hpp"
 
+#include "address_group.hpp"
+#include "connection_slots.hpp"
 #include "host_api.hpp"
 #include "node_id.hpp"
 #include "tls_identity.hpp"
@@ -17,6 +19,10 @@ namespace {
 constexpr auto kCloseWait = std::chrono::seconds(3);
 constexpr auto kAcceptRetry = std::chrono::milliseconds(200);
 constexpr const char* kAgent = "p2pnet/0.1.0";
+constexpr size_t kRecommendedNetworkKeyBytes = 32;
+constexpr size_t kMaxRefusalsInTls = 16;
+constexpr auto kMaxSweepInterval = std::chrono::milliseconds(1000);
+constexpr auto kMinSweepInterval = std::chrono::milliseconds(50);
 
 // Where stock plugins live relative to the running program: <prefix>/bin and
 // <prefix>/lib/p2pnet/plugins, in the build tree and in an installed tree alike.
@@ -49,10 +55,18 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   if (config_.encryption) tls_ = make_tls_context(*key_);
   log_ = std::make_shared<Logger>(short_id(), config_.log_level);
   listen_host_ = config_.host;
-  limits_ = ConnectionLimits{{config_.max_header_bytes, config_.max_body_bytes},
-                             config_.write_queue_limit_bytes,
-                             config_.plugin_queue_limit_bytes,
-                             config_.handshake_timeout};
+  limits_.frames = {config_.max_header_bytes, config_.max_body_bytes};
+  limits_.write_queue_limit_bytes = config_.write_queue_limit_bytes;
+  limits_.plugin_queue_limit_bytes = config_.plugin_queue_limit_bytes;
+  limits_.handshake_timeout = config_.handshake_timeout;
+  limits_.max_total_queued_bytes = config_.max_total_queued_bytes;
+  limits_.inbound_hello_after_peer = tls_ && !config_.network_key.empty();
+  idle_message_types_ = {config_.idle_message_types.begin(), config_.idle_message_types.end()};
+  if (!config_.network_key.empty() && config_.network_key.size() < kRecommendedNetworkKeyBytes)
+    log_->warn(
+        "network_key has {} characters; a node that dials a stranger shows it a proof that can be attacked "
+        "offline, so use {} random bytes (network_key_file, e.g. from `head -c 32 /dev/urandom | base64`)",
+        config_.network_key.size(), kRecommendedNetworkKeyBytes);
 }
 
 NodeCore::~NodeCore() = default;
@@ -180,6 +194,8 @@ void NodeCore::start() {
              tls_ ? "TLS 1.3" : "plaintext, encryption = false");
 
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] { self->accept_next(); });
+  sweep_timer_ = std::make_shared<asio::steady_timer>(asio::make_strand(runtime_.io));
+  schedule_sweep();
   for (const auto& plugin : plugins_) plugin->start();
   {
     std::lock_guard lock(persistent_mutex_);
@@ -212,6 +228,7 @@ void NodeCore::stop() {
     std::lock_guard lock(persistent_mutex_);
     for (auto& peer : persistent_) peer.timer->cancel();
   }
+  if (sweep_timer_) asio::post(sweep_timer_->get_executor(), [timer = sweep_timer_] { timer->cancel(); });
 
   for (const auto& plugin : plugins_) plugin->stop_and_wait();
 
@@ -273,27 +290,66 @@ void NodeCore::accept_next() {
   });
 }
 
-size_t NodeCore::connection_count_locked() const { return peers_.size() + handshaking_.size(); }
+// Returns why the connection may not have a slot, or nothing; sets `evicted`
+// to an inbound peer that must make room for it.
+std::string NodeCore::admit_locked(const std::shared_ptr<Connection>& connection,
+                                   std::shared_ptr<Connection>& evicted) {
+  if (stopping_) return "node is stopping";
+  std::vector<SlotHolder> holders;
+  std::map<uint64_t, std::shared_ptr<Connection>> by_serial;
+  auto add = [&](const std::shared_ptr<Connection>& holder) {
+    if (evicting_.count(holder->serial())) return;
+    by_serial[holder->serial()] = holder;
+    holders.push_back({holder->inbound(),
+                       {holder->serial(), holder->remote_address(), address_group(holder->remote_address()),
+                        holder->connected_at(), holder->last_useful_traffic()}});
+  };
+  for (const auto& [id, holder] : peers_) add(holder);
+  for (const auto& [serial, holder] : handshaking_) add(holder);
+  SlotLimits limits{config_.max_connections, config_.max_inbound_per_address, config_.max_inbound_per_group,
+                    config_.outbound_reserved, config_.cap_loopback_inbound};
+  auto decision = decide_slot(holders, connection->inbound(), connection->remote_address(), limits);
+  if (decision.kind == SlotDecision::Kind::refuse) {
+    count_event(decision.counter);
+    return decision.reason;
+  }
+  if (decision.kind == SlotDecision::Kind::admit_after_evicting) {
+    evicted = by_serial.at(decision.evict_serial);
+    evicting_.insert(decision.evict_serial);
+  }
+  return "";
+}
 
 void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id) {
   auto connection = std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits_, log_, tls_.get());
   connection->expect_peer_id(expected_id);
   std::string refusal;
+  std::shared_ptr<Connection> evicted;
   {
     std::lock_guard lock(peers_mutex_);
-    if (stopping_)
-      refusal = "node is stopping";
-    else if (connection_count_locked() >= config_.max_connections)
-      refusal = fmt::format("node is full (max_connections {})", config_.max_connections);
-    else {
+    refusal = admit_locked(connection, evicted);
+    if (refusal.empty()) {
       handshaking_[connection->serial()] = connection;
       if (done) connect_waiters_[connection->serial()] = std::move(done);
     }
+  }
+  if (evicted) {
+    count_event("inbound_evicted");
+    log_->info("evicting inbound {} to make room for {}", evicted->describe(), connection->describe());
+    // A bye only to an established peer: one still in its TLS handshake cannot read it.
+    evicted->close("evicted to make room for another peer (the node is full)", evicted->established());
   }
   if (refusal.empty()) return connection->start();
   count_event("refused_connections");
   log_->info("refusing {} connection {}: {}", inbound ? "inbound" : "outbound", connection->describe(), refusal);
   if (done) done("", refusal);
+  // A TLS handshake per refusal is worth its cost only while few are open:
+  // beyond that a refused dialer is closed without a word.
+  if (inbound && tls_ && refusals_in_tls_.fetch_add(1) < kMaxRefusalsInTls) return connection->refuse(refusal);
+  if (inbound && tls_) {
+    refusals_in_tls_.fetch_sub(1);
+    return connection->close(refusal, false);
+  }
   connection->close(refusal, inbound);
 }
 
@@ -422,6 +478,7 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
       settle("", refusal);
       return {false, refusal, true};
     }
+    connection->answer_hello();  // before any plugin can send it a frame
     if (hello.id == id_) {
       count_event("self_connections");
       log_->info("closing connection {}: it leads back to this node", connection->describe());
@@ -509,16 +566,19 @@ void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std
     log_->debug("dropped message of unknown type '{}' from {}", type, connection->describe());
     return;
   }
+  if (!idle_message_types_.count(type)) connection->note_useful_traffic();
   plugin->message(connection, type, frame);
 }
 
 void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) {
+  if (connection->refusing() && tls_) refusals_in_tls_.fetch_sub(1);
   bool was_peer = false;
   bool was_handshaking = false;
   ConnectDone waiter;
   {
     std::lock_guard lock(peers_mutex_);
     was_handshaking = handshaking_.erase(connection->serial()) > 0;
+    evicting_.erase(connection->serial());
     if (connection->established()) {
       auto it = peers_.find(connection->peer_id());
       if (it != peers_.end() && it->second == connection) {
@@ -553,6 +613,53 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
       persistent_[i].peer_id.clear();
       retry_persistent(i);
     }
+}
+
+// --- Sweeping stalled and idle connections ----------------------------------
+
+void NodeCore::schedule_sweep() {
+  auto interval =
+      std::clamp(std::min(config_.write_stall_timeout, config_.inbound_idle_timeout) / 4,
+                 std::chrono::milliseconds(kMinSweepInterval), std::chrono::milliseconds(kMaxSweepInterval));
+  sweep_timer_->expires_after(interval);
+  sweep_timer_->async_wait([weak = weak_from_this()](const std::error_code& error) {
+    auto self = weak.lock();
+    if (error || !self || self->stopping_) return;
+    self->sweep_connections();
+    self->schedule_sweep();
+  });
+}
+
+// A peer that does not read holds its queue (and the node-wide budget) until
+// it is dropped; an inbound peer that only keeps itself alive holds a slot
+// an honest peer could use.
+void NodeCore::sweep_connections() {
+  std::vector<std::shared_ptr<Connection>> connections;
+  {
+    std::lock_guard lock(peers_mutex_);
+    for (const auto& [id, connection] : peers_) connections.push_back(connection);
+    for (const auto& [serial, connection] : handshaking_) connections.push_back(connection);
+  }
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& connection : connections) {
+    if (connection->closing()) continue;
+    if (connection->write_stalled_for(now) >= config_.write_stall_timeout) {
+      count_event("write_stalls");
+      log_->warn("dropping {}: {} bytes queued and none written for {} ms (it does not read)", connection->describe(),
+                 connection->queued_bytes(), config_.write_stall_timeout.count());
+      connection->close(fmt::format("not reading: nothing written for {} ms", config_.write_stall_timeout.count()),
+                        false);
+      continue;
+    }
+    if (!connection->inbound() || !connection->established()) continue;
+    auto last = connection->last_useful_traffic().value_or(connection->connected_at());
+    if (now - last >= config_.inbound_idle_timeout) {
+      count_event("inbound_idle_timeouts");
+      log_->info("dropping inbound {}: nothing but keep-alives for {} ms", connection->describe(),
+                 config_.inbound_idle_timeout.count());
+      connection->close(fmt::format("idle for {} ms", config_.inbound_idle_timeout.count()), true);
+    }
+  }
 }
 
 // --- Configured and persistent peers ----------------------------------------
@@ -725,6 +832,7 @@ NodeStats NodeCore::stats() const {
     stats.events = events_;
   }
   if (auto evicted = peer_store_.evictions()) stats.events["known_nodes_evicted"] = evicted;
+  if (auto queued = limits_.node_queued_bytes->load(std::memory_order_relaxed)) stats.events["queued_bytes"] = queued;
   for (const auto& plugin : plugins_)
     for (const auto& [name, value] : plugin->counters()) stats.plugin_counters[plugin->name() + "." + name] = value;
   return stats;

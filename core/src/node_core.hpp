@@ -112,7 +112,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id = "");
   std::string check_identity(const Connection& connection, const wire::Hello& hello);
   void resolve_connect(std::shared_ptr<Connection> connection, const std::string& peer_id, const std::string& error);
-  size_t connection_count_locked() const;
+  std::string admit_locked(const std::shared_ptr<Connection>& connection, std::shared_ptr<Connection>& evicted);
+  void schedule_sweep();
+  void sweep_connections();
   std::string make_hello() const;
   void dial_persistent(size_t index);
   void retry_persistent(size_t index);
@@ -149,6 +151,10 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::map<uint64_t, std::shared_ptr<Connection>> handshaking_;
   std::map<uint64_t, ConnectDone> connect_waiters_;  // by connection serial
   size_t dialing_ = 0;
+  std::atomic<size_t> refusals_in_tls_{0};  // refused dialers being told so inside TLS
+  std::set<uint64_t> evicting_;  // serials closing to make room: no longer hold a slot
+  std::set<std::string> idle_message_types_;
+  std::shared_ptr<asio::steady_timer> sweep_timer_;
   TrafficCounters retired_traffic_;
   std::condition_variable all_closed_;
 

@@ -11,8 +11,13 @@ uint32_t get_u32(const unsigned char* p) {
 
 }  // namespace
 
-TlsPeer::TlsPeer(uint16_t port) : key_(NodeKey::load_or_create({})), context_(make_tls_context(key_)) {
+TlsPeer::TlsPeer(uint16_t port, const std::string& local_address)
+    : key_(NodeKey::load_or_create({})), context_(make_tls_context(key_)) {
   asio::ip::tcp::socket socket(io_);
+  if (!local_address.empty()) {
+    socket.open(asio::ip::tcp::v4());
+    socket.bind({asio::ip::make_address(local_address), 0});
+  }
   socket.connect({asio::ip::make_address("127.0.0.1"), port});
   stream_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket), *context_);
   stream_->handshake(asio::ssl::stream_base::client);

@@ -16,8 +16,9 @@ namespace p2pnet::test {
 
 class TlsPeer {
  public:
-  // Dials 127.0.0.1:port and runs the TLS handshake as a client.
-  explicit TlsPeer(uint16_t port);
+  // Dials 127.0.0.1:port and runs the TLS handshake as a client, from
+  // local_address when one is given (e.g. 127.0.0.2: another peer address).
+  explicit TlsPeer(uint16_t port, const std::string& local_address = "");
   // Takes an accepted socket and runs the handshake as a server.
   TlsPeer(asio::ip::tcp::socket socket, const NodeKey& key);
 

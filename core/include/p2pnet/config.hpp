@@ -45,10 +45,28 @@ struct NodeConfig {
   unsigned threads = 2;                  // network threads when the node owns its runtime
 
   size_t max_connections = 128;
+  // Inbound slots: one address, and one /24 (IPv4) or /64 (IPv6), may hold
+  // at most these; the last outbound_reserved slots are only ever dialed.
+  size_t max_inbound_per_address = 4;
+  size_t max_inbound_per_group = 16;
+  size_t outbound_reserved = 8;
+  // Loopback peers are this machine's own nodes and tools (and a local proxy
+  // would make every peer look like one): by default the per-address and
+  // per-group caps leave them alone.
+  bool cap_loopback_inbound = false;
+  // An inbound peer that sends nothing but idle_message_types (keep-alives,
+  // which alone do not keep a slot) for this long is dropped. The core names
+  // no plugin's types: node.toml lists them.
+  std::chrono::milliseconds inbound_idle_timeout{600000};
+  std::vector<std::string> idle_message_types;
   std::chrono::milliseconds handshake_timeout{5000};
   uint32_t max_header_bytes = 256 * 1024;
   uint32_t max_body_bytes = 16 * 1024 * 1024;
   size_t write_queue_limit_bytes = 64 * 1024 * 1024;
+  // All peers' write queues together; a frame beyond it is refused.
+  size_t max_total_queued_bytes = 256 * 1024 * 1024;
+  // A peer whose queue makes no progress for this long is dropped.
+  std::chrono::milliseconds write_stall_timeout{10000};
   // Bytes from one peer handed to plugins and not yet handled: reading from
   // that peer pauses above it and resumes at half, so a slow plugin slows its
   // peers instead of filling memory.
