@@ -5,6 +5,7 @@
 #include "node_id.hpp"
 
 #include <fmt/core.h>
+#include <p2pnet/printable.hpp>
 
 #include <charconv>
 
@@ -22,7 +23,7 @@ constexpr CoreCommand kCoreCommands[] = {
     {"connect", "connect HOST PORT [ID]", "connect to the node at HOST:PORT; with ID, only if it proves that id"},
     {"disconnect", "disconnect ID", "close the connection to a peer (ID may be a unique prefix)"},
     {"peers", "peers", "list connected peers: id, host:port, direction, verified (TLS key) or not"},
-    {"nodes", "nodes", "list the peer store: nodes this node knows how to reach"},
+    {"nodes", "nodes", "list the peer store: nodes this node knows how to reach (hearsay: named by a peer)"},
     {"plugins", "plugins", "list loaded plugins with their message types and commands"},
     {"stats", "stats", "traffic counters, refused connections, plugin counters"},
     {"stop", "stop", "stop the node gracefully (also: quit, exit)"},
@@ -107,8 +108,8 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
   if (name == "peers") {
     auto peers = peer_summaries();
     for (const auto& peer : peers)
-      out(fmt::format("{} {}:{} {} {}", peer.id, peer.host, peer.port, peer.inbound ? "inbound" : "outbound",
-                      peer.authenticated ? "verified" : "unverified"),
+      out(fmt::format("{} {}:{} {} {}", printable(peer.id), printable(peer.host), peer.port,
+                      peer.inbound ? "inbound" : "outbound", peer.authenticated ? "verified" : "unverified"),
           false);
     out(fmt::format("{} peers", peers.size()), false);
     return done(0);
@@ -116,8 +117,8 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
   if (name == "nodes") {
     auto nodes = peer_store_.list();
     for (const auto& node : nodes)
-      out(fmt::format("{} {}:{} seen {}{}", node.id, node.host, node.port, ago(node.last_seen_ms),
-                      peer(node.id) ? " (connected)" : ""),
+      out(fmt::format("{} {}:{} seen {}{}{}", printable(node.id), printable(node.host), node.port,
+                      ago(node.last_seen_ms), peer(node.id) ? " (connected)" : "", node.verified ? "" : " (hearsay)"),
           false);
     out(fmt::format("{} known nodes", nodes.size()), false);
     return done(0);

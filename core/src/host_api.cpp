@@ -2,6 +2,7 @@
 // arguments (plugins are third-party code) and forwards to the node.
 #include "host_api.hpp"
 
+#include "network_address.hpp"
 #include "node_core.hpp"
 #include "plugin_instance.hpp"
 #include "node_id.hpp"
@@ -124,8 +125,24 @@ int disconnect(p2pnet_host* host, const char* peer_id) {
 
 int remember_node(p2pnet_host* host, const char* node_id, const char* address, uint16_t port) {
   if (!node_id || !is_valid_node_id(node_id) || !valid_text(address, 255) || port == 0) return P2PNET_ERR_INVALID;
-  if (node_id == node(host).id()) return P2PNET_ERR_INVALID;
-  node(host).peer_store().remember(node_id, address, port);
+  auto& core = node(host);
+  if (node_id == core.id()) return P2PNET_ERR_INVALID;
+  // Plugins store what peers told them: hearsay, checked like any network
+  // input, and never a replacement for what a handshake proved.
+  if (auto why = unusable_network_address(address, core.accepts_loopback_hearsay()); !why.empty()) {
+    core.count_event("hearsay_addresses_rejected");
+    return P2PNET_ERR_INVALID;
+  }
+  switch (core.peer_store().remember_hearsay(node_id, address, port)) {
+    case PeerStore::Hearsay::stored:
+      return P2PNET_OK;
+    case PeerStore::Hearsay::verified_kept:
+      core.count_event("hearsay_verified_kept");
+      return P2PNET_OK;
+    case PeerStore::Hearsay::marked_bad:
+      core.count_event("hearsay_bad_address");
+      return P2PNET_ERR_NOT_ALLOWED;
+  }
   return P2PNET_OK;
 }
 

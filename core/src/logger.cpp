@@ -2,6 +2,8 @@
 
 #include "terminal_output.hpp"
 
+#include <p2pnet/printable.hpp>
+
 #include <chrono>
 #include <ctime>
 #include <mutex>
@@ -50,7 +52,10 @@ void set_log_sink(std::function<void(LogSeverity, std::string_view)> sink) {
 }
 
 void Logger::write(LogSeverity severity, std::string_view message) const {
-  std::string line = fmt::format("{} {:5} [{}] {}", timestamp(), log_severity_name(severity), name_, message);
+  // Log lines quote peers (ids, hosts, names): one escaping here covers
+  // every line, the core's and the plugins'.
+  std::string line =
+      fmt::format("{} {:5} [{}] {}", timestamp(), log_severity_name(severity), name_, printable(message));
   {
     std::lock_guard lock(sink_mutex);
     if (custom_sink) {

@@ -3,12 +3,14 @@
 #include "address_group.hpp"
 #include "connection_slots.hpp"
 #include "host_api.hpp"
+#include "network_address.hpp"
 #include "node_id.hpp"
 #include "tls_identity.hpp"
 #include "wire/header_scan.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <fmt/core.h>
+#include <p2pnet/printable.hpp>
 
 #include <algorithm>
 #include <future>
@@ -23,6 +25,9 @@ constexpr size_t kRecommendedNetworkKeyBytes = 32;
 constexpr size_t kMaxRefusalsInTls = 16;
 constexpr auto kMaxSweepInterval = std::chrono::milliseconds(1000);
 constexpr auto kMinSweepInterval = std::chrono::milliseconds(50);
+// How long an address that proved to be another node is not dialed for the
+// id it was stored under.
+constexpr int64_t kBadAddressMs = 10 * 60 * 1000;
 
 // Where stock plugins live relative to the running program: <prefix>/bin and
 // <prefix>/lib/p2pnet/plugins, in the build tree and in an installed tree alike.
@@ -39,7 +44,8 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
     : config_(std::move(config)),
       runtime_(runtime),
       acceptor_(asio::make_strand(runtime.io)),
-      peer_store_(config_.max_known_nodes) {
+      peer_store_(config_.max_known_nodes, config_.max_hearsay_nodes),
+      known_dials_(config_.max_known_dials_per_s) {
   if (!config_.data_dir.empty()) {
     data_dir_lock_ = DataDirLock(config_.data_dir);
     data_dir_text_ = config_.data_dir.string();
@@ -392,9 +398,20 @@ bool NodeCore::connect_known(const std::string& node_id, ConnectDone done) {
   }
   auto record = peer_store_.find(node_id);
   if (!record) return false;
-  connect(record->host, record->port, std::move(done));
+  if (!known_dials_.take()) {
+    count_event("known_dials_throttled");
+    log_->debug("not dialing {} at {}:{}: more than max_known_dials_per_s ({}) dials by id this second", node_id,
+                printable(record->host), record->port, config_.max_known_dials_per_s);
+    done("", "too many dials by id this second (max_known_dials_per_s); try again shortly");
+    return true;
+  }
+  // Pinned: whoever answers at that address must prove this id, so a forged
+  // record can neither impersonate the node nor be reached under its name.
+  connect(record->host, record->port, std::move(done), node_id);
   return true;
 }
+
+bool NodeCore::accepts_loopback_hearsay() const { return is_loopback_address(listen_host_); }
 
 bool NodeCore::disconnect(const std::string& peer_id, const std::string& reason) {
   auto connection = peer(peer_id);
@@ -492,6 +509,16 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
       const auto& old = existing->second;
       auto initiator = [&](const Connection& c) { return c.inbound() ? hello.id : id_; };
       bool keep_new = initiator(*old) != initiator(*connection) && initiator(*connection) < initiator(*old);
+      // Without TLS the id is only claimed: a stranger elsewhere could claim
+      // it to take the real peer's place. Two ends that dial each other at
+      // once connect from the same address, so only such a duplicate may win.
+      if (keep_new && !connection->encrypted() && connection->remote_address() != old->remote_address()) {
+        count_event("unproven_duplicates_refused");
+        log_->warn("refusing {}: it claims id {}, which is connected from {}, and without TLS it cannot prove it",
+                   connection->describe(), hello.id, old->remote_address());
+        settle("", "that id is already connected from another address");
+        return {false, "duplicate connection from another address", true};
+      }
       if (!keep_new) {
         count_event("duplicate_connections");
         log_->info("closing duplicate connection {}: already connected to {}", connection->describe(),
@@ -512,7 +539,7 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
     for (const auto& plugin : plugins_) plugin->peer_disconnected(replaced, "replaced by a newer connection");
     replaced->close("duplicate connection", true);
   }
-  if (hello.port != 0) peer_store_.remember(hello.id, connection->remote_address(), hello.port);
+  if (hello.port != 0) peer_store_.remember_verified(hello.id, connection->remote_address(), hello.port);
   const char* direction = connection->inbound() ? "inbound" : "outbound";
   log_->info("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction);
   print_event(fmt::format("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction));
@@ -551,8 +578,11 @@ std::string NodeCore::check_identity(const Connection& connection, const wire::H
   }
   if (!connection.expected_peer_id().empty() && hello.id != connection.expected_peer_id()) {
     count_event("pinned_id_mismatch");
-    log_->warn("refusing {}: its id is {}, not the expected {}", connection.describe(), hello.id,
-               connection.expected_peer_id());
+    log_->warn("refusing {}: its id is {}, not the expected {}; that address is not dialed for {} again for {} s",
+               connection.describe(), hello.id, connection.expected_peer_id(), connection.expected_peer_id(),
+               kBadAddressMs / 1000);
+    peer_store_.mark_bad(connection.expected_peer_id(), connection.remote_address(), connection.remote_port(),
+                         unix_millis_now() + kBadAddressMs);
     return fmt::format("the peer's id is {}, not the expected {}", hello.id, connection.expected_peer_id());
   }
   return "";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "connection.hpp"
+#include "dial_budget.hpp"
 #include "event_bus.hpp"
 #include "logger.hpp"
 #include "data_dir_lock.hpp"
@@ -54,6 +55,8 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   using ConnectDone = std::function<void(const std::string& peer_id, const std::string& error)>;
   // With expected_id, the connection is refused unless the peer proves that id.
   void connect(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id = "");
+  // Dials a node by id from the peer store, pinned to that id; at most
+  // max_known_dials_per_s new dials a second. False when the id is unknown.
   bool connect_known(const std::string& node_id, ConnectDone done);
   bool disconnect(const std::string& peer_id, const std::string& reason);
   std::shared_ptr<Connection> peer(const std::string& peer_id) const;
@@ -66,6 +69,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   int broadcast(std::string_view header, std::span<const std::byte> body, const std::set<std::string>& except);
 
   PeerStore& peer_store() { return peer_store_; }
+  // Whether a peer-supplied loopback address may be stored: only when this
+  // node listens on loopback itself.
+  bool accepts_loopback_hearsay() const;
   EventBus& bus() { return bus_; }
   const Router& router() const { return router_; }
 
@@ -141,6 +147,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::atomic<bool> stopping_{false};
 
   PeerStore peer_store_;
+  DialBudget known_dials_;
   EventBus bus_;
   Router router_;
   std::vector<std::shared_ptr<PluginInstance>> plugins_;

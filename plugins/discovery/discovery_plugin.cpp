@@ -8,6 +8,7 @@
 
 #include <p2pnet/flood_table.hpp>
 #include <p2pnet/plugin.hpp>
+#include <p2pnet/printable.hpp>
 #include <p2pnet/settings.hpp>
 #include <p2pnet/token_buckets.hpp>
 
@@ -52,6 +53,8 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     answer_wait_ms_ = static_cast<uint64_t>(settings.integer("answer_wait_ms", 5000, 10, 600000));
     answer_quiet_ms_ = static_cast<uint64_t>(settings.integer("answer_quiet_ms", 1000, 10, 600000));
     target_peers_ = static_cast<size_t>(settings.integer("target_peers", 0, 0, 100000));
+    max_entries_per_answer_ = static_cast<size_t>(settings.integer("max_entries_per_answer", 256, 1, 2001));
+    max_answers_per_request_ = static_cast<size_t>(settings.integer("max_answers_per_request", 2000, 1, 100000));
     auto seen_max = settings.integer("seen_ids_max", 10000, 16, 10000000);
     auto seen_ttl_ms = settings.integer("seen_ids_ttl_ms", 300000, 1000, 86400000);
     seen_ids_per_peer_ = static_cast<size_t>(settings.integer("seen_ids_per_peer", 1000, 1, 10000000));
@@ -96,6 +99,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   struct OwnRequest {
     std::optional<p2pnet::Command> command;
     std::unordered_set<std::string> found;  // nodes that answered
+    size_t answers = 0;                     // taken in, up to max_answers_per_request
     p2pnet::TimerId wait_timer = 0;
     p2pnet::TimerId quiet_timer = 0;
   };
@@ -218,52 +222,88 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     if (!origin) {
       count("unknown_answers");
       if (++unknown_answers_ <= 10 || (unknown_answers_ & (unknown_answers_ - 1)) == 0)
-        warn("suspicious: dropped a discover_answer from " + std::string(peer.id()) +
+        warn("suspicious: dropped a discover_answer from " + p2pnet::printable(peer.id()) +
              " for a request this node never saw (" + std::to_string(unknown_answers_) + " so far)");
       return;
     }
-    if (origin->empty()) return on_own_answer(message.header);
+    if (origin->empty()) return on_own_answer(std::string(peer.id()), message.header);
     if (*origin == peer.id()) return count("misrouted_answers");  // answers never come from where the request did
     if (!reads_its_answers(*origin)) return count("answers_withheld");
     int status = send(*origin, message.header);
     count(status == P2PNET_OK ? "answers_forwarded" : "answers_undeliverable");
   }
 
-  void on_own_answer(const p2pnet::json& header) {
+  // An answer to this node's own request, passed on by `from`. Everything in
+  // it is hearsay: bounded per answer and per request, and the core decides
+  // which addresses it stores.
+  void on_own_answer(const std::string& from, const p2pnet::json& header) {
     auto answer = p2pnet::discovery::parse_answer(header);
     if (!answer) return count("malformed");
+    auto it = own_requests_.find(answer->request_id);
+    if (it == own_requests_.end() || it->second.answers >= max_answers_per_request_) {
+      count("answers_dropped");  // forgotten, or more answers than any honest network sends
+      return warn_rarely("dropped a discover_answer from " + p2pnet::printable(from) +
+                         ": its request is forgotten or has max_answers_per_request answers");
+    }
+    auto& request = it->second;
+    ++request.answers;
     count("answers_received");
     if (answer->invalid_entries) count("invalid_entries", static_cast<int64_t>(answer->invalid_entries));
     auto self = node_id();
     if (answer->node.id == self) return count("malformed");  // this node does not answer itself
-    learn(answer->node, self);
+    size_t rejected = learn(answer->node, self) ? 0 : 1;
+    size_t taken = 1;
     for (const auto* list : {&answer->outbound, &answer->inbound})
-      for (const auto& node : *list) learn(node, self);
+      for (const auto& node : *list) {
+        if (taken++ >= max_entries_per_answer_) {
+          count("entries_dropped");
+          continue;
+        }
+        if (!learn(node, self)) ++rejected;
+      }
+    if (rejected > 0)
+      warn_rarely("rejected " + std::to_string(rejected) + " addresses in a discover_answer from " +
+                  p2pnet::printable(from) + " (node " + answer->node.id +
+                  "): not numeric, unspecified, multicast, loopback, or proven wrong");
+    if (taken > max_entries_per_answer_)
+      warn_rarely("a discover_answer from " + p2pnet::printable(from) + " listed " + std::to_string(taken) +
+                  " nodes; kept max_entries_per_answer (" + std::to_string(max_entries_per_answer_) + ")");
 
-    auto it = own_requests_.find(answer->request_id);
-    if (it == own_requests_.end()) return;  // forgotten: the peer store has it all the same
-    auto& request = it->second;
     if (request.command) rearm_quiet_timer(answer->request_id, request);
     if (request.found.size() >= kMaxFoundPerRequest || !request.found.insert(answer->node.id).second) return;
     count("nodes_found");
     const auto& node = answer->node;
-    if (request.command) request.command->print("found " + node.id + " " + node.host + ":" + std::to_string(node.port));
+    if (request.command)
+      request.command->print("found " + p2pnet::printable(node.id) + " " + p2pnet::printable(node.host) + ":" +
+                             std::to_string(node.port));
     publish("discovery.node_found",
             {{"id", node.id}, {"host", node.host}, {"port", node.port}, {"request", answer->request_id}});
   }
 
   // Puts a node an answer named into the peer store, and among the nodes to
   // connect to if target_peers asks for more peers.
-  void learn(const NodeAddress& node, const std::string& self) {
-    if (node.id == self) return;
-    if (remember_node(node.id, node.host, node.port) != P2PNET_OK) return count("invalid_entries");
-    if (target_peers_ == 0 || !candidate_ids_.insert(node.id).second) return;
+  // False when the node refused the address.
+  bool learn(const NodeAddress& node, const std::string& self) {
+    if (node.id == self) return true;
+    if (remember_node(node.id, node.host, node.port) != P2PNET_OK) {
+      count("invalid_entries");
+      return false;
+    }
+    if (target_peers_ == 0 || !candidate_ids_.insert(node.id).second) return true;
     if (candidates_.size() >= kMaxConnectCandidates) {
       candidate_ids_.erase(candidates_.front());
       candidates_.pop_front();
     }
     candidates_.push_back(node.id);
     top_up_peers();
+    return true;
+  }
+
+  // A warning at most for the 1st to 10th time, then at powers of two.
+  void warn_rarely(const std::string& text) {
+    ++answer_warnings_;
+    if (answer_warnings_ <= 10 || (answer_warnings_ & (answer_warnings_ - 1)) == 0)
+      warn("suspicious: " + text + " (" + std::to_string(answer_warnings_) + " such warnings so far)");
   }
 
   // --- target_peers --------------------------------------------------------------
@@ -284,7 +324,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
         connecting_.erase(id);
         if (!peer_id) {
           count("target_connect_failures");
-          debug("target_peers: cannot connect to " + id + ": " + error);
+          debug("target_peers: cannot connect to " + id + ": " + p2pnet::printable(error));
         }
         top_up_peers();
       });
@@ -378,6 +418,9 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   size_t seen_ids_per_peer_ = 1000;
   size_t max_answer_nodes_ = 32;
   size_t max_unread_bytes_ = 1048576;
+  size_t max_entries_per_answer_ = 256;
+  size_t max_answers_per_request_ = 2000;
+  uint64_t answer_warnings_ = 0;
   std::unique_ptr<p2pnet::FloodTable> seen_;
   std::unique_ptr<p2pnet::TokenBuckets> per_peer_;
   std::unique_ptr<p2pnet::TokenBuckets> per_address_;

@@ -52,7 +52,7 @@ TEST_CASE("handshakes fill the peer store with listen addresses - and nodes conn
   // c learns of b only through its store, then reaches it by id.
   auto* core = c->core();
   REQUIRE(core);
-  core->peer_store().remember(b.id(), "127.0.0.1", b.port());
+  core->peer_store().remember_hearsay(b.id(), "127.0.0.1", b.port());
   auto ping = c.run("ping " + b.id().substr(0, 16));
   CHECK(ping.contains("pong from " + b.id() + " in "));
   CHECK(c.has_peer(b.id()));

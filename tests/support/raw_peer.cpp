@@ -55,8 +55,15 @@ nlohmann::json hello_json(const std::string& id, int protocol, std::vector<std::
           {"types", types},  {"agent", "raw-peer"}, {"max_header", 65536}, {"max_body", 1048576}};
 }
 
-RawPeer::RawPeer(uint16_t port) {
+RawPeer::RawPeer(uint16_t port, const std::string& source_address) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ >= 0 && !source_address.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_address.c_str(), &source.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0)
+      throw std::runtime_error("RawPeer: cannot bind to " + source_address);
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);

@@ -26,7 +26,8 @@ nlohmann::json hello_json(const std::string& id, int protocol = 1, std::vector<s
 
 class RawPeer {
  public:
-  explicit RawPeer(uint16_t port);
+  // Dials 127.0.0.1:port, from source_address (e.g. 127.0.0.2) if given.
+  explicit RawPeer(uint16_t port, const std::string& source_address = "");
   ~RawPeer();
   RawPeer(const RawPeer&) = delete;
   RawPeer& operator=(const RawPeer&) = delete;

@@ -72,6 +72,12 @@ struct NodeConfig {
   // peers instead of filling memory.
   size_t plugin_queue_limit_bytes = 8 * 1024 * 1024;
   size_t max_known_nodes = 10000;
+  // Nodes other peers named (hearsay), kept apart from the verified ones.
+  size_t max_hearsay_nodes = 10000;
+  // Node-wide: new connections per second to nodes dialed by id from the
+  // peer store (ping ID, target_peers, downloads), so that learned
+  // addresses cannot turn the node into a connection flood.
+  unsigned max_known_dials_per_s = 10;
 
   std::vector<PeerAddress> peers;
   std::chrono::milliseconds reconnect_initial{1000};

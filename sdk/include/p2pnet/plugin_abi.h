@@ -123,10 +123,15 @@ typedef struct p2pnet_host_api {
   /* Connects asynchronously; the result arrives through on_connect_result with the
      token written to *token. */
   int (*connect)(p2pnet_host* host, const char* address, uint16_t port, uint64_t* token);
+  /* Dials the peer store's address for node_id, pinned: the peer must prove that id.
+     Node-wide at most max_known_dials_per_s new dials a second. */
   int (*connect_id)(p2pnet_host* host, const char* node_id, uint64_t* token);
   int (*disconnect)(p2pnet_host* host, const char* peer_id);
 
-  /* Peer store: nodes we know how to reach. */
+  /* Peer store: nodes we know how to reach. remember_node stores hearsay (what a
+     peer said): numeric addresses only, never unspecified or multicast, loopback
+     only when this node listens on loopback (else P2PNET_ERR_INVALID); it never
+     replaces an address a handshake proved. */
   int (*remember_node)(p2pnet_host* host, const char* node_id, const char* address, uint16_t port);
   void (*list_known_nodes)(p2pnet_host* host, p2pnet_node_visitor visit, void* user);
 
