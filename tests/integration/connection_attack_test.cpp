@@ -51,7 +51,7 @@ std::vector<std::unique_ptr<TlsPeer>> flood_from_one_address(uint16_t port, int 
 
 }  // namespace
 
-TEST_CASE("one address gets at most max_inbound_per_address slots; another address still gets in") {
+TEST_CASE("one address gets at most max_inbound_per_address slots - another address still gets in") {
   auto config = test_config();
   config.max_inbound_per_address = 4;
   config.cap_loopback_inbound = true;  // the test's only addresses are loopback ones

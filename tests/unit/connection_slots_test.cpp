@@ -49,7 +49,7 @@ TEST_CASE("inbound caps per address and per group refuse with their own counter"
   CHECK(decide_slot(local, true, "127.0.0.1", limits).kind == SlotDecision::Kind::refuse);
 }
 
-TEST_CASE("inbound never takes the reserved outbound slots; outbound may") {
+TEST_CASE("inbound never takes the reserved outbound slots - outbound may") {
   SlotLimits limits{4, 10, 10, 2, false};
   std::vector<SlotHolder> holders{inbound(1, "203.0.113.1", 10), inbound(2, "198.51.100.1", 10)};
   CHECK(decide_slot(holders, false, "192.0.2.1", limits).kind == SlotDecision::Kind::admit);

@@ -17,7 +17,7 @@ TEST_CASE("token buckets let a burst through, then the rate, per key") {
   CHECK_FALSE(buckets.take("a", now + 100ms));
 }
 
-TEST_CASE("has_token spends nothing; sweep forgets full buckets; rate 0 is no limit") {
+TEST_CASE("has_token spends nothing - sweep forgets full buckets - rate 0 is no limit") {
   TokenBuckets buckets(1, 1);
   auto now = TokenBuckets::Clock::now();
   CHECK(buckets.has_token("a", now));
