@@ -228,10 +228,13 @@ void Downloader::connect_source(Transfer& t, Source& s) {
       return lose_source(*t, it->second, SourceState::dropped, "its address now belongs to node " + short_id(*peer_id));
     on_source_connected(*t, it->second);
   };
-  if (!s.address.host.empty() && s.address.port != 0)
-    host_.connect(s.address.host, s.address.port, done);
-  else
-    host_.connect_to(node, done);
+  // A source's address is what a search answer said: hearsay. Stored in the
+  // peer store and dialed by id, it is checked like any address from the
+  // network (numeric, nothing special, never resolved by DNS), spends the
+  // node-wide budget of dials by id, and the dial is pinned to the id, so an
+  // answer cannot aim this node at a third party's port.
+  if (!s.address.host.empty() && s.address.port != 0) host_.remember_node(node, s.address.host, s.address.port);
+  host_.connect_to(node, done);
 }
 
 void Downloader::on_source_connected(Transfer& t, Source& s) {
