@@ -2,6 +2,8 @@
 
 #include "file_names.hpp"
 
+#include <p2pnet/printable.hpp>
+
 #include "progress_format.hpp"
 #include "protocol.hpp"
 #include "sha256.hpp"
@@ -148,7 +150,7 @@ void Downloader::on_search_results(const json& event) {
           t.wanted_name = sanitize_file_name(match->name);
         } else {  // saved under its hash prefix instead
           host_.count("names_refused");
-          host_.warn("download " + t.sha256.substr(0, 16) + ": not using the name '" + escape_peer_text(match->name) +
+          host_.warn("download " + t.sha256.substr(0, 16) + ": not using the name '" + printable(match->name) +
                      "' a source gave: " + why);
         }
       }
@@ -587,7 +589,7 @@ void Downloader::on_error(const PeerRef& peer, const Message& message) {
   }
   auto code = fields::string(message.header, "code", kMaxErrorCode).value_or("");
   auto text = fields::string(message.header, "message", kMaxErrorMessage).value_or("");
-  text = escape_peer_text(text);
+  text = printable(text);
   if (code == kErrorBusy) {
     host_.count("busy_answers");
     if (s.live()) {

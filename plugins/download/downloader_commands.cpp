@@ -3,6 +3,8 @@
 #include "downloader.hpp"
 #include "file_names.hpp"
 
+#include <p2pnet/printable.hpp>
+
 #include "progress_format.hpp"
 #include "sha256.hpp"
 
@@ -43,7 +45,7 @@ void Downloader::run_download(Command& cmd) {
         return cmd.done(2);
       }
       if (auto why = name_refusal(args[1]); !why.empty()) {
-        cmd.print("error: '" + escape_peer_text(args[1]) + "' cannot be used as a file name: " + why);
+        cmd.print("error: '" + printable(args[1]) + "' cannot be used as a file name: " + why);
         return cmd.done(2);
       }
       name = sanitize_file_name(args[1]);
@@ -71,7 +73,7 @@ void Downloader::run_download(Command& cmd) {
   }
   if (auto why = name_refusal(result->name); !why.empty()) {
     host_.count("names_refused");
-    cmd.print("error: refusing to save result " + args[0] + " as '" + escape_peer_text(result->name) + "': " + why +
+    cmd.print("error: refusing to save result " + args[0] + " as '" + printable(result->name) + "': " + why +
               "; choose a name: download " + result->sha256 + " NAME");
     return cmd.done(1);
   }

@@ -12,12 +12,8 @@ namespace p2pnet::download {
 
 // Why `name` cannot be saved as it is ("" if it can): a C0 or C1 control
 // character, DEL, a bidirectional embedding, override or isolate
-// (U+202A-U+202E, U+2066-U+2069), or bytes that are not UTF-8.
+// (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C), or bytes that are
+// not UTF-8. p2pnet::printable() shows such a name escaped.
 std::string name_refusal(std::string_view name);
-
-// `text` with everything name_refusal objects to shown as \xNN or \u{NNNN},
-// and backslashes doubled: safe to print or log.
-// TODO(lead): the SDK is getting a shared escaping helper (peers work); use it here once merged.
-std::string escape_peer_text(std::string_view text);
 
 }  // namespace p2pnet::download

@@ -1,5 +1,7 @@
 #include "names.hpp"
 
+#include <p2pnet/printable.hpp>
+
 #include <cstdint>
 
 namespace p2pnet::search {
@@ -40,19 +42,11 @@ bool is_valid_utf8(std::string_view text) {
 }
 
 bool is_safe_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameBytes || name == "." || name == "..") return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    auto byte = static_cast<unsigned char>(name[i]);
-    if (byte < 0x20 || byte == 0x7F || byte == '/') return false;
-    auto next = i + 1 < name.size() ? static_cast<unsigned char>(name[i + 1]) : 0;
-    auto third = i + 2 < name.size() ? static_cast<unsigned char>(name[i + 2]) : 0;
-    if (byte == 0xC2 && next >= 0x80 && next <= 0x9F) return false;  // C1 controls U+0080-U+009F
-    // Bidirectional embeddings, overrides and isolates (U+202A-U+202E,
-    // U+2066-U+2069) make a name show as something it is not.
-    if (byte == 0xE2 && next == 0x80 && third >= 0xAA && third <= 0xAE) return false;
-    if (byte == 0xE2 && next == 0x81 && third >= 0xA6 && third <= 0xA9) return false;
-  }
-  return is_valid_utf8(name);
+  if (name.empty() || name.size() > kMaxNameBytes || name == "." || name == ".." ||
+      name.find('/') != std::string_view::npos)
+    return false;
+  // Controls and bidirectional overrides make a name show as something it is not.
+  return first_unprintable(name).kind == Unprintable::none;
 }
 
 bool is_safe_relative_path(std::string_view path) {

@@ -22,7 +22,7 @@ TEST_CASE("a search result named with a bidirectional override is never saved un
   INFO(refused.text());
   CHECK(refused.status == 1);
   CHECK(
-      refused.contains("error: refusing to save result 1 as 'evil\\u{202e}txt.exe': it holds the bidirectional "
+      refused.contains("error: refusing to save result 1 as 'evil\\u{202E}txt.exe': it holds the bidirectional "
                        "control U+202E"));
   CHECK(counter(c, "download.names_refused") == 1);
 

@@ -5,7 +5,6 @@
 
 #include <catch2/catch.hpp>
 
-using p2pnet::download::escape_peer_text;
 using p2pnet::download::name_refusal;
 
 TEST_CASE("names with controls, DEL or bidirectional overrides are refused with the character named") {
@@ -17,16 +16,6 @@ TEST_CASE("names with controls, DEL or bidirectional overrides are refused with 
   CHECK(name_refusal("evil\xe2\x80\xaetxt.exe").find("U+202E") != std::string::npos);
   CHECK(name_refusal("iso\xe2\x81\xa6.txt").find("U+2066") != std::string::npos);
   CHECK(name_refusal("bad\xff.txt") == "it is not valid UTF-8");
-}
-
-TEST_CASE("peer text is escaped for the terminal") {
-  CHECK(escape_peer_text("plain name.txt") == "plain name.txt");
-  CHECK(escape_peer_text("\x1b[2J\x07") == "\\x1b[2J\\x07");
-  CHECK(escape_peer_text("evil\xe2\x80\xaetxt.exe") == "evil\\u{202e}txt.exe");
-  CHECK(escape_peer_text("c1\xc2\x9b") == "c1\\u{009b}");
-  CHECK(escape_peer_text("bad\xff") == "bad\\xff");
-  CHECK(escape_peer_text("back\\slash") == "back\\\\slash");
-  CHECK(escape_peer_text("日本") == "日本");
 }
 
 TEST_CASE("the search plugin neither shares nor accepts names with C1 or bidirectional controls") {

@@ -42,6 +42,32 @@ inline bool is_bidi_control(unsigned code_point) {
 
 }  // namespace printable_detail
 
+// The first character of `text` that printable() would escape, for code that
+// refuses such text (a file name from a peer) rather than showing it escaped.
+struct Unprintable {
+  enum Kind { none, not_utf8, control, bidi_control } kind = none;
+  unsigned code_point = 0;  // the character (control, bidi_control) or the byte (not_utf8)
+};
+
+inline Unprintable first_unprintable(std::string_view text) {
+  using namespace printable_detail;
+  for (size_t at = 0; at < text.size();) {
+    auto byte = static_cast<unsigned char>(text[at]);
+    if (byte < 0x20 || byte == 0x7F) return {Unprintable::control, byte};
+    if (byte < 0x80) {
+      ++at;
+      continue;
+    }
+    unsigned code_point = 0;
+    size_t length = utf8_length(text, at, code_point);
+    if (length == 0) return {Unprintable::not_utf8, byte};
+    if (code_point <= 0x9F) return {Unprintable::control, code_point};
+    if (is_bidi_control(code_point)) return {Unprintable::bidi_control, code_point};
+    at += length;
+  }
+  return {};
+}
+
 // `text` with every byte a terminal would act on written as \xNN (single
 // bytes) or \u{NNNN} (C1 controls, bidi controls); a backslash doubles so
 // the escapes stay unambiguous. Printable UTF-8 passes unchanged.
