@@ -110,6 +110,7 @@ void Connection::begin_tls() {
   try {
     tls_ = std::make_unique<TlsStream>(std::move(socket_), tls_context_->native_handle(),
                                        inbound_ ? TlsStream::Role::server : TlsStream::Role::client);
+    tls_->on_write_progress([this] { note_write_progress(); });  // the stream lives no longer than this
   } catch (const std::system_error& error) {
     return close_on_strand(fmt::format("TLS setup failed: {}", error.what()), false);
   }
@@ -121,6 +122,13 @@ void Connection::begin_tls() {
                                    false);
     self->peer_key_id_ = p2pnet::peer_key_id(self->tls_->native_handle());
     if (self->peer_key_id_.empty()) return self->close_on_strand("the peer presented no Ed25519 node key", false);
+    // A pinned dial learns who answered from the TLS key alone: an impostor
+    // at that address gets no hello, so it never sees a network-key proof.
+    if (!self->inbound_ && !self->expected_peer_id_.empty() && self->peer_key_id_ != self->expected_peer_id_) {
+      self->count_event("pinned_id_mismatch");
+      return self->close_on_strand(
+          fmt::format("the peer's id is {}, not the expected {}", self->peer_key_id_, self->expected_peer_id_), false);
+    }
     if (self->refusing_) {
       self->close_on_strand(self->refusal_, true);
       return self->read_more();  // until the dialer closes too, or the goodbye grace ends
@@ -157,14 +165,14 @@ std::optional<std::chrono::steady_clock::time_point> Connection::last_useful_tra
 }
 
 std::chrono::steady_clock::duration Connection::write_stalled_for(std::chrono::steady_clock::time_point now) const {
-  if (queued_bytes() == 0) return {};
+  if (queued_bytes_.load(std::memory_order_acquire) == 0) return {};
   auto since = std::chrono::nanoseconds(steady_ns(now) - write_progress_ns_.load(std::memory_order_relaxed));
   return std::max(std::chrono::steady_clock::duration{},
                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(since));
 }
 
 void Connection::note_write_progress() {
-  write_progress_ns_.store(steady_ns(std::chrono::steady_clock::now()), std::memory_order_relaxed);
+  write_progress_ns_.store(steady_ns(std::chrono::steady_clock::now()), std::memory_order_release);
 }
 
 void Connection::add_queued(size_t bytes) {
@@ -387,12 +395,13 @@ bool Connection::send(const wire::SharedFrame& frame) {
         count_event("node_write_queue_full");
         return false;
       }
+      // Stamped before the bytes show in queued_bytes_ (release, read with
+      // acquire by the stall check), so the sweep never sees new bytes
+      // against an old stamp and drops a healthy peer.
+      if (!writing_) note_write_progress();
       write_queue_.push_back(frame);
-      queued_bytes_.fetch_add(frame.size(), std::memory_order_relaxed);
-      if (!writing_) {
-        writing_ = start_writing = true;
-        note_write_progress();
-      }
+      queued_bytes_.fetch_add(frame.size(), std::memory_order_release);
+      if (!writing_) writing_ = start_writing = true;
     }
   }
   if (overflow) {
@@ -426,10 +435,17 @@ void Connection::write_more() {
   for (const auto& frame : in_flight_) in_flight_buffers_.emplace_back(frame.bytes().data(), frame.size());
   auto done = asio::bind_executor(
       strand_, [self = shared_from_this()](const std::error_code& error, size_t) { self->on_written(error); });
-  if (tls_)
+  // Progress is every time the socket takes bytes, not a whole batch: a slow
+  // but honest reader may need longer than write_stall_timeout for a batch.
+  if (tls_) {
     tls_->async_write(in_flight_buffers_, std::move(done));
-  else
-    asio::async_write(socket_, in_flight_buffers_, std::move(done));
+  } else {
+    auto note_progress = [self = shared_from_this()](const std::error_code& error, size_t transferred) {
+      if (transferred > 0) self->note_write_progress();
+      return asio::transfer_all()(error, transferred);
+    };
+    asio::async_write(socket_, in_flight_buffers_, std::move(note_progress), std::move(done));
+  }
 }
 
 void Connection::on_written(const std::error_code& error) {

@@ -207,6 +207,7 @@ TlsStream::Outcome TlsStream::write_step(size_t& bytes) {
     }
     write_total_ += written;
     pending_ += written;
+    if (write_progress_) write_progress_();
   }
 }
 

@@ -14,6 +14,7 @@
 #include <asio.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <system_error>
 #include <type_traits>
@@ -55,6 +56,10 @@ class TlsStream {
   // handler(error, bytes): all of `buffers`, which must stay alive and
   // unchanged until then. Small buffers share records. After an error the
   // stream is done: OpenSSL may still hold part of a record, so no write may follow.
+  // Called each time a record reaches the socket during a write, so an owner
+  // can tell a slow reader from one that reads nothing.
+  void on_write_progress(std::function<void()> callback) { write_progress_ = std::move(callback); }
+
   template <class Handler>
   void async_write(std::span<const asio::const_buffer> buffers, Handler handler) {
     begin_write(buffers);
@@ -123,6 +128,7 @@ class TlsStream {
   size_t write_total_ = 0;          // plaintext bytes written so far
   asio::const_buffer pending_;      // handed to SSL_write, which wants it again until it succeeds
   std::vector<std::byte> staging_;  // small buffers gathered into one record
+  std::function<void()> write_progress_;
 };
 
 }  // namespace p2pnet

@@ -110,7 +110,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     auto request = p2pnet::discovery::parse_request(message.header);
     if (!request) return count("malformed");
     std::string from(peer.id());
-    if (seen_->origin(request->id)) return on_repeat(*request, from);
+    if (seen_->origin(request->id)) return on_repeat(*request, peer);
     if (request->depth == 0) return count("depth_exhausted");  // relays never send 0; a peer that does gets nothing
     // Only a request new to this node costs the peer anything: a repeat is
     // dropped above for free, so honest copies arriving over several paths
@@ -175,11 +175,15 @@ class DiscoveryPlugin : public p2pnet::Plugin {
 
   // A request seen before is dropped, unless it now has more hops left than
   // the copy this node took on: then it goes on once more, with the larger
-  // depth, and is not answered again.
-  void on_repeat(const p2pnet::discovery::DiscoverRequest& request, const std::string& from) {
+  // depth, and is not answered again. Going on again is a relay like any
+  // other, charged to the sender's address, or one paid request resent with
+  // depth 2, 3, ... would buy a flood per step.
+  void on_repeat(const p2pnet::discovery::DiscoverRequest& request, const p2pnet::PeerRef& peer) {
     int remaining = request.depth > 0 ? request.depth - 1 : 0;
-    if (remaining > 0 && relay_depths_.raise(request.id, remaining))
-      return relay(request.id, remaining, from, "relayed_deeper");
+    if (remaining > 0 && relay_depths_.raise(request.id, remaining)) {
+      if (!relayed_per_address_->take(std::string(peer.host()))) return count("requests_not_relayed");
+      return relay(request.id, remaining, std::string(peer.id()), "relayed_deeper");
+    }
     count("duplicates_dropped");
   }
 

@@ -388,9 +388,9 @@ void Downloader::on_manifest(const PeerRef& peer, const Message& message) {
     host_.count("malformed_manifests");
     return lose_source(*t, s, SourceState::dropped, "malformed manifest");
   }
-  if (t->expected_size >= 0 && *size != t->expected_size)
-    return lose_source(*t, s, SourceState::dropped,
-                       "its file has " + std::to_string(*size) + " bytes, not " + std::to_string(t->expected_size));
+  // The size a search answer gave is a hint, not proof: the answer may be a
+  // liar's. A manifest of another size is one more competing manifest below,
+  // kept in reserve, never a reason to drop a source that may be the honest one.
   std::string digests(reinterpret_cast<const char*>(message.body.data()), message.body.size());
   const bool first = !t->has_manifest && !t->adopting;
   if (!first && (*size != t->size || digests != t->digests)) {

@@ -22,6 +22,7 @@ TEST_CASE("the search plugin neither shares nor accepts names with C1 or bidirec
   using p2pnet::search::is_safe_name;
   CHECK(is_safe_name("ok.txt"));
   CHECK(is_safe_name("Grüße.txt"));
+  CHECK_FALSE(is_safe_name("bad\xf8\x88\x80.txt"));  // 0xF8 never starts a UTF-8 character
   CHECK_FALSE(is_safe_name("evil\xe2\x80\xaetxt.exe"));
   CHECK_FALSE(is_safe_name("iso\xe2\x81\xa9.txt"));
   CHECK_FALSE(is_safe_name("c1\xc2\x85.txt"));

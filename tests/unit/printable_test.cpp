@@ -15,6 +15,7 @@ TEST_CASE("printable escapes what a terminal would act on and keeps the rest") {
   CHECK(printable("\xe2\x81\xa6x\xe2\x81\xa9") == "\\u{2066}x\\u{2069}");  // isolates
   CHECK(printable("\xff\xc3") == "\\xFF\\xC3");                            // not UTF-8
   CHECK(printable("\xe0\x80\x80") == "\\xE0\\x80\\x80");                   // overlong
+  CHECK(printable("\xf8\x88\x80") == "\\xF8\\x88\\x80");                   // 0xF5-0xFF never lead
   CHECK(printable("a\\x1B") == "a\\\\x1B");                                // no forged escapes
   CHECK(printable(std::string("a\0b", 3)) == "a\\x00b");
 }

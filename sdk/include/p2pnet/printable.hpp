@@ -22,7 +22,10 @@ inline void append_hex(std::string& out, const char* prefix, unsigned value, int
 inline size_t utf8_length(std::string_view text, size_t at, unsigned& code_point) {
   auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
   unsigned lead = byte(at);
-  size_t length = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 && lead <= 0xDF ? 2 : 0;
+  size_t length = lead >= 0xF0 && lead <= 0xF4   ? 4
+                  : lead >= 0xE0 && lead <= 0xEF ? 3
+                  : lead >= 0xC2 && lead <= 0xDF ? 2
+                                                 : 0;
   if (length == 0 || at + length > text.size()) return 0;
   code_point = lead & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07);
   for (size_t i = 1; i < length; ++i) {
