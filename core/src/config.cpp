@@ -49,7 +49,8 @@ class TableReader {
   ~TableReader() {
     for (auto&& [key, value] : table_)
       if (!known_.count(std::string(key.str())))
-        warnings_.push_back(fmt::format("{}: unknown key '{}{}' ignored", where(source_, key.source()), prefix(), key.str()));
+        warnings_.push_back(
+            fmt::format("{}: unknown key '{}{}' ignored", where(source_, key.source()), prefix(), key.str()));
   }
 
   const std::string& source() const { return source_; }
@@ -64,8 +65,7 @@ class TableReader {
     const toml::node* node = get(key);
     if (!node) return;
     auto value = node->value_exact<int64_t>();
-    if (!value || *value < min || *value > max)
-      fail(*node, key, fmt::format("an integer from {} to {}", min, max));
+    if (!value || *value < min || *value > max) fail(*node, key, fmt::format("an integer from {} to {}", min, max));
     out = static_cast<Int>(*value);
   }
   void milliseconds(const std::string& key, std::chrono::milliseconds& out, int64_t min, int64_t max) {
@@ -106,8 +106,8 @@ class TableReader {
     node.visit([&](auto&& value) { got << value; });
     std::string shown = got.str();
     if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
-    throw ConfigError(fmt::format("{}: {}{}: expected {}, got {}", where(source_, node.source()), prefix(), key,
-                                  expected, shown));
+    throw ConfigError(
+        fmt::format("{}: {}{}: expected {}, got {}", where(source_, node.source()), prefix(), key, expected, shown));
   }
 
  private:
@@ -147,7 +147,8 @@ void read_node_table(TableReader& node, NodeConfig& config) {
   if (const toml::node* file = node.get("network_key_file")) {
     std::string path;
     node.string("network_key_file", path);
-    if (!config.network_key.empty()) node.fail(*file, "network_key_file", "either network_key or network_key_file, not both");
+    if (!config.network_key.empty())
+      node.fail(*file, "network_key_file", "either network_key or network_key_file, not both");
     std::ifstream in(path, std::ios::binary);
     std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
@@ -161,9 +162,14 @@ void read_node_table(TableReader& node, NodeConfig& config) {
   node.integer("max_inbound_per_group", config.max_inbound_per_group, 1, 100000);
   node.integer("outbound_reserved", config.outbound_reserved, 0, 100000);
   node.boolean("cap_loopback_inbound", config.cap_loopback_inbound);
-  if (const toml::node* reserved = node.get("outbound_reserved");
-      reserved && config.outbound_reserved >= config.max_connections)
-    node.fail(*reserved, "outbound_reserved", "fewer than max_connections (inbound needs at least one slot)");
+  if (const toml::node* reserved = node.get("outbound_reserved")) {
+    if (config.outbound_reserved >= config.max_connections)
+      node.fail(*reserved, "outbound_reserved", "fewer than max_connections (inbound needs at least one slot)");
+  } else {
+    // Unset: at most a quarter of the slots, so a small max_connections alone
+    // does not silently leave inbound a single slot.
+    config.outbound_reserved = std::min(config.outbound_reserved, config.max_connections / 4);
+  }
   node.milliseconds("inbound_idle_timeout_ms", config.inbound_idle_timeout, 1000, 86400000);
   if (node.get("idle_message_types")) config.idle_message_types = node.strings("idle_message_types");
   node.milliseconds("handshake_timeout_ms", config.handshake_timeout, 100, 600000);
@@ -185,7 +191,8 @@ void read_peers(const toml::node& node, const std::string& source, NodeConfig& c
                 std::vector<std::string>& warnings) {
   const toml::array* peers = node.as_array();
   if (!peers || !peers->is_array_of_tables())
-    throw ConfigError(fmt::format("{}: peers: expected [[peers]] tables with host and port", where(source, node.source())));
+    throw ConfigError(
+        fmt::format("{}: peers: expected [[peers]] tables with host and port", where(source, node.source())));
   for (auto&& item : *peers) {
     TableReader peer(*item.as_table(), "peers", source, warnings);
     PeerAddress address;
@@ -200,7 +207,9 @@ void read_peers(const toml::node& node, const std::string& source, NodeConfig& c
 
 void read_plugins(const toml::node& node, const std::string& source, NodeConfig& config) {
   const toml::table* plugins = node.as_table();
-  if (!plugins) throw ConfigError(fmt::format("{}: plugins: expected a table of [plugins.NAME] tables", where(source, node.source())));
+  if (!plugins)
+    throw ConfigError(
+        fmt::format("{}: plugins: expected a table of [plugins.NAME] tables", where(source, node.source())));
   // toml++ iterates tables by key; plugins load in the order the file lists them.
   std::vector<std::pair<toml::key, const toml::node*>> ordered;
   for (auto&& [key, value] : *plugins) ordered.emplace_back(key, &value);
@@ -214,21 +223,24 @@ void read_plugins(const toml::node& node, const std::string& source, NodeConfig&
     const toml::table* table = value.as_table();
     std::string name(key.str());
     if (!table)
-      throw ConfigError(fmt::format("{}: plugins.{}: expected a table ([plugins.{}])", where(source, value.source()), name, name));
+      throw ConfigError(
+          fmt::format("{}: plugins.{}: expected a table ([plugins.{}])", where(source, value.source()), name, name));
     PluginConfig plugin;
     plugin.name = name;
     nlohmann::json settings = to_json(*table);
     if (const toml::node* enabled = table->get("enabled")) {
       auto flag = enabled->value_exact<bool>();
       if (!flag)
-        throw ConfigError(fmt::format("{}: plugins.{}.enabled: expected true or false", where(source, enabled->source()), name));
+        throw ConfigError(
+            fmt::format("{}: plugins.{}.enabled: expected true or false", where(source, enabled->source()), name));
       plugin.enabled = *flag;
       settings.erase("enabled");
     }
     if (const toml::node* path = table->get("path")) {
       auto text = path->value_exact<std::string>();
       if (!text || text->empty())
-        throw ConfigError(fmt::format("{}: plugins.{}.path: expected a file path", where(source, path->source()), name));
+        throw ConfigError(
+            fmt::format("{}: plugins.{}.path: expected a file path", where(source, path->source()), name));
       plugin.path = *text;
       settings.erase("path");
     }
@@ -256,7 +268,8 @@ LoadedConfig parse_config(std::string_view toml_text, const std::string& source)
   }
   if (const toml::node* peers = top.get("peers")) read_peers(*peers, source, loaded.config, loaded.warnings);
   if (const toml::node* plugins = top.get("plugins")) read_plugins(*plugins, source, loaded.config);
-  if (loaded.config.reconnect_max < loaded.config.reconnect_initial) loaded.config.reconnect_max = loaded.config.reconnect_initial;
+  if (loaded.config.reconnect_max < loaded.config.reconnect_initial)
+    loaded.config.reconnect_max = loaded.config.reconnect_initial;
   if (!loaded.config.network_key.empty() && !loaded.config.encryption)
     throw ConfigError(source + ": node.network_key needs encryption = true (the proof is bound to the TLS session)");
   return loaded;
@@ -267,7 +280,8 @@ LoadedConfig load_config_file(const std::filesystem::path& file) {
   std::error_code size_error;
   auto size = std::filesystem::file_size(file, size_error);
   if (!size_error && size > max_config_bytes)
-    throw ConfigError(fmt::format("{}: config file is {} bytes, more than the {} allowed", file.string(), size, max_config_bytes));
+    throw ConfigError(
+        fmt::format("{}: config file is {} bytes, more than the {} allowed", file.string(), size, max_config_bytes));
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("{}: cannot read config file", file.string()));
   std::ostringstream text;

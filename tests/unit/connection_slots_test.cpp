@@ -105,3 +105,9 @@ TEST_CASE("the slot and write-budget keys are read from node.toml and checked") 
   }
   CHECK(error.find("node.toml:3:21: node.outbound_reserved: expected fewer than max_connections") == 0);
 }
+
+TEST_CASE("without outbound_reserved a small max_connections keeps three quarters for inbound") {
+  CHECK(parse_config("[node]\nmax_connections = 8\n", "node.toml").config.outbound_reserved == 2);
+  CHECK(parse_config("[node]\nmax_connections = 128\n", "node.toml").config.outbound_reserved == 8);
+  CHECK(parse_config("[node]\nmax_connections = 2\n", "node.toml").config.outbound_reserved == 0);
+}
