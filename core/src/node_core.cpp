@@ -8,9 +8,8 @@
 #include "tls_identity.hpp"
 #include "wire/header_scan.hpp"
 
-#include <boost/dll/runtime_symbol_info.hpp>
 #include <fmt/core.h>
-#include <p2pnet/printable.hpp>
+#include <boost/dll/runtime_symbol_info.hpp>
 
 #include <algorithm>
 #include <future>
@@ -54,9 +53,10 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   if (!config_.id.empty() && !is_valid_node_id(config_.id))
     throw StartupError("node id must be 64 lowercase hex characters");
   if (!config_.id.empty() && config_.id != key_->id())
-    throw StartupError(fmt::format("the configured id {} does not match the node key in {} (its id is {}); "
-                                   "an id is the SHA-256 of the node's public key",
-                                   config_.id, config_.data_dir.empty() ? "memory" : config_.data_dir.string(), key_->id()));
+    throw StartupError(
+        fmt::format("the configured id {} does not match the node key in {} (its id is {}); "
+                    "an id is the SHA-256 of the node's public key",
+                    config_.id, config_.data_dir.empty() ? "memory" : config_.data_dir.string(), key_->id()));
   id_ = key_->id();
   if (config_.encryption) tls_ = make_tls_context(*key_);
   log_ = std::make_shared<Logger>(short_id(), config_.log_level);
@@ -139,7 +139,8 @@ int NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
       plugin.types.push_back(type);
       return P2PNET_OK;
     case Router::Claim::reserved:
-      registration_error_ = fmt::format("plugin '{}' claims message type '{}', which the core reserves", plugin.name(), type);
+      registration_error_ =
+          fmt::format("plugin '{}' claims message type '{}', which the core reserves", plugin.name(), type);
       return P2PNET_ERR_CONFLICT;
     case Router::Claim::taken:
       registration_error_ = fmt::format("plugins '{}' and '{}' both claim message type '{}'",
@@ -152,8 +153,8 @@ int NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
 int NodeCore::register_command(PluginInstance& plugin, const CommandInfo& command) {
   if (!plugin.loading()) return P2PNET_ERR_NOT_ALLOWED;
   if (is_core_command(command.name)) {
-    registration_error_ = fmt::format("plugin '{}' registers command '{}', which the core already has", plugin.name(),
-                                      command.name);
+    registration_error_ =
+        fmt::format("plugin '{}' registers command '{}', which the core already has", plugin.name(), command.name);
     return P2PNET_ERR_CONFLICT;
   }
   auto [it, inserted] = plugin_commands_.emplace(command.name, std::make_pair(command, &plugin));
@@ -184,8 +185,8 @@ void NodeCore::start() {
     endpoint = results.begin()->endpoint();
   }
   auto fail = [&](const char* step) {
-    return StartupError(fmt::format("cannot listen on {}:{}: {} failed: {}", config_.host, config_.port, step,
-                                    error.message()));
+    return StartupError(
+        fmt::format("cannot listen on {}:{}: {} failed: {}", config_.host, config_.port, step, error.message()));
   };
   acceptor_.open(endpoint.protocol(), error);
   if (error) throw fail("open");
@@ -206,8 +207,8 @@ void NodeCore::start() {
   {
     std::lock_guard lock(persistent_mutex_);
     for (const auto& peer : config_.peers)
-      persistent_.push_back(PersistentPeer{peer, config_.reconnect_initial, "",
-                                           std::make_shared<asio::steady_timer>(runtime_.io)});
+      persistent_.push_back(
+          PersistentPeer{peer, config_.reconnect_initial, "", std::make_shared<asio::steady_timer>(runtime_.io)});
   }
   for (size_t i = 0; i < config_.peers.size(); ++i) dial_persistent(i);
 }
@@ -279,21 +280,21 @@ void NodeCore::stop() {
 // --- Connections ------------------------------------------------------------
 
 void NodeCore::accept_next() {
-  acceptor_.async_accept(runtime_.io, [self = shared_from_this()](const std::error_code& error,
-                                                                  asio::ip::tcp::socket socket) {
-    if (self->stopping_ || error == asio::error::operation_aborted) return;
-    if (error) {
-      // Out of file descriptors and the like: wait a little rather than spin.
-      self->log_->warn("accept failed: {}", error.message());
-      auto timer = std::make_shared<asio::steady_timer>(self->acceptor_.get_executor(), kAcceptRetry);
-      timer->async_wait([self, timer](const std::error_code&) {
-        if (!self->stopping_) self->accept_next();
+  acceptor_.async_accept(
+      runtime_.io, [self = shared_from_this()](const std::error_code& error, asio::ip::tcp::socket socket) {
+        if (self->stopping_ || error == asio::error::operation_aborted) return;
+        if (error) {
+          // Out of file descriptors and the like: wait a little rather than spin.
+          self->log_->warn("accept failed: {}", error.message());
+          auto timer = std::make_shared<asio::steady_timer>(self->acceptor_.get_executor(), kAcceptRetry);
+          timer->async_wait([self, timer](const std::error_code&) {
+            if (!self->stopping_) self->accept_next();
+          });
+          return;
+        }
+        self->adopt(std::move(socket), true, {});
+        self->accept_next();
       });
-      return;
-    }
-    self->adopt(std::move(socket), true, {});
-    self->accept_next();
-  });
 }
 
 // Returns why the connection may not have a slot, or nothing; sets `evicted`
@@ -327,7 +328,8 @@ std::string NodeCore::admit_locked(const std::shared_ptr<Connection>& connection
 }
 
 void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id) {
-  auto connection = std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits_, log_, tls_.get());
+  auto connection =
+      std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits_, log_, tls_.get());
   connection->expect_peer_id(expected_id);
   std::string refusal;
   std::shared_ptr<Connection> evicted;
@@ -368,7 +370,7 @@ void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done,
   resolver->async_resolve(
       host, std::to_string(port),
       [self, strand, resolver, host, port, done, expected_id](const std::error_code& error,
-                                                   asio::ip::tcp::resolver::results_type results) {
+                                                              asio::ip::tcp::resolver::results_type results) {
         if (error) return done("", fmt::format("cannot resolve {}: {}", host, error.message()));
         auto socket = std::make_shared<asio::ip::tcp::socket>(strand);
         auto deadline = std::make_shared<asio::steady_timer>(strand, self->config_.handshake_timeout);
@@ -380,7 +382,7 @@ void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done,
         });
         asio::async_connect(*socket, results,
                             [self, socket, deadline, host, port, done, expected_id](const std::error_code& e,
-                                                                       const asio::ip::tcp::endpoint&) {
+                                                                                    const asio::ip::tcp::endpoint&) {
                               deadline->cancel();
                               if (e) {
                                 std::string why = e == asio::error::operation_aborted ? "timed out" : e.message();
@@ -401,7 +403,7 @@ bool NodeCore::connect_known(const std::string& node_id, ConnectDone done) {
   if (!known_dials_.take()) {
     count_event("known_dials_throttled");
     log_->debug("not dialing {} at {}:{}: more than max_known_dials_per_s ({}) dials by id this second", node_id,
-                printable(record->host), record->port, config_.max_known_dials_per_s);
+                record->host, record->port, config_.max_known_dials_per_s);
     done("", "too many dials by id this second (max_known_dials_per_s); try again shortly");
     return true;
   }
@@ -542,7 +544,8 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
   if (hello.port != 0) peer_store_.remember_verified(hello.id, connection->remote_address(), hello.port);
   const char* direction = connection->inbound() ? "inbound" : "outbound";
   log_->info("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction);
-  print_event(fmt::format("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction));
+  print_event(
+      fmt::format("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction));
   for (const auto& plugin : plugins_) plugin->peer_connected(connection);
   settle(hello.id, "");
   return {true, "", false};
@@ -871,8 +874,12 @@ NodeStats NodeCore::stats() const {
 std::vector<PluginSummary> NodeCore::plugin_summaries() const {
   std::vector<PluginSummary> out;
   for (const auto& plugin : plugins_) {
-    PluginSummary summary{plugin->name(), plugin->library().version, plugin->library().description,
-                          plugin->library().file.string(), plugin->types, {}};
+    PluginSummary summary{plugin->name(),
+                          plugin->library().version,
+                          plugin->library().description,
+                          plugin->library().file.string(),
+                          plugin->types,
+                          {}};
     for (const auto& command : plugin->commands) summary.commands.push_back(command.name);
     out.push_back(std::move(summary));
   }

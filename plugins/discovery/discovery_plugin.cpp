@@ -226,7 +226,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     if (!origin) {
       count("unknown_answers");
       if (++unknown_answers_ <= 10 || (unknown_answers_ & (unknown_answers_ - 1)) == 0)
-        warn("suspicious: dropped a discover_answer from " + p2pnet::printable(peer.id()) +
+        warn("suspicious: dropped a discover_answer from " + std::string(peer.id()) +
              " for a request this node never saw (" + std::to_string(unknown_answers_) + " so far)");
       return;
     }
@@ -246,7 +246,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     auto it = own_requests_.find(answer->request_id);
     if (it == own_requests_.end() || it->second.answers >= max_answers_per_request_) {
       count("answers_dropped");  // forgotten, or more answers than any honest network sends
-      return warn_rarely("dropped a discover_answer from " + p2pnet::printable(from) +
+      return warn_rarely("dropped a discover_answer from " + from +
                          ": its request is forgotten or has max_answers_per_request answers");
     }
     auto& request = it->second;
@@ -266,11 +266,10 @@ class DiscoveryPlugin : public p2pnet::Plugin {
         if (!learn(node, self)) ++rejected;
       }
     if (rejected > 0)
-      warn_rarely("rejected " + std::to_string(rejected) + " addresses in a discover_answer from " +
-                  p2pnet::printable(from) + " (node " + answer->node.id +
-                  "): not numeric, unspecified, multicast, loopback, or proven wrong");
+      warn_rarely("rejected " + std::to_string(rejected) + " addresses in a discover_answer from " + from + " (node " +
+                  answer->node.id + "): not numeric, unspecified, multicast, loopback, or proven wrong");
     if (taken > max_entries_per_answer_)
-      warn_rarely("a discover_answer from " + p2pnet::printable(from) + " listed " + std::to_string(taken) +
+      warn_rarely("a discover_answer from " + from + " listed " + std::to_string(taken) +
                   " nodes; kept max_entries_per_answer (" + std::to_string(max_entries_per_answer_) + ")");
 
     if (request.command) rearm_quiet_timer(answer->request_id, request);
@@ -328,7 +327,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
         connecting_.erase(id);
         if (!peer_id) {
           count("target_connect_failures");
-          debug("target_peers: cannot connect to " + id + ": " + p2pnet::printable(error));
+          debug("target_peers: cannot connect to " + id + ": " + error);
         }
         top_up_peers();
       });

@@ -150,7 +150,7 @@ void Downloader::on_search_results(const json& event) {
           t.wanted_name = sanitize_file_name(match->name);
         } else {  // saved under its hash prefix instead
           host_.count("names_refused");
-          host_.warn("download " + t.sha256.substr(0, 16) + ": not using the name '" + printable(match->name) +
+          host_.warn("download " + t.sha256.substr(0, 16) + ": not using the name '" + match->name +
                      "' a source gave: " + why);
         }
       }
