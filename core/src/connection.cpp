@@ -144,7 +144,7 @@ void Connection::begin_tls() {
 void Connection::send_hello() {
   auto owner = owner_.lock();
   if (!owner) return close_on_strand("node is stopping", false);
-  send(wire::make_frame(owner->hello_for(*this)));
+  enqueue(wire::make_frame(owner->hello_for(*this)), false);
 }
 
 void Connection::answer_hello() {
@@ -175,14 +175,44 @@ void Connection::note_write_progress() {
   write_progress_ns_.store(steady_ns(std::chrono::steady_clock::now()), std::memory_order_release);
 }
 
+void Connection::charge_budgets(size_t bytes) {
+  limits_.node_queued_bytes->fetch_add(bytes, std::memory_order_relaxed);
+  if (limits_.group_queued_bytes) limits_.group_queued_bytes->fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void Connection::release_budgets(size_t bytes) {
+  limits_.node_queued_bytes->fetch_sub(bytes, std::memory_order_relaxed);
+  if (limits_.group_queued_bytes) limits_.group_queued_bytes->fetch_sub(bytes, std::memory_order_relaxed);
+}
+
 void Connection::add_queued(size_t bytes) {
   queued_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  limits_.node_queued_bytes->fetch_add(bytes, std::memory_order_relaxed);
+  charge_budgets(bytes);
 }
 
 void Connection::remove_queued(size_t bytes) {
   queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-  limits_.node_queued_bytes->fetch_sub(bytes, std::memory_order_relaxed);
+  release_budgets(bytes);
+}
+
+bool Connection::take_write_budget(size_t bytes) {
+  size_t node_before = limits_.node_queued_bytes->fetch_add(bytes, std::memory_order_relaxed);
+  if (node_before + bytes > limits_.max_total_queued_bytes) {
+    // The node as a whole holds too much for peers that do not read: refuse
+    // this frame; the stall check drops the peers that hold it.
+    limits_.node_queued_bytes->fetch_sub(bytes, std::memory_order_relaxed);
+    count_event("node_write_queue_full");
+    return false;
+  }
+  if (!limits_.group_queued_bytes) return true;
+  size_t group_before = limits_.group_queued_bytes->fetch_add(bytes, std::memory_order_relaxed);
+  if (group_before + bytes > limits_.max_group_queued_bytes) {
+    limits_.group_queued_bytes->fetch_sub(bytes, std::memory_order_relaxed);
+    limits_.node_queued_bytes->fetch_sub(bytes, std::memory_order_relaxed);
+    count_event("group_write_queue_full");
+    return false;
+  }
+  return true;
 }
 
 std::string Connection::network_proof(const std::string& network_key, bool ours) const {
@@ -376,7 +406,9 @@ void Connection::establish(const wire::Hello& hello) {
 
 // --- Writing ----------------------------------------------------------------
 
-bool Connection::send(const wire::SharedFrame& frame) {
+bool Connection::send(const wire::SharedFrame& frame) { return enqueue(frame, true); }
+
+bool Connection::enqueue(const wire::SharedFrame& frame, bool budgeted) {
   bool start_writing = false;
   bool overflow = false;
   {
@@ -387,13 +419,10 @@ bool Connection::send(const wire::SharedFrame& frame) {
       overflow = true;
       closing_ = true;
     } else {
-      size_t node_before = limits_.node_queued_bytes->fetch_add(frame.size(), std::memory_order_relaxed);
-      if (node_before + frame.size() > limits_.max_total_queued_bytes) {
-        // The node as a whole holds too much for peers that do not read:
-        // refuse this frame; the stall check drops the peers that hold it.
-        limits_.node_queued_bytes->fetch_sub(frame.size(), std::memory_order_relaxed);
-        count_event("node_write_queue_full");
-        return false;
+      if (budgeted) {
+        if (!take_write_budget(frame.size())) return false;
+      } else {
+        charge_budgets(frame.size());
       }
       // Stamped before the bytes show in queued_bytes_ (release, read with
       // acquire by the stall check), so the sweep never sees new bytes
@@ -525,8 +554,7 @@ void Connection::finish_close() {
     std::lock_guard lock(write_mutex_);
     closing_ = true;
     write_queue_.clear();
-    limits_.node_queued_bytes->fetch_sub(queued_bytes_.exchange(0, std::memory_order_relaxed),
-                                         std::memory_order_relaxed);
+    release_budgets(queued_bytes_.exchange(0, std::memory_order_relaxed));
   }
   read_buffer_.reset();
   read_capacity_ = 0;

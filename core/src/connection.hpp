@@ -61,6 +61,12 @@ struct ConnectionLimits {
   // max_connections times write_queue_limit_bytes.
   std::shared_ptr<std::atomic<size_t>> node_queued_bytes = std::make_shared<std::atomic<size_t>>(0);
   size_t max_total_queued_bytes = SIZE_MAX;
+  // Bytes queued to the inbound peers of one address group, and their cap (a
+  // share of the node's): a few addresses that read slowly enough to dodge
+  // the stall check cannot fill the node's budget and starve everyone else.
+  // Null for outbound peers and exempt addresses.
+  std::shared_ptr<std::atomic<size_t>> group_queued_bytes;
+  size_t max_group_queued_bytes = SIZE_MAX;
   // An inbound connection sends its hello (and the network proof in it) only
   // after the dialer's hello checked out: a stranger learns no proof to
   // attack offline.
@@ -160,6 +166,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_on_strand(const std::string& reason, bool say_bye);
   void finish_close();
   void count_event(const char* name);
+  // Takes frame bytes from the node's (and the address group's) write
+  // budget; false, taking nothing, when either is spent.
+  bool take_write_budget(size_t bytes);
+  // Queues a frame; a hello or bye skips the shared budgets (each is one
+  // small frame per connection), so a full budget never blocks handshakes.
+  bool enqueue(const wire::SharedFrame& frame, bool budgeted);
+  void charge_budgets(size_t bytes);
+  void release_budgets(size_t bytes);
   void add_queued(size_t bytes);
   void remove_queued(size_t bytes);
   void note_write_progress();

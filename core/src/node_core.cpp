@@ -297,6 +297,19 @@ void NodeCore::accept_next() {
       });
 }
 
+// Inbound peers of one address group share an eighth of the node's write
+// budget (loopback ones only when it is capped like any other address, as
+// for connection slots).
+ConnectionLimits NodeCore::limits_for(const asio::ip::tcp::socket& socket, bool inbound) {
+  ConnectionLimits limits = limits_;
+  std::error_code error;
+  auto remote = socket.remote_endpoint(error).address();
+  if (!inbound || error || (remote.is_loopback() && !config_.cap_loopback_inbound)) return limits;
+  limits.group_queued_bytes = write_groups_.counter_for(address_group(remote.to_string()));
+  limits.max_group_queued_bytes = limits_.max_total_queued_bytes / kWriteBudgetGroupShare;
+  return limits;
+}
+
 // Returns why the connection may not have a slot, or nothing; sets `evicted`
 // to an inbound peer that must make room for it.
 std::string NodeCore::admit_locked(const std::shared_ptr<Connection>& connection,
@@ -328,8 +341,9 @@ std::string NodeCore::admit_locked(const std::shared_ptr<Connection>& connection
 }
 
 void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id) {
+  ConnectionLimits limits = limits_for(socket, inbound);
   auto connection =
-      std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits_, log_, tls_.get());
+      std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits, log_, tls_.get());
   connection->expect_peer_id(expected_id);
   std::string refusal;
   std::shared_ptr<Connection> evicted;

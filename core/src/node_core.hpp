@@ -12,6 +12,7 @@
 #include "plugin_instance.hpp"
 #include "router.hpp"
 #include "runtime.hpp"
+#include "write_budget_groups.hpp"
 
 #include "p2pnet/node.hpp"
 
@@ -118,6 +119,8 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id = "");
   std::string check_identity(const Connection& connection, const wire::Hello& hello);
   void resolve_connect(std::shared_ptr<Connection> connection, const std::string& peer_id, const std::string& error);
+  static constexpr size_t kWriteBudgetGroupShare = 8;
+  ConnectionLimits limits_for(const asio::ip::tcp::socket& socket, bool inbound);
   std::string admit_locked(const std::shared_ptr<Connection>& connection, std::shared_ptr<Connection>& evicted);
   void schedule_sweep();
   void sweep_connections();
@@ -148,6 +151,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
 
   PeerStore peer_store_;
   DialBudget known_dials_;
+  WriteBudgetGroups write_groups_;
   EventBus bus_;
   Router router_;
   std::vector<std::shared_ptr<PluginInstance>> plugins_;

@@ -29,11 +29,12 @@ bool has_peer(TestNode& node, const std::string& id) {
 
 // A TLS peer that completed the hello exchange, or nothing if the node
 // refused it (before TLS or with a bye).
-std::unique_ptr<TlsPeer> join(uint16_t port, const std::string& local_address = "") {
+std::unique_ptr<TlsPeer> join(uint16_t port, const std::string& local_address = "",
+                              std::vector<std::string> types = {}) {
   try {
     auto peer = std::make_unique<TlsPeer>(port, local_address);
-    if (!peer->send_json(hello_json(peer->key_id()))) return nullptr;
-    auto answer = peer->read_frame();
+    if (!peer->send_json(hello_json(peer->key_id(), 1, std::move(types)))) return nullptr;
+    auto answer = peer->read_frame_within(std::chrono::seconds(10));
     if (!answer || answer->type() != "hello") return nullptr;
     return peer;
   } catch (const std::exception&) {
@@ -164,6 +165,43 @@ TEST_CASE("peers that never read are dropped and the node-wide write budget hold
     return std::any_of(events.begin(), events.end(),
                        [](const auto& line) { return line.find("echoed: still-served") != std::string::npos; });
   }));
+}
+
+TEST_CASE("slow readers from one address group cannot spend the node's write budget - another group is served") {
+  const size_t budget = 2 * 1024 * 1024;
+  auto config = test_config({"echo"});
+  config.max_total_queued_bytes = budget;
+  config.write_stall_timeout = std::chrono::seconds(60);  // as readers slow enough to dodge the stall check
+  config.cap_loopback_inbound = true;                       // the test's only addresses are loopback ones
+  TestNode victim(config);
+  const std::vector<std::string> types = {"echo", "echo_reply"};
+  std::vector<std::unique_ptr<TlsPeer>> attackers;
+  for (int i = 0; i < 4; ++i) {
+    attackers.push_back(join(victim.port(), "127.0.0.1", types));
+    REQUIRE(attackers.back());
+  }
+  // Far more answers than the kernel's socket buffers take, none read.
+  // Far more answers than the kernel's socket buffers take, none read; large
+  // ones, then small ones to fill what is left to the last kilobyte.
+  const std::string echo_header = nlohmann::json{{"type", "echo"}, {"text", "x"}}.dump();
+  const RawFrame echo{echo_header, std::string(64 * 1024, 'x')}, small_echo{echo_header, std::string(1024, 'x')};
+  for (int round = 0; round < 100; ++round)
+    for (auto& attacker : attackers) REQUIRE(attacker->send_frame(echo));
+  for (int round = 0; round < 1000; ++round)
+    for (auto& attacker : attackers) REQUIRE(attacker->send_frame(small_echo));
+  REQUIRE(wait_until([&] {
+    return event_count(victim, "group_write_queue_full") + event_count(victim, "node_write_queue_full") > 0;
+  }));
+  CHECK(event_count(victim, "queued_bytes") <= budget / 8 + 4 * (echo.body.size() + 1024));
+
+  // Another /24: its handshake and its answers still go out.
+  auto honest = join(victim.port(), "127.0.1.2", types);
+  REQUIRE(honest);
+  REQUIRE(honest->send_frame({nlohmann::json{{"type", "echo"}, {"text", "still-served"}}.dump(), std::string(4096, 'x')}));
+  auto reply = honest->read_frame_within(std::chrono::seconds(10));
+  REQUIRE(reply);
+  CHECK(reply->json().value("text", "") == "still-served");
+  CHECK(event_count(victim, "node_write_queue_full") == 0);
 }
 
 TEST_CASE("a stranger that completes TLS with a private network's node learns no proof") {

@@ -49,6 +49,33 @@ std::optional<RawFrame> TlsPeer::read_frame() {
   return RawFrame{header, body};
 }
 
+std::optional<RawFrame> TlsPeer::read_frame_within(std::chrono::milliseconds timeout) {
+  std::optional<RawFrame> result;
+  unsigned char prefix[8];
+  RawFrame frame;
+  auto read_body = [&](const std::error_code& error, size_t) {
+    if (!error) result = frame;
+  };
+  auto read_header = [&](const std::error_code& error, size_t) {
+    if (error) return;
+    asio::async_read(*stream_, asio::buffer(frame.body), read_body);
+  };
+  asio::async_read(*stream_, asio::buffer(prefix), [&](const std::error_code& error, size_t) {
+    if (error) return;
+    frame.header.resize(get_u32(prefix));
+    frame.body.resize(get_u32(prefix + 4));
+    asio::async_read(*stream_, asio::buffer(frame.header), read_header);
+  });
+  io_.restart();
+  io_.run_for(timeout);
+  if (!io_.stopped()) {
+    std::error_code ignored;
+    stream_->lowest_layer().cancel(ignored);
+    io_.run();  // lets the cut-off handlers finish before the locals go
+  }
+  return result;
+}
+
 bool TlsPeer::wait_closed() {
   while (read_frame()) {
   }

@@ -8,6 +8,7 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ class TlsPeer {
   bool send_json(const nlohmann::json& header);
   bool send_frame(const RawFrame& frame);
   std::optional<RawFrame> read_frame();  // nothing once the node closed it
+  // Nothing as well when no whole frame came within `timeout`; the peer is
+  // of no further use then (a TLS read was cut off).
+  std::optional<RawFrame> read_frame_within(std::chrono::milliseconds timeout);
   bool wait_closed();
 
  private:
