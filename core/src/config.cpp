@@ -181,6 +181,7 @@ void read_node_table(TableReader& node, NodeConfig& config) {
   node.integer("plugin_queue_limit_bytes", config.plugin_queue_limit_bytes, 64 * 1024, int64_t{1} << 34);
   node.integer("max_known_nodes", config.max_known_nodes, 1, 10000000);
   node.integer("max_hearsay_nodes", config.max_hearsay_nodes, 1, 10000000);
+  node.integer("max_known_nodes_per_group", config.max_known_nodes_per_group, 1, 10000000);
   node.integer("max_known_dials_per_s", config.max_known_dials_per_s, 1, 100000);
   node.milliseconds("reconnect_initial_ms", config.reconnect_initial, 10, 3600000);
   node.milliseconds("reconnect_max_ms", config.reconnect_max, 10, 86400000);

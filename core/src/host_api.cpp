@@ -4,8 +4,8 @@
 
 #include "network_address.hpp"
 #include "node_core.hpp"
-#include "plugin_instance.hpp"
 #include "node_id.hpp"
+#include "plugin_instance.hpp"
 #include "wire/header_scan.hpp"
 
 #include <cstring>
@@ -45,8 +45,7 @@ int register_command(p2pnet_host* host, const char* name, const char* usage, con
   if (!valid_text(name, 32)) return P2PNET_ERR_INVALID;
   for (const char* p = name; *p; ++p)
     if (*p == ' ' || *p == '\t' || static_cast<unsigned char>(*p) < 0x21) return P2PNET_ERR_INVALID;
-  return node(host).register_command(instance(host),
-                                     CommandInfo{name, usage ? usage : name, help ? help : ""});
+  return node(host).register_command(instance(host), CommandInfo{name, usage ? usage : name, help ? help : ""});
 }
 
 int subscribe(p2pnet_host* host, const char* event) {
@@ -120,7 +119,7 @@ int connect_id(p2pnet_host* host, const char* node_id, uint64_t* token) {
 int disconnect(p2pnet_host* host, const char* peer_id) {
   if (!peer_id) return P2PNET_ERR_INVALID;
   return node(host).disconnect(peer_id, "disconnected by plugin " + instance(host).name()) ? P2PNET_OK
-                                                                                          : P2PNET_ERR_NOT_FOUND;
+                                                                                           : P2PNET_ERR_NOT_FOUND;
 }
 
 int remember_node(p2pnet_host* host, const char* node_id, const char* address, uint16_t port) {
@@ -129,7 +128,7 @@ int remember_node(p2pnet_host* host, const char* node_id, const char* address, u
   if (node_id == core.id()) return P2PNET_ERR_INVALID;
   // Plugins store what peers told them: hearsay, checked like any network
   // input, and never a replacement for what a handshake proved.
-  if (auto why = unusable_network_address(address, core.accepts_loopback_hearsay()); !why.empty()) {
+  if (auto why = unusable_network_address(address, core.hearsay_scopes()); !why.empty()) {
     core.count_event("hearsay_addresses_rejected");
     return P2PNET_ERR_INVALID;
   }

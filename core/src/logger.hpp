@@ -27,15 +27,25 @@ class Logger {
     if (enabled(severity)) write(severity, fmt::format(format, std::forward<Args>(args)...));
   }
   template <class... Args>
-  void trace(fmt::format_string<Args...> f, Args&&... a) const { log(LogSeverity::trace, f, std::forward<Args>(a)...); }
+  void trace(fmt::format_string<Args...> f, Args&&... a) const {
+    log(LogSeverity::trace, f, std::forward<Args>(a)...);
+  }
   template <class... Args>
-  void debug(fmt::format_string<Args...> f, Args&&... a) const { log(LogSeverity::debug, f, std::forward<Args>(a)...); }
+  void debug(fmt::format_string<Args...> f, Args&&... a) const {
+    log(LogSeverity::debug, f, std::forward<Args>(a)...);
+  }
   template <class... Args>
-  void info(fmt::format_string<Args...> f, Args&&... a) const { log(LogSeverity::info, f, std::forward<Args>(a)...); }
+  void info(fmt::format_string<Args...> f, Args&&... a) const {
+    log(LogSeverity::info, f, std::forward<Args>(a)...);
+  }
   template <class... Args>
-  void warn(fmt::format_string<Args...> f, Args&&... a) const { log(LogSeverity::warn, f, std::forward<Args>(a)...); }
+  void warn(fmt::format_string<Args...> f, Args&&... a) const {
+    log(LogSeverity::warn, f, std::forward<Args>(a)...);
+  }
   template <class... Args>
-  void error(fmt::format_string<Args...> f, Args&&... a) const { log(LogSeverity::error, f, std::forward<Args>(a)...); }
+  void error(fmt::format_string<Args...> f, Args&&... a) const {
+    log(LogSeverity::error, f, std::forward<Args>(a)...);
+  }
 
  private:
   std::string name_;

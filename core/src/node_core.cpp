@@ -43,7 +43,8 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
     : config_(std::move(config)),
       runtime_(runtime),
       acceptor_(asio::make_strand(runtime.io)),
-      peer_store_(config_.max_known_nodes, config_.max_hearsay_nodes),
+      peer_store_(config_.max_known_nodes, config_.max_hearsay_nodes, config_.max_known_nodes_per_group,
+                  config_.cap_loopback_inbound),
       known_dials_(config_.max_known_dials_per_s) {
   if (!config_.data_dir.empty()) {
     data_dir_lock_ = DataDirLock(config_.data_dir);
@@ -61,6 +62,7 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   if (config_.encryption) tls_ = make_tls_context(*key_);
   log_ = std::make_shared<Logger>(short_id(), config_.log_level);
   listen_host_ = config_.host;
+  hearsay_scopes_ = local_scopes_of(listen_host_);
   limits_.frames = {config_.max_header_bytes, config_.max_body_bytes};
   limits_.write_queue_limit_bytes = config_.write_queue_limit_bytes;
   limits_.plugin_queue_limit_bytes = config_.plugin_queue_limit_bytes;
@@ -426,8 +428,6 @@ bool NodeCore::connect_known(const std::string& node_id, ConnectDone done) {
   connect(record->host, record->port, std::move(done), node_id);
   return true;
 }
-
-bool NodeCore::accepts_loopback_hearsay() const { return is_loopback_address(listen_host_); }
 
 bool NodeCore::disconnect(const std::string& peer_id, const std::string& reason) {
   auto connection = peer(peer_id);
@@ -879,6 +879,7 @@ NodeStats NodeCore::stats() const {
     stats.events = events_;
   }
   if (auto evicted = peer_store_.evictions()) stats.events["known_nodes_evicted"] = evicted;
+  if (auto evicted = peer_store_.group_evictions()) stats.events["known_nodes_group_full"] = evicted;
   if (auto queued = limits_.node_queued_bytes->load(std::memory_order_relaxed)) stats.events["queued_bytes"] = queued;
   for (const auto& plugin : plugins_)
     for (const auto& [name, value] : plugin->counters()) stats.plugin_counters[plugin->name() + "." + name] = value;

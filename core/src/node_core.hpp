@@ -3,10 +3,11 @@
 #pragma once
 
 #include "connection.hpp"
+#include "data_dir_lock.hpp"
 #include "dial_budget.hpp"
 #include "event_bus.hpp"
 #include "logger.hpp"
-#include "data_dir_lock.hpp"
+#include "network_address.hpp"
 #include "node_key.hpp"
 #include "peer_store.hpp"
 #include "plugin_instance.hpp"
@@ -70,9 +71,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   int broadcast(std::string_view header, std::span<const std::byte> body, const std::set<std::string>& except);
 
   PeerStore& peer_store() { return peer_store_; }
-  // Whether a peer-supplied loopback address may be stored: only when this
-  // node listens on loopback itself.
-  bool accepts_loopback_hearsay() const;
+  // Which local scopes a peer-supplied address may be in: loopback only when
+  // this node listens on loopback, private ones only when it has one.
+  LocalScopes hearsay_scopes() const { return hearsay_scopes_; }
   EventBus& bus() { return bus_; }
   const Router& router() const { return router_; }
 
@@ -140,6 +141,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::string id_;
   std::string data_dir_text_;
   std::string listen_host_;
+  LocalScopes hearsay_scopes_;
   uint16_t listen_port_ = 0;
   ConnectionLimits limits_;
   wire::Hello hello_template_;
@@ -163,7 +165,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::map<uint64_t, ConnectDone> connect_waiters_;  // by connection serial
   size_t dialing_ = 0;
   std::atomic<size_t> refusals_in_tls_{0};  // refused dialers being told so inside TLS
-  std::set<uint64_t> evicting_;  // serials closing to make room: no longer hold a slot
+  std::set<uint64_t> evicting_;             // serials closing to make room: no longer hold a slot
   std::set<std::string> idle_message_types_;
   std::shared_ptr<asio::steady_timer> sweep_timer_;
   TrafficCounters retired_traffic_;

@@ -1,5 +1,8 @@
 #include "peer_store.hpp"
 
+#include "address_group.hpp"
+#include "network_address.hpp"
+
 #include <algorithm>
 #include <chrono>
 
@@ -16,14 +19,22 @@ int64_t unix_millis_now() {
 }
 
 // Bad marks are few and short-lived; as many as verified records is plenty.
-PeerStore::PeerStore(size_t verified_capacity, size_t hearsay_capacity)
-    : verified_(verified_capacity), hearsay_(hearsay_capacity), bad_(verified_capacity) {}
+PeerStore::PeerStore(size_t verified_capacity, size_t hearsay_capacity, size_t per_group, bool cap_loopback)
+    : cap_loopback_(cap_loopback),
+      verified_(verified_capacity, per_group),
+      hearsay_(hearsay_capacity, per_group),
+      bad_(verified_capacity) {}
+
+std::string PeerStore::group_of(const std::string& host) const {
+  if (!cap_loopback_ && is_loopback_address(host)) return "";
+  return address_group(host);
+}
 
 void PeerStore::remember_verified(const std::string& id, const std::string& host, uint16_t port) {
   std::lock_guard lock(mutex_);
   erase_hearsay_locked(id);
   bad_.erase(id);
-  if (verified_.put(id, KnownNodeRecord{id, host, port, unix_millis_now(), true})) ++evictions_;
+  evictions_ += verified_.put(id, group_of(host), KnownNodeRecord{id, host, port, unix_millis_now(), true}).size();
 }
 
 PeerStore::Hearsay PeerStore::remember_hearsay(const std::string& id, const std::string& host, uint16_t port) {
@@ -34,10 +45,9 @@ PeerStore::Hearsay PeerStore::remember_hearsay(const std::string& id, const std:
   auto key = address_key(host, port);
   if (auto other = hearsay_by_address_.find(key); other != hearsay_by_address_.end())
     erase_hearsay_locked(std::string(other->second));
-  if (auto evicted = hearsay_.put(id, KnownNodeRecord{id, host, port, unix_millis_now(), false})) {
-    hearsay_by_address_.erase(address_key(evicted->second.host, evicted->second.port));
-    ++evictions_;
-  }
+  auto evicted = hearsay_.put(id, group_of(host), KnownNodeRecord{id, host, port, unix_millis_now(), false});
+  for (const auto& entry : evicted) hearsay_by_address_.erase(address_key(entry.second.host, entry.second.port));
+  evictions_ += evicted.size();
   hearsay_by_address_[key] = id;
   return Hearsay::stored;
 }
@@ -82,6 +92,11 @@ size_t PeerStore::size() const {
 uint64_t PeerStore::evictions() const {
   std::lock_guard lock(mutex_);
   return evictions_;
+}
+
+uint64_t PeerStore::group_evictions() const {
+  std::lock_guard lock(mutex_);
+  return verified_.group_evictions() + hearsay_.group_evictions();
 }
 
 bool PeerStore::marked_bad_locked(const std::string& id, const std::string& host, uint16_t port) const {

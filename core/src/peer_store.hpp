@@ -3,11 +3,14 @@
 // handshake this node completed, and hearsay, named by other peers (for
 // example in discovery answers). Hearsay never replaces a verified record,
 // and a record whose address proved to be another node is not offered for
-// dialing again for a while.
+// dialing again for a while. Each table holds at most `per_group` records
+// of one /24 or /64, so one network with many keys cannot flush the others.
 #pragma once
 
+#include "group_capped_records.hpp"
 #include "recent_records.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -27,7 +30,9 @@ struct KnownNodeRecord {
 
 class PeerStore {
  public:
-  PeerStore(size_t verified_capacity, size_t hearsay_capacity);
+  // Loopback addresses are not capped per group unless `cap_loopback` (as
+  // for connection slots: every peer of a test or a local proxy is there).
+  PeerStore(size_t verified_capacity, size_t hearsay_capacity, size_t per_group = SIZE_MAX, bool cap_loopback = false);
 
   // A node this node completed a handshake with; any hearsay about it goes.
   void remember_verified(const std::string& id, const std::string& host, uint16_t port);
@@ -48,6 +53,8 @@ class PeerStore {
   size_t size() const;
   // Nodes dropped to make room since the store was created.
   uint64_t evictions() const;
+  // Of those, the ones that made room within a full address group.
+  uint64_t group_evictions() const;
 
  private:
   struct BadAddress {
@@ -57,11 +64,13 @@ class PeerStore {
   };
   bool marked_bad_locked(const std::string& id, const std::string& host, uint16_t port) const;
   void erase_hearsay_locked(const std::string& id);
+  std::string group_of(const std::string& host) const;
 
   mutable std::mutex mutex_;
   uint64_t evictions_ = 0;
-  RecentRecords<KnownNodeRecord> verified_;
-  RecentRecords<KnownNodeRecord> hearsay_;
+  bool cap_loopback_;
+  GroupCappedRecords<KnownNodeRecord> verified_;
+  GroupCappedRecords<KnownNodeRecord> hearsay_;
   std::unordered_map<std::string, std::string> hearsay_by_address_;  // "host port" -> id
   RecentRecords<BadAddress> bad_;
 };

@@ -41,8 +41,8 @@ struct CommandInfo {
 
 class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
  public:
-  PluginInstance(std::shared_ptr<const PluginLibrary> library, std::shared_ptr<NodeCore> node,
-                 asio::io_context& io, asio::thread_pool& background, LogSeverity log_level);
+  PluginInstance(std::shared_ptr<const PluginLibrary> library, std::shared_ptr<NodeCore> node, asio::io_context& io,
+                 asio::thread_pool& background, LogSeverity log_level);
 
   // Runs the plugin's load hook on the calling thread. Throws StartupError.
   void create(const nlohmann::json& settings);

@@ -172,7 +172,7 @@ TEST_CASE("slow readers from one address group cannot spend the node's write bud
   auto config = test_config({"echo"});
   config.max_total_queued_bytes = budget;
   config.write_stall_timeout = std::chrono::seconds(60);  // as readers slow enough to dodge the stall check
-  config.cap_loopback_inbound = true;                       // the test's only addresses are loopback ones
+  config.cap_loopback_inbound = true;                     // the test's only addresses are loopback ones
   TestNode victim(config);
   const std::vector<std::string> types = {"echo", "echo_reply"};
   std::vector<std::unique_ptr<TlsPeer>> attackers;
@@ -197,7 +197,8 @@ TEST_CASE("slow readers from one address group cannot spend the node's write bud
   // Another /24: its handshake and its answers still go out.
   auto honest = join(victim.port(), "127.0.1.2", types);
   REQUIRE(honest);
-  REQUIRE(honest->send_frame({nlohmann::json{{"type", "echo"}, {"text", "still-served"}}.dump(), std::string(4096, 'x')}));
+  REQUIRE(
+      honest->send_frame({nlohmann::json{{"type", "echo"}, {"text", "still-served"}}.dump(), std::string(4096, 'x')}));
   auto reply = honest->read_frame_within(std::chrono::seconds(10));
   REQUIRE(reply);
   CHECK(reply->json().value("text", "") == "still-served");

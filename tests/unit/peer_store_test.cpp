@@ -61,14 +61,63 @@ TEST_CASE("hearsay keeps one id per address, and an address proved wrong is not 
 
 TEST_CASE("addresses from the network: numeric only, no unspecified, multicast or foreign loopback") {
   using p2pnet::unusable_network_address;
-  CHECK(unusable_network_address("192.0.2.1", false).empty());
-  CHECK(unusable_network_address("2001:db8::1", false).empty());
-  CHECK(unusable_network_address("127.0.0.1", true).empty());
-  CHECK(unusable_network_address("127.0.0.1", false) == "loopback address");
-  CHECK(unusable_network_address("::1", false) == "loopback address");
-  CHECK(unusable_network_address("example.com", true) == "not a numeric IP address");
-  CHECK(unusable_network_address("0.0.0.0", true) == "unspecified address");
-  CHECK(unusable_network_address("::", true) == "unspecified address");
-  CHECK(unusable_network_address("239.1.2.3", true) == "multicast address");
-  CHECK_FALSE(unusable_network_address("::ffff:127.0.0.1", false).empty());
+  CHECK(unusable_network_address("192.0.2.1", {}).empty());
+  CHECK(unusable_network_address("2001:db8::1", {}).empty());
+  CHECK(unusable_network_address("127.0.0.1", {true, true}).empty());
+  CHECK(unusable_network_address("127.0.0.1", {}) == "loopback address");
+  CHECK(unusable_network_address("::1", {}) == "loopback address");
+  CHECK(unusable_network_address("example.com", {true, true}) == "not a numeric IP address");
+  CHECK(unusable_network_address("0.0.0.0", {true, true}) == "unspecified address");
+  CHECK(unusable_network_address("::", {true, true}) == "unspecified address");
+  CHECK(unusable_network_address("239.1.2.3", {true, true}) == "multicast address");
+  CHECK_FALSE(unusable_network_address("::ffff:127.0.0.1", {}).empty());
+}
+
+TEST_CASE("a node on a public address is not told about private, shared or link-local ones") {
+  using p2pnet::unusable_network_address;
+  for (const char* host :
+       {"10.1.2.3", "172.16.0.1", "172.31.255.1", "192.168.1.1", "100.64.0.1", "169.254.1.1", "fd00::1", "fe80::1"}) {
+    CAPTURE(host);
+    CHECK(unusable_network_address(host, {}) == "private or link-local address");
+    CHECK(unusable_network_address(host, {false, true}).empty());
+  }
+  for (const char* host : {"172.32.0.1", "100.128.0.1", "192.169.0.1", "11.0.0.1", "2001:db8::1"}) {
+    CAPTURE(host);
+    CHECK(unusable_network_address(host, {}).empty());
+  }
+  CHECK(p2pnet::local_scopes_of("192.168.1.5").site_local);
+  CHECK_FALSE(p2pnet::local_scopes_of("198.51.100.7").site_local);
+  CHECK(p2pnet::local_scopes_of("127.0.0.1").loopback);
+  CHECK_FALSE(p2pnet::local_scopes_of("0.0.0.0").loopback);
+}
+
+TEST_CASE("one network with many keys churns only its own records, verified and hearsay") {
+  PeerStore store(100, 100, 8);
+  for (int i = 0; i < 50; ++i)
+    store.remember_verified("honest" + std::to_string(i), "10.0." + std::to_string(i) + ".1", 9000);
+  for (int i = 0; i < 50; ++i)
+    store.remember_hearsay("told" + std::to_string(i), "10.1." + std::to_string(i) + ".1", 9000);
+  // Fresh keys from one /24, each completing a handshake or named in answers.
+  for (int i = 0; i < 1000; ++i) {
+    store.remember_verified("sybil" + std::to_string(i), "203.0.113." + std::to_string(i % 250), 9000);
+    store.remember_hearsay("fake" + std::to_string(i), "203.0.113." + std::to_string(i % 250), 10000 + i);
+  }
+  for (int i = 0; i < 50; ++i) {
+    CHECK(store.find("honest" + std::to_string(i)));
+    CHECK(store.find("told" + std::to_string(i)));
+  }
+  CHECK(store.size() == 50 + 50 + 8 + 8);
+  CHECK(store.find("sybil999"));  // the newest of that network stay
+  CHECK_FALSE(store.find("sybil991"));
+  CHECK(store.group_evictions() == 2 * (1000 - 8));
+}
+
+TEST_CASE("loopback records are not capped per network unless asked") {
+  PeerStore exempt(100, 100, 8), capped(100, 100, 8, true);
+  for (int i = 0; i < 20; ++i) {
+    exempt.remember_verified("node" + std::to_string(i), "127.0.0.1", 9000 + i);
+    capped.remember_verified("node" + std::to_string(i), "127.0.0.1", 9000 + i);
+  }
+  CHECK(exempt.size() == 20);
+  CHECK(capped.size() == 8);
 }

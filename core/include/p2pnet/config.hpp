@@ -74,6 +74,9 @@ struct NodeConfig {
   size_t max_known_nodes = 10000;
   // Nodes other peers named (hearsay), kept apart from the verified ones.
   size_t max_hearsay_nodes = 10000;
+  // Records of one /24 or /64 in each of those tables: one network with many
+  // keys then churns only its own records, never everyone else's.
+  size_t max_known_nodes_per_group = 64;
   // Node-wide: new connections per second to nodes dialed by id from the
   // peer store (ping ID, target_peers, downloads), so that learned
   // addresses cannot turn the node into a connection flood.
