@@ -243,16 +243,20 @@ void flood_attack(const AttackTarget& target, const AttackBudget& budget, Random
 // queues for this peer must stay within their caps.
 void no_reader_attack(const AttackTarget& target, const AttackBudget& budget, Random& random, AttackTally& tally) {
   Session s(target, tally);
-  if (!s || !s.handshake({"download.manifest", "download.chunk", "download.error", "pong"})) return;
+  if (!s || !s.handshake({"download.manifest", "download.chunk", "download.error", "pong", "discover_answer"})) return;
   auto start = Clock::now();
   int64_t id = 1;
   while (Clock::now() - start < 2s && !budget.over()) {
-    json request = random() % 4 == 0 ? json{{"type", "ping"}, {"nonce", random_hex(random, 16)}}
-                                     : json{{"type", "download.get_chunk"},
-                                            {"id", id++},
-                                            {"sha256", target.real_sha256},
-                                            {"chunk_size", 262144},
-                                            {"index", random() % 16}};
+    // Chunks, and discovers whose answers list peers (the amplification of
+    // a ~70-byte request into an answer many times its size).
+    auto kind = random() % 8;
+    json request = kind == 0   ? json{{"type", "ping"}, {"nonce", random_hex(random, 16)}}
+                   : kind == 1 ? json{{"type", "discover"}, {"id", random_hex(random, 40)}, {"depth", 1}}
+                               : json{{"type", "download.get_chunk"},
+                                      {"id", id++},
+                                      {"sha256", target.real_sha256},
+                                      {"chunk_size", 262144},
+                                      {"index", random() % 16}};
     if (!s.frame(request.dump())) {
       ++tally.closed_by_node;
       return;
@@ -288,6 +292,32 @@ void tls_bad_hello_attack(const AttackTarget& target, Random& random, AttackTall
   }
 }
 
+// One address completes TLS sessions with fresh keys (each a new id), says a
+// little and holds them: the node must cap what one address takes (slots,
+// peer-store records) and keep serving everyone else.
+void key_churn_attack(const AttackTarget& target, Random& random, AttackTally& tally) {
+  std::vector<std::unique_ptr<test::TlsPeer>> held;
+  for (int i = 0; i < 4; ++i) {
+    try {
+      auto peer = std::make_unique<test::TlsPeer>(target.port);
+      ++tally.connections;
+      ++tally.frames;
+      if (!peer->send_json(test::hello_json(peer->key_id(), 1, {"discover_answer", "pong"}))) continue;
+      auto answer = peer->read_frame_within(2s);
+      if (!answer || answer->type() != "hello") {
+        ++tally.closed_by_node;
+        continue;
+      }
+      ++tally.frames;
+      peer->send_json({{"type", "discover"}, {"id", random_hex(random, 40)}, {"depth", 1}});
+      held.push_back(std::move(peer));
+    } catch (const std::exception&) {
+      ++tally.refused;
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200 + random() % 800));
+}
+
 }  // namespace
 
 AttackTally& Tallies::operator[](const std::string& attack) {
@@ -315,7 +345,7 @@ const std::vector<std::string>& plaintext_attacks() {
 }
 
 const std::vector<std::string>& tls_attacks() {
-  static const std::vector<std::string> attacks = {"random_bytes", "tls_garbage", "tls_bad_hello"};
+  static const std::vector<std::string> attacks = {"random_bytes", "tls_garbage", "tls_bad_hello", "key_churn"};
   return attacks;
 }
 
@@ -347,6 +377,7 @@ void run_attack(const std::string& attack, const AttackTarget& target, const Att
   }
   if (attack == "tls_garbage") return tls_garbage_attack(target, random, tally);
   if (attack == "tls_bad_hello") return tls_bad_hello_attack(target, random, tally);
+  if (attack == "key_churn") return key_churn_attack(target, random, tally);
 }
 
 void slow_handshakes(const AttackTarget& target, const AttackBudget& budget, Tallies& tallies) {

@@ -2,7 +2,7 @@
 // (garbage bytes, bad length prefixes, truncated frames, malformed headers
 // and hellos, every stock message type mutated, floods of unique request ids,
 // forged answers, download path tricks, peers that never read, slow
-// handshakes, connection churn) while a well-behaved peer keeps pinging it
+// handshakes, connection churn, fresh TLS keys from one address) while a well-behaved peer keeps pinging it
 // and downloads its shared file. Fails unless the node survives, stays within
 // a resident-memory bound and keeps serving the good peer.
 //
