@@ -149,6 +149,28 @@ TEST_CASE("a discover flood of 1000 unique ids makes a small network send a boun
   CHECK(messages <= (accepted + asked) * 2 * 5);
 }
 
+TEST_CASE("one paid discover resent with ever larger depths is relayed within the address's relay budget") {
+  TestNode victim(discovery_node());
+  TestNode neighbour(discovery_node());
+  REQUIRE(!neighbour.connect_to(victim).empty());
+  RawPeer attacker(victim.port());
+  REQUIRE(attacker.handshake(random_id(), {"discover", "discover_answer"}));
+  REQUIRE(wait_until([&] { return victim->peers().size() == 2; }));
+  constexpr int kDeepest = 64;
+  auto started = Clock::now();
+  for (int depth = 2; depth <= kDeepest; ++depth) REQUIRE(attacker.send_json(discover("deeper", depth)));
+  REQUIRE(wait_until([&] {
+    return discovery(victim, "relayed") + discovery(victim, "relayed_deeper") +
+               discovery(victim, "requests_not_relayed") + discovery(victim, "duplicates_dropped") ==
+           kDeepest - 1;
+  }));
+  auto elapsed = Clock::now() - started;
+  CHECK(discovery(victim, "answers_sent") == 1);  // answered once, however deep
+  // The default: 5 relays per second for what one address asks.
+  CHECK(discovery(victim, "relayed") + discovery(victim, "relayed_deeper") <= bucket_allows(5, elapsed));
+  CHECK(discovery(victim, "requests_not_relayed") > 0);
+}
+
 TEST_CASE("a flood of unique discover ids does not evict an honest peer's ids") {
   // No rate limit here: the seen-id table's per-peer share alone must hold.
   TestNode victim(discovery_node({{"seen_ids_max", 100},
