@@ -23,9 +23,11 @@ struct PoisonSetup {
   std::unique_ptr<TestNode> poisoner;
   std::unique_ptr<TestNode> honest;
 
-  PoisonSetup() {
+  // The liar's file is `fake_size` bytes: as long as the real one, or a
+  // size that contradicts every honest source.
+  explicit PoisonSetup(size_t fake_size = kSize) {
     sha = write_random_file(honest_shared / "real.bin", kSize, 21);
-    write_random_file(poison_shared / "fake.bin", kSize, 22);
+    write_random_file(poison_shared / "fake.bin", fake_size, 22);
     poisoner = std::make_unique<TestNode>(file_node(poison_shared.path(), {{"test_poison", true}}, kFakeSearchPlugin));
     honest = std::make_unique<TestNode>(file_node(honest_shared.path(), {}, kFakeSearchPlugin));
     REQUIRE(poisoner->run("fake-claim fake.bin " + sha).contains("claimed fake.bin"));
@@ -107,4 +109,21 @@ TEST_CASE("one poisoning and one honest source at once - the download ends saved
   CHECK(sha256_hex(read_file(setup.downloads / "wanted.bin")) == setup.sha);
   // Whichever manifest came first, the liar's chunks are never what is saved.
   CHECK(counter(victim, "download.sources_dropped") <= 1);
+}
+
+TEST_CASE("a liar that names another size first does not lock the honest sources out") {
+  PoisonSetup setup(kSize / 2);
+  TestNode victim(setup.victim_config(1000));
+  REQUIRE(victim.connect_to(*setup.poisoner) == setup.poisoner->id());
+
+  auto pending = std::async(std::launch::async,
+                            [&] { return victim.run("download " + setup.sha + " wanted.bin", kDownloadTimeout); });
+  // The liar's answer, with its size, is the only one the download has seen.
+  REQUIRE(wait_until([&] { return counter(victim, "download.sources_blamed") == 1; }, std::chrono::seconds(20)));
+  REQUIRE(victim.connect_to(*setup.honest) == setup.honest->id());
+  auto download = pending.get();
+  INFO(download.text());
+  CHECK(download.status == 0);
+  CHECK(last_line(download) == saved_line(setup.downloads / "wanted.bin", kSize));
+  CHECK(sha256_hex(read_file(setup.downloads / "wanted.bin")) == setup.sha);
 }
