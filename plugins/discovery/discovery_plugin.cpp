@@ -9,6 +9,8 @@
 #include <p2pnet/flood_table.hpp>
 #include <p2pnet/plugin.hpp>
 #include <p2pnet/printable.hpp>
+#include <p2pnet/rare_warnings.hpp>
+#include <p2pnet/request_budgets.hpp>
 #include <p2pnet/settings.hpp>
 #include <p2pnet/token_buckets.hpp>
 
@@ -57,7 +59,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     max_answers_per_request_ = static_cast<size_t>(settings.integer("max_answers_per_request", 2000, 1, 100000));
     auto seen_max = settings.integer("seen_ids_max", 10000, 16, 10000000);
     auto seen_ttl_ms = settings.integer("seen_ids_ttl_ms", 300000, 1000, 86400000);
-    seen_ids_per_peer_ = static_cast<size_t>(settings.integer("seen_ids_per_peer", 1000, 1, 10000000));
+    auto seen_ids_per_peer = static_cast<size_t>(settings.integer("seen_ids_per_peer", 1000, 1, 10000000));
     max_answer_nodes_ = static_cast<size_t>(
         settings.integer("max_answer_nodes", 32, 0, static_cast<int64_t>(p2pnet::discovery::kMaxListedNodes)));
     auto per_peer = settings.integer("max_requests_per_s_per_peer", 10, 0, 1000000);
@@ -68,9 +70,8 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     seen_ = std::make_unique<p2pnet::FloodTable>(static_cast<size_t>(seen_max), std::chrono::milliseconds(seen_ttl_ms));
     // A burst of one second's worth: a whole-network discover reaches a node
     // once per unique id, so honest traffic never comes close.
-    per_peer_ = std::make_unique<p2pnet::TokenBuckets>(static_cast<double>(per_peer), static_cast<double>(per_peer));
-    per_address_ =
-        std::make_unique<p2pnet::TokenBuckets>(static_cast<double>(per_address), static_cast<double>(per_address));
+    budgets_ = std::make_unique<p2pnet::RequestBudgets>(static_cast<double>(per_peer), static_cast<double>(per_address),
+                                                        seen_ids_per_peer);
     relayed_per_address_ = std::make_unique<p2pnet::TokenBuckets>(static_cast<double>(relayed_per_address),
                                                                   static_cast<double>(relayed_per_address));
 
@@ -84,13 +85,13 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     every(kSweepIntervalMs, [this] {
       seen_->expire();
       forget_expired();
-      per_address_->sweep();
+      budgets_->sweep();
       relayed_per_address_->sweep();
     });
   }
 
   void on_peer_disconnected(const p2pnet::PeerRef& peer, std::string_view) override {
-    per_peer_->forget(std::string(peer.id()));
+    budgets_->forget_peer(std::string(peer.id()));
     top_up_peers();
   }
 
@@ -137,23 +138,12 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   // network nor evict the ids that route other peers' answers.
   bool within_budget(const p2pnet::PeerRef& peer) {
     std::string id(peer.id()), address(peer.host());
-    auto now = p2pnet::TokenBuckets::Clock::now();
-    const char* refused = nullptr;
-    if (!per_peer_->has_token(id, now))
-      refused = "its budget of requests per second is spent";
-    else if (!per_address_->has_token(address, now))
-      refused = "its address's budget of requests per second is spent";
-    else if (seen_->held_by(id) >= seen_ids_per_peer_)
-      refused = "it holds its whole share of the seen-id table";
-    if (!refused) {
-      per_peer_->spend(id, now);
-      per_address_->spend(address, now);
-      return true;
-    }
+    const char* refused = budgets_->charge(id, address, seen_->held_by(id));
+    if (!refused) return true;
     count("requests_throttled");
-    if (++throttled_ <= 10 || (throttled_ & (throttled_ - 1)) == 0)
+    if (throttled_.note())
       warn("throttled: dropped a discover from " + id + " at " + address + ": " + refused + " (" +
-           std::to_string(throttled_) + " dropped so far)");
+           std::to_string(throttled_.count()) + " dropped so far)");
     return false;
   }
 
@@ -225,9 +215,9 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     auto origin = seen_->origin(*id);
     if (!origin) {
       count("unknown_answers");
-      if (++unknown_answers_ <= 10 || (unknown_answers_ & (unknown_answers_ - 1)) == 0)
+      if (unknown_answers_.note())
         warn("suspicious: dropped a discover_answer from " + std::string(peer.id()) +
-             " for a request this node never saw (" + std::to_string(unknown_answers_) + " so far)");
+             " for a request this node never saw (" + std::to_string(unknown_answers_.count()) + " so far)");
       return;
     }
     if (origin->empty()) return on_own_answer(std::string(peer.id()), message.header);
@@ -304,9 +294,8 @@ class DiscoveryPlugin : public p2pnet::Plugin {
 
   // A warning at most for the 1st to 10th time, then at powers of two.
   void warn_rarely(const std::string& text) {
-    ++answer_warnings_;
-    if (answer_warnings_ <= 10 || (answer_warnings_ & (answer_warnings_ - 1)) == 0)
-      warn("suspicious: " + text + " (" + std::to_string(answer_warnings_) + " such warnings so far)");
+    if (answer_warnings_.note())
+      warn("suspicious: " + text + " (" + std::to_string(answer_warnings_.count()) + " such warnings so far)");
   }
 
   // --- target_peers --------------------------------------------------------------
@@ -418,24 +407,22 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   uint64_t answer_wait_ms_ = 5000;
   uint64_t answer_quiet_ms_ = 1000;
   size_t target_peers_ = 0;
-  size_t seen_ids_per_peer_ = 1000;
   size_t max_answer_nodes_ = 32;
   size_t max_unread_bytes_ = 1048576;
   size_t max_entries_per_answer_ = 256;
   size_t max_answers_per_request_ = 2000;
-  uint64_t answer_warnings_ = 0;
+  p2pnet::RareWarnings answer_warnings_;
   std::unique_ptr<p2pnet::FloodTable> seen_;
-  std::unique_ptr<p2pnet::TokenBuckets> per_peer_;
-  std::unique_ptr<p2pnet::TokenBuckets> per_address_;
+  std::unique_ptr<p2pnet::RequestBudgets> budgets_;
   std::unique_ptr<p2pnet::TokenBuckets> relayed_per_address_;
-  uint64_t throttled_ = 0;
+  p2pnet::RareWarnings throttled_;
   std::mt19937_64 random_{std::random_device{}()};
   p2pnet::discovery::RelayDepths relay_depths_;
   std::map<std::string, OwnRequest> own_requests_;
   std::deque<std::string> own_order_;
   uint64_t next_request_ = std::mt19937_64{std::random_device{}()}() >> 16;  // no reuse across restarts
   int64_t reported_seen_size_ = 0;
-  uint64_t unknown_answers_ = 0;
+  p2pnet::RareWarnings unknown_answers_;
   std::deque<std::string> candidates_;  // nodes to connect to, oldest first, each once
   std::unordered_set<std::string> candidate_ids_;
   std::unordered_set<std::string> connecting_;

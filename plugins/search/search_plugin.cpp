@@ -17,6 +17,8 @@
 #include <p2pnet/fields.hpp>
 #include <p2pnet/flood_table.hpp>
 #include <p2pnet/plugin.hpp>
+#include <p2pnet/rare_warnings.hpp>
+#include <p2pnet/request_budgets.hpp>
 #include <p2pnet/settings.hpp>
 #include <p2pnet/token_buckets.hpp>
 
@@ -74,15 +76,14 @@ class SearchPlugin : public p2pnet::Plugin {
         static_cast<double>(settings.integer("max_incoming_searches_per_s_per_address", 100, 0, 1000000));
     auto relayed_per_address =
         static_cast<double>(settings.integer("max_relayed_searches_per_s_per_address", 20, 0, 1000000));
-    flood_ids_per_peer_ = static_cast<size_t>(settings.integer("flood_ids_per_peer", 2000, 1, 10000000));
+    auto flood_ids_per_peer = static_cast<size_t>(settings.integer("flood_ids_per_peer", 2000, 1, 10000000));
     max_unread_bytes_ = static_cast<size_t>(settings.integer("max_unread_answer_bytes", 1048576, 0, int64_t{1} << 40));
     auto flood_size = settings.integer("flood_table_size", 10000, 1, 10000000);
     auto flood_ttl = settings.integer("flood_ttl_ms", 60000, 100, 86400000);
     for (const auto& key : settings.unknown_keys()) warn("unknown setting " + key + " ignored");
     flood_.emplace(static_cast<size_t>(flood_size), std::chrono::milliseconds(flood_ttl));
     // Bursts of one second's worth, as before these budgets were per address.
-    per_peer_.emplace(per_peer, per_peer);
-    per_address_.emplace(per_address, per_address);
+    budgets_.emplace(per_peer, per_address, flood_ids_per_peer);
     relayed_per_address_.emplace(relayed_per_address, relayed_per_address);
 
     handle("search", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_search(peer, m); });
@@ -112,13 +113,13 @@ class SearchPlugin : public p2pnet::Plugin {
     if (rescan_interval_ms_ > 0)
       every(static_cast<uint64_t>(rescan_interval_ms_), [this] { indexer_->rescan_if_idle(); });
     every(kBucketSweepIntervalMs, [this] {
-      per_address_->sweep();
+      budgets_->sweep();
       relayed_per_address_->sweep();
     });
   }
 
   void on_peer_disconnected(const p2pnet::PeerRef& peer, std::string_view) override {
-    per_peer_->forget(std::string(peer.id()));
+    budgets_->forget_peer(std::string(peer.id()));
   }
 
   void on_stop() override {
@@ -225,23 +226,12 @@ class SearchPlugin : public p2pnet::Plugin {
   // evict the ids that route their results back.
   bool within_budget(const p2pnet::PeerRef& peer) {
     std::string id(peer.id()), address(peer.host());
-    auto now = Clock::now();
-    const char* refused = nullptr;
-    if (!per_peer_->has_token(id, now))
-      refused = "its budget of searches per second is spent";
-    else if (!per_address_->has_token(address, now))
-      refused = "its address's budget of searches per second is spent";
-    else if (flood_->held_by(id) >= flood_ids_per_peer_)
-      refused = "it holds its whole share of the flood table";
-    if (!refused) {
-      per_peer_->spend(id, now);
-      per_address_->spend(address, now);
-      return true;
-    }
+    const char* refused = budgets_->charge(id, address, flood_->held_by(id));
+    if (!refused) return true;
     count("searches_throttled");
-    if (++throttled_ <= 10 || (throttled_ & (throttled_ - 1)) == 0)
+    if (throttled_.note())
       warn("throttled: dropped a search from " + id + " at " + address + ": " + refused + " (" +
-           std::to_string(throttled_) + " dropped so far)");
+           std::to_string(throttled_.count()) + " dropped so far)");
     return false;
   }
 
@@ -385,17 +375,15 @@ class SearchPlugin : public p2pnet::Plugin {
   int64_t max_sources_ = 32;
   int64_t max_query_length_ = 256;
   int64_t max_searches_ = 16;
-  size_t flood_ids_per_peer_ = 2000;
   size_t max_unread_bytes_ = 1048576;
 
   std::optional<Indexer> indexer_;
   std::optional<p2pnet::FloodTable> flood_;
   std::map<std::string, OwnSearch> searches_;
   std::mt19937_64 random_{std::random_device{}()};
-  std::optional<p2pnet::TokenBuckets> per_peer_;
-  std::optional<p2pnet::TokenBuckets> per_address_;
+  std::optional<p2pnet::RequestBudgets> budgets_;
   std::optional<p2pnet::TokenBuckets> relayed_per_address_;
-  uint64_t throttled_ = 0;
+  p2pnet::RareWarnings throttled_;
 };
 
 }  // namespace
