@@ -1,6 +1,9 @@
 // p2pnode: runs one p2pnet node with the plugins node.toml names, and a
 // console on stdin.
 #include "console.hpp"
+#include "control_protocol.hpp"
+#include "control_server.hpp"
+#include "ctl.hpp"
 #include "terminal_output.hpp"
 
 #include "p2pnet/config.hpp"
@@ -8,12 +11,12 @@
 
 #include <p2pnet/plugin_abi.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
-#include <csignal>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <csignal>
 #include <thread>
 
 namespace {
@@ -34,6 +37,7 @@ struct Options {
   std::string data_dir;
   std::string log_level;
   bool no_console = false;
+  bool control = false;
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> connect;
 };
@@ -54,6 +58,7 @@ p2pnet::NodeConfig build_config(const Options& options) {
   if (!options.log_level.empty()) config.log_level = *p2pnet::parse_log_severity(options.log_level);
   for (const auto& dir : options.plugin_dirs) config.plugin_dirs.emplace_back(dir);
   if (config.data_dir.empty()) config.data_dir = "p2pnet-data";
+  if (options.control) config.control.enabled = true;
   return config;
 }
 
@@ -73,8 +78,11 @@ std::optional<std::pair<std::string, uint16_t>> split_address(const std::string&
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "ctl") return run_ctl(argc - 1, argv + 1);
   Options options;
-  CLI::App app{"p2pnode: a p2pnet peer-to-peer node. Type `help` at its console for the commands."};
+  CLI::App app{
+      "p2pnode: a p2pnet peer-to-peer node. Type `help` at its console for the commands.\n"
+      "`p2pnode ctl COMMAND...` runs a command on a node started with --control (see p2pnode ctl --help)."};
   app.set_version_flag("--version", "p2pnode 0.1.0 (protocol 1, plugin ABI " + std::to_string(P2PNET_ABI_MAJOR) + "." +
                                         std::to_string(P2PNET_ABI_MINOR) + ")");
   app.add_option("-c,--config", options.config, "node.toml to read (default: built-in defaults, no plugins)")
@@ -89,6 +97,8 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-dir", options.plugin_dirs, "extra directory to find plugins in (repeatable)");
   app.add_option("--connect", options.connect, "HOST:PORT to connect to after start (repeatable)");
   app.add_flag("--no-console", options.no_console, "read no commands; run until SIGINT or SIGTERM");
+  app.add_flag("--control", options.control,
+               "serve the control socket (control.sock in the data dir) for p2pnode ctl (overrides control.enabled)");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<std::pair<std::string, uint16_t>> dial;
@@ -119,21 +129,30 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   std::unique_ptr<p2pnet::Node> node;
+  std::unique_ptr<p2pnet::ControlServer> control;
   try {
-    node = std::make_unique<p2pnet::Node>(build_config(options));
+    auto config = build_config(options);
+    node = std::make_unique<p2pnet::Node>(config);
     node->set_event_sink([](std::string_view line, bool) { print_line(std::string(line)); });
     node->start();
+    if (config.control.enabled) {
+      control = std::make_unique<p2pnet::ControlServer>(*node, p2pnet::control::socket_path(config),
+                                                        config.control.max_clients);
+      control->start();
+    }
   } catch (const std::exception& e) {
     print_error(e.what());
     return 1;
   }
   print_line(fmt::format("listening on {}:{} id {}", node->listen_host(), node->listen_port(), node->id()));
   if (node->plugins().empty()) print_line("no plugins loaded; see --config");
+  if (control) print_line("control socket " + control->socket().string());
 
   for (const auto& [host, port] : dial)
-    node->connect(host, port, [target = fmt::format("{}:{}", host, port)](const std::string&, const std::string& error) {
-      if (!error.empty()) print_error(fmt::format("cannot connect to {}: {}", target, error));
-    });
+    node->connect(host, port,
+                  [target = fmt::format("{}:{}", host, port)](const std::string&, const std::string& error) {
+                    if (!error.empty()) print_error(fmt::format("cannot connect to {}: {}", target, error));
+                  });
 
   std::atomic<bool> finished{false};
   std::thread signal_waiter([&] {
@@ -150,6 +169,7 @@ int main(int argc, char** argv) {
   node->wait_for_stop_request();
   console.shut_down();
   node->stop();
+  if (control) control->stop();  // after the node: no command still writes to a client
   finished = true;
   pthread_kill(signal_waiter.native_handle(), SIGTERM);
   signal_waiter.join();

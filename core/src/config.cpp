@@ -120,6 +120,14 @@ class TableReader {
   std::set<std::string> known_;
 };
 
+void read_control_table(TableReader& control, ControlConfig& config) {
+  control.boolean("enabled", config.enabled);
+  std::string socket;
+  control.string("socket", socket);
+  if (!socket.empty()) config.socket = socket;
+  control.integer("max_clients", config.max_clients, 1, 1024);
+}
+
 void read_node_table(TableReader& node, NodeConfig& config) {
   node.string("host", config.host);
   node.integer("port", config.port, 0, 65535);
@@ -266,6 +274,12 @@ LoadedConfig parse_config(std::string_view toml_text, const std::string& source)
     if (!table) top.fail(*node, "node", "a table ([node])");
     TableReader reader(*table, "node", source, loaded.warnings);
     read_node_table(reader, loaded.config);
+  }
+  if (const toml::node* node = top.get("control")) {
+    const toml::table* table = node->as_table();
+    if (!table) top.fail(*node, "control", "a table ([control])");
+    TableReader reader(*table, "control", source, loaded.warnings);
+    read_control_table(reader, loaded.config.control);
   }
   if (const toml::node* peers = top.get("peers")) read_peers(*peers, source, loaded.config, loaded.warnings);
   if (const toml::node* plugins = top.get("plugins")) read_plugins(*plugins, source, loaded.config);

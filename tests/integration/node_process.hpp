@@ -30,6 +30,7 @@ class NodeProcess {
 
   Process& process() { return *process_; }
   uint16_t port() const { return port_; }
+  const std::filesystem::path& data_dir() const { return data_dir_.path(); }
   const std::string& id() const { return id_; }
 
   // Sends a command and waits for a line matching `expect` after it.

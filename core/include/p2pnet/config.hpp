@@ -34,6 +34,14 @@ struct PluginConfig {
   nlohmann::json settings = nlohmann::json::object();  // the rest of the table
 };
 
+// The control endpoint: other programs (p2pnode ctl, scripts) run console
+// commands on a running node through a Unix socket only its user can open.
+struct ControlConfig {
+  bool enabled = false;
+  std::filesystem::path socket;  // empty: control.sock in the data dir
+  size_t max_clients = 8;
+};
+
 struct NodeConfig {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
@@ -88,6 +96,7 @@ struct NodeConfig {
 
   std::vector<std::filesystem::path> plugin_dirs;
   std::vector<PluginConfig> plugins;
+  ControlConfig control;
 };
 
 struct LoadedConfig {

@@ -1,0 +1,121 @@
+#include "ctl.hpp"
+
+#include "control_protocol.hpp"
+
+#include "p2pnet/config.hpp"
+
+#include <fmt/core.h>
+#include <CLI/CLI.hpp>
+#include <asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+#include <iostream>
+
+namespace {
+
+using json = nlohmann::json;
+
+// Exit codes: the command's own failure is 1; not reaching the node is 2,
+// so a script can tell "the search failed" from "no node is running".
+constexpr int kCommandFailed = 1;
+constexpr int kUnreachable = 2;
+
+// Arguments back into one console line: an argument with blanks is quoted,
+// as the console splits lines (it has no escapes, so a blank and a quote in
+// one argument cannot be passed).
+std::optional<std::string> join_arguments(const std::vector<std::string>& args, std::string& error) {
+  std::string line;
+  for (const auto& arg : args) {
+    bool blank = arg.empty() || arg.find_first_of(" \t") != std::string::npos;
+    if (blank && arg.find('"') != std::string::npos) {
+      error = "cannot pass an argument that holds both a blank and a double quote: " + arg;
+      return std::nullopt;
+    }
+    if (!line.empty()) line += ' ';
+    line += blank ? "\"" + arg + "\"" : arg;
+  }
+  return line;
+}
+
+}  // namespace
+
+int run_ctl(int argc, char** argv) {
+  std::string config_file, data_dir, socket;
+  std::vector<std::string> command;
+  CLI::App app{
+      "p2pnode ctl: run a console command on a running node (one started with --control or\n"
+      "[control] enabled = true) and print its output; exits 0 on success, 1 when the command\n"
+      "failed, 2 when the node cannot be reached.",
+      "p2pnode ctl"};
+  app.add_option("-c,--config", config_file, "the node's node.toml (to find its data dir or control socket)")
+      ->check(CLI::ExistingFile);
+  app.add_option("-d,--data-dir", data_dir, "the node's data dir (default p2pnet-data)");
+  app.add_option("--socket", socket, "the control socket (default: control.sock in the data dir)");
+  app.add_option("command", command, "the command and its arguments, as typed at the node's console")->required();
+  app.prefix_command();  // everything from the command on is the command's, flags included
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  for (auto& extra : app.remaining()) command.push_back(extra);
+
+  std::filesystem::path path;
+  try {
+    p2pnet::NodeConfig config;
+    if (!config_file.empty()) config = p2pnet::load_config_file(config_file).config;
+    if (!data_dir.empty()) config.data_dir = data_dir;
+    if (config.data_dir.empty()) config.data_dir = "p2pnet-data";
+    path = socket.empty() ? p2pnet::control::socket_path(config) : std::filesystem::path(socket);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return kUnreachable;
+  }
+  std::string error;
+  auto line = join_arguments(command, error);
+  if (!line) {
+    fmt::print(stderr, "error: {}\n", error);
+    return kCommandFailed;
+  }
+
+  asio::io_context io;
+  asio::local::stream_protocol::socket stream(io);
+  std::error_code connect_error;
+  stream.connect(asio::local::stream_protocol::endpoint(path.string()), connect_error);
+  if (connect_error) {
+    fmt::print(stderr, "error: cannot reach the node's control socket {}: {} (is the node running with --control?)\n",
+               path.string(), connect_error.message());
+    return kUnreachable;
+  }
+  std::string request = json{{"id", 1}, {"command", *line}}.dump() + "\n";
+  asio::write(stream, asio::buffer(request), connect_error);
+
+  const bool progress_to_terminal = ::isatty(STDERR_FILENO) == 1;
+  asio::streambuf input;
+  std::error_code read_error;
+  while (true) {
+    size_t length = asio::read_until(stream, input, '\n', read_error);
+    if (read_error) break;
+    std::string text(asio::buffers_begin(input.data()), asio::buffers_begin(input.data()) + length - 1);
+    input.consume(length);
+    auto message = json::parse(text, nullptr, false);
+    if (!message.is_object()) continue;
+    if (message.contains("error")) {
+      fmt::print(stderr, "error: the node refused: {}\n",
+                 message["error"].is_string() ? message["error"].get<std::string>() : "?");
+      return kUnreachable;
+    }
+    if (message.contains("line") && message["line"].is_string()) {
+      std::cout << message["line"].get<std::string>() << '\n' << std::flush;
+    } else if (message.contains("progress") && message["progress"].is_string()) {
+      if (progress_to_terminal) std::cerr << '\r' << message["progress"].get<std::string>() << "\x1b[K" << std::flush;
+    } else if (message.contains("status") && message["status"].is_number_integer()) {
+      if (progress_to_terminal) std::cerr << "\r\x1b[K" << std::flush;
+      return message["status"].get<int>() == 0 ? 0 : kCommandFailed;
+    }
+  }
+  fmt::print(stderr, "error: the node closed the control connection before the command ended ({})\n",
+             read_error.message());
+  return kUnreachable;
+}

@@ -1,0 +1,191 @@
+#include "control_server.hpp"
+
+#include "control_protocol.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <deque>
+#include <future>
+
+namespace p2pnet {
+
+using json = nlohmann::json;
+
+class ControlServer::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ControlServer& server, asio::local::stream_protocol::socket socket)
+      : server_(server), socket_(std::move(socket)), input_(control::kMaxRequestBytes + 1) {}
+
+  void start() { read_next(); }
+
+  // Says why, then closes once that is written.
+  void refuse(const std::string& why) {
+    send({{"error", why}});
+    close_after_writing_ = true;
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    std::error_code ignored;
+    socket_.close(ignored);
+    server_.forget(shared_from_this());
+  }
+
+ private:
+  void read_next() {
+    asio::async_read_until(socket_, input_, '\n', [self = shared_from_this()](const std::error_code& error, size_t n) {
+      self->on_line(error, n);
+    });
+  }
+
+  void on_line(const std::error_code& error, size_t length) {
+    if (closed_ || close_after_writing_) return;
+    if (error == asio::error::not_found)
+      return refuse(fmt::format("request longer than {} bytes", control::kMaxRequestBytes));
+    if (error) return close();
+    std::string line(asio::buffers_begin(input_.data()), asio::buffers_begin(input_.data()) + length - 1);
+    input_.consume(length);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) run(line);
+    if (!closed_ && !close_after_writing_) read_next();
+  }
+
+  void run(const std::string& line) {
+    auto request = json::parse(line, nullptr, false);
+    if (!request.is_object() || !request.contains("command") || !request["command"].is_string() ||
+        (request.contains("id") && !request["id"].is_number_integer()))
+      return refuse(R"(expected one JSON object per line: {"id": 1, "command": "peers"})");
+    int64_t id = request.value("id", int64_t{0});
+    if (running_ >= control::kMaxCommandsPerClient) {
+      send({{"id", id}, {"line", fmt::format("error: {} commands already running", running_)}});
+      send({{"id", id}, {"status", 1}});
+      return;
+    }
+    ++running_;
+    std::weak_ptr<Session> weak = shared_from_this();
+    auto& io = server_.io_;
+    server_.node_.execute(
+        request["command"].get<std::string>(),
+        [weak, &io, id](std::string_view text, bool transient) {
+          asio::post(io, [weak, id, text = std::string(text), transient] {
+            if (auto self = weak.lock()) self->send({{"id", id}, {transient ? "progress" : "line", text}});
+          });
+        },
+        [weak, &io, id](int status) {
+          asio::post(io, [weak, id, status] {
+            if (auto self = weak.lock()) {
+              --self->running_;
+              self->send({{"id", id}, {"status", status}});
+            }
+          });
+        });
+  }
+
+  void send(const json& message) {
+    if (closed_) return;
+    // Output is whatever a command printed: invalid UTF-8 is replaced, not fatal.
+    std::string text = message.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    if (queued_ + text.size() > control::kMaxQueuedOutputBytes) return close();  // it does not read
+    queued_ += text.size();
+    pending_.push_back(std::move(text));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    if (pending_.empty()) {
+      writing_ = false;
+      if (close_after_writing_) close();
+      return;
+    }
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(pending_.front()),
+                      [self = shared_from_this()](const std::error_code& error, size_t) {
+                        if (self->closed_) return;
+                        if (error) return self->close();
+                        self->queued_ -= self->pending_.front().size();
+                        self->pending_.pop_front();
+                        self->write_next();
+                      });
+  }
+
+  ControlServer& server_;
+  asio::local::stream_protocol::socket socket_;
+  asio::streambuf input_;
+  std::deque<std::string> pending_;
+  size_t queued_ = 0;
+  size_t running_ = 0;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool close_after_writing_ = false;
+};
+
+ControlServer::ControlServer(Node& node, std::filesystem::path socket, size_t max_clients)
+    : node_(node), socket_(std::move(socket)), max_clients_(max_clients), acceptor_(io_) {}
+
+ControlServer::~ControlServer() { stop(); }
+
+void ControlServer::start() {
+  constexpr size_t kMaxPath = sizeof(sockaddr_un::sun_path) - 1;
+  if (socket_.native().size() > kMaxPath)
+    throw StartupError(fmt::format("control socket {}: longer than {} bytes; set [control] socket to a shorter path",
+                                   socket_.string(), kMaxPath));
+  std::error_code error;
+  auto status = std::filesystem::symlink_status(socket_, error);
+  if (!error && std::filesystem::exists(status)) {
+    if (!std::filesystem::is_socket(status))
+      throw StartupError(fmt::format("control socket {}: exists and is not a socket", socket_.string()));
+    std::filesystem::remove(socket_, error);  // left by a node that did not stop cleanly
+  }
+  asio::local::stream_protocol::endpoint endpoint(socket_.string());
+  acceptor_.open(endpoint.protocol(), error);
+  if (!error) acceptor_.bind(endpoint, error);
+  // Owner only, set before listen(): until then nobody can connect.
+  if (!error && ::chmod(socket_.c_str(), 0600) != 0) error = std::error_code(errno, std::generic_category());
+  if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
+  if (error) throw StartupError(fmt::format("control socket {}: {}", socket_.string(), error.message()));
+  started_ = true;
+  accept_next();
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void ControlServer::stop() {
+  if (!started_) return;
+  started_ = false;
+  std::promise<void> closed;
+  asio::post(io_, [this, &closed] {
+    std::error_code ignored;
+    acceptor_.close(ignored);
+    auto sessions = sessions_;
+    for (const auto& session : sessions) session->close();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  io_.stop();
+  thread_.join();
+  std::error_code ignored;
+  std::filesystem::remove(socket_, ignored);
+}
+
+void ControlServer::accept_next() {
+  acceptor_.async_accept([this](const std::error_code& error, asio::local::stream_protocol::socket socket) {
+    if (error == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!error) {
+      auto session = std::make_shared<Session>(*this, std::move(socket));
+      if (sessions_.size() >= max_clients_) {
+        session->refuse(fmt::format("too many control clients (at most {})", max_clients_));
+      } else {
+        sessions_.insert(session);
+        session->start();
+      }
+    }
+    accept_next();
+  });
+}
+
+void ControlServer::forget(const std::shared_ptr<Session>& session) { sessions_.erase(session); }
+
+}  // namespace p2pnet

@@ -1,0 +1,144 @@
+// The control endpoint (issue 13) as users drive it: `p2pnode ctl` against a
+// p2pnode started with --control, and hostile clients on its socket.
+#include "node_process.hpp"
+#include "wait.hpp"
+
+#include <asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include <sys/stat.h>
+
+using namespace p2pnet::test;
+
+namespace {
+
+const std::string kConfig = std::string(P2PNET_SOURCE_DIR) + "/config/node.toml";
+
+struct CtlRun {
+  int status = -1;
+  std::vector<std::string> lines;
+  std::string errors;
+  bool has(const std::string& line) const { return std::find(lines.begin(), lines.end(), line) != lines.end(); }
+};
+
+CtlRun ctl(std::vector<std::string> args) {
+  args.insert(args.begin(), "ctl");
+  Process process(P2PNODE_PATH, args);
+  CtlRun run;
+  auto status = process.wait_exit(std::chrono::seconds(30));
+  REQUIRE(status);
+  process.drain_output();
+  run.status = *status;
+  run.lines = process.stdout_lines();
+  run.errors = process.stderr_text();
+  return run;
+}
+
+// A client that speaks the socket's JSON lines itself.
+class ControlClient {
+ public:
+  explicit ControlClient(const std::filesystem::path& socket) : socket_(io_) {
+    socket_.connect(asio::local::stream_protocol::endpoint(socket.string()));
+  }
+  bool send(const std::string& bytes) {
+    std::error_code error;
+    asio::write(socket_, asio::buffer(bytes), error);
+    return !error;
+  }
+  // The next message, or nothing once the node closed the connection.
+  std::optional<nlohmann::json> next() {
+    std::error_code error;
+    size_t length = asio::read_until(socket_, input_, '\n', error);
+    if (error) return std::nullopt;
+    std::string text(asio::buffers_begin(input_.data()), asio::buffers_begin(input_.data()) + length - 1);
+    input_.consume(length);
+    return nlohmann::json::parse(text);
+  }
+
+ private:
+  asio::io_context io_;
+  asio::local::stream_protocol::socket socket_;
+  asio::streambuf input_;
+};
+
+}  // namespace
+
+TEST_CASE("p2pnode ctl runs console commands on a node started with --control and exits with their status") {
+  NodeProcess a(P2PNODE_PATH, kConfig, {"--control"}), b(P2PNODE_PATH, kConfig, {"--control"});
+  auto socket = a.data_dir() / "control.sock";
+  struct stat info {};
+  REQUIRE(::stat(socket.c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+
+  auto connect = ctl({"-d", a.data_dir().string(), "connect", "127.0.0.1", std::to_string(b.port())});
+  INFO(connect.errors);
+  CHECK(connect.status == 0);
+  CHECK(connect.has("connected to " + b.id() + " at 127.0.0.1:" + std::to_string(b.port())));
+  auto peers = ctl({"--data-dir", a.data_dir().string(), "peers"});
+  CHECK(peers.status == 0);
+  CHECK(peers.has(b.id() + " 127.0.0.1:" + std::to_string(b.port()) + " outbound verified"));
+
+  auto unknown = ctl({"-d", a.data_dir().string(), "frobnicate", "--now"});
+  CHECK(unknown.status == 1);
+  CHECK(unknown.has("unknown command 'frobnicate'; type help for the list"));
+
+  auto stop = ctl({"-d", b.data_dir().string(), "stop"});
+  CHECK(stop.status == 0);
+  CHECK(b.process().wait_exit() == 0);
+  auto gone = ctl({"-d", b.data_dir().string(), "peers"});
+  CHECK(gone.status == 2);
+  CHECK(gone.errors.find("cannot reach the node's control socket") != std::string::npos);
+}
+
+TEST_CASE("the control socket refuses what is not a request and too many clients - and keeps serving") {
+  NodeProcess node(P2PNODE_PATH, kConfig, {"--control"});
+  auto socket = node.data_dir() / "control.sock";
+
+  ControlClient garbage(socket);
+  REQUIRE(garbage.send("\x1b]0;not json\n"));
+  auto refused = garbage.next();
+  REQUIRE(refused);
+  CHECK(refused->contains("error"));
+  CHECK_FALSE(garbage.next());  // closed
+
+  ControlClient flooder(socket);
+  flooder.send(std::string(100 * 1024, 'x'));
+  auto too_long = flooder.next();
+  REQUIRE(too_long);
+  CHECK((*too_long)["error"] == "request longer than 65536 bytes");
+
+  // Several commands at once from one client, answered by id.
+  ControlClient client(socket);
+  REQUIRE(client.send(R"({"id": 7, "command": "peers"})"
+                      "\n"
+                      R"({"id": 8, "command": "nodes"})"
+                      "\n"));
+  std::set<int64_t> ended;
+  while (ended.size() < 2) {
+    auto message = client.next();
+    REQUIRE(message);
+    if (message->contains("status")) ended.insert((*message)["id"].get<int64_t>());
+  }
+  CHECK(ended == std::set<int64_t>{7, 8});
+
+  // The default allows 8 clients: with 8 held, a 9th is told why.
+  std::vector<std::unique_ptr<ControlClient>> held;
+  held.push_back(std::make_unique<ControlClient>(socket));  // with `client`, 2 held
+  for (int i = 0; i < 6; ++i) held.push_back(std::make_unique<ControlClient>(socket));
+  for (auto& one : held) {  // each is served, so each holds its slot now
+    REQUIRE(one->send(R"({"id": 1, "command": "peers"})"
+                      "\n"));
+    while (auto message = one->next())
+      if (message->contains("status")) break;
+  }
+  ControlClient ninth(socket);
+  auto full = ninth.next();
+  REQUIRE(full);
+  CHECK((*full)["error"] == "too many control clients (at most 8)");
+
+  // Once they leave, their slots are free again.
+  held.clear();
+  CHECK(wait_until([&] { return ctl({"--socket", socket.string(), "peers"}).status == 0; }));
+}
