@@ -2,6 +2,7 @@
 
 #include "file_names.hpp"
 
+#include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
 #include "progress_format.hpp"
@@ -75,7 +76,8 @@ Transfer* Downloader::start_transfer(Command& cmd, const std::string& sha256, co
   int64_t active = 0;
   for (const auto& [id, t] : transfers_) active += t->active() ? 1 : 0;
   if (active >= settings_.max_active)
-    return refuse("error: " + std::to_string(active) + " downloads are running (max_active); wait for one to end");
+    return refuse("error: " + counted(active, "download") + (active == 1 ? " is" : " are") +
+                  " running (max_active); wait for one to end");
   auto transfer = std::make_unique<Transfer>();
   transfer->id = next_transfer_++;
   transfer->command = cmd.keep();
@@ -335,7 +337,7 @@ void Downloader::adopt_manifest(uint64_t id, const std::string& manifest_sha256)
       t.resumed_chunks = t.written;
       if (t.written > 0 && t.command)
         t.command->print("resuming " + t.paths.name + ": " + std::to_string(t.written) + " of " +
-                         std::to_string(chunks) + " chunks already verified");
+                         counted(chunks, "chunk") + " already verified");
       host_.count("chunks_resumed", t.written);
     } else if (record.verified_count() > 0 && t.command) {
       t.command->print(t.paths.name + ".part was recorded against another manifest; starting over");

@@ -3,6 +3,7 @@
 #include "downloader.hpp"
 #include "file_names.hpp"
 
+#include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
 #include "progress_format.hpp"
@@ -121,7 +122,8 @@ void Downloader::run_downloads(Command& cmd) {
     active += t.active() ? 1 : 0;
     cmd.print(line);
   }
-  cmd.print(std::to_string(transfers_.size()) + " downloads (" + std::to_string(active) + " active)");
+  cmd.print(counted(static_cast<long long>(transfers_.size()), "download") + " (" + std::to_string(active) +
+            " active)");
 }
 
 }  // namespace p2pnet::download
