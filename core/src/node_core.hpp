@@ -3,10 +3,10 @@
 #pragma once
 
 #include "connection.hpp"
+#include "data_dir_lock.hpp"
 #include "dial_budget.hpp"
 #include "event_bus.hpp"
 #include "logger.hpp"
-#include "data_dir_lock.hpp"
 #include "node_key.hpp"
 #include "peer_store.hpp"
 #include "plugin_instance.hpp"
@@ -84,7 +84,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void print(uint64_t token, std::string_view text, bool transient);
   void finish_command(uint64_t token, int status);
   void set_event_sink(OutputSink sink);
-  void print_event(const std::string& line);
+  // False when no sink took the line (an embedder that set none).
+  bool print_event(const std::string& line);
+  void report_peer_event(const std::string& line);
   void set_stop_request_handler(std::function<void()> handler);
   void request_stop();  // the `stop` command: the embedder decides
 
@@ -159,7 +161,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::map<uint64_t, ConnectDone> connect_waiters_;  // by connection serial
   size_t dialing_ = 0;
   std::atomic<size_t> refusals_in_tls_{0};  // refused dialers being told so inside TLS
-  std::set<uint64_t> evicting_;  // serials closing to make room: no longer hold a slot
+  std::set<uint64_t> evicting_;             // serials closing to make room: no longer hold a slot
   std::set<std::string> idle_message_types_;
   std::shared_ptr<asio::steady_timer> sweep_timer_;
   TrafficCounters retired_traffic_;
