@@ -1,5 +1,6 @@
 #include "downloader.hpp"
 
+#include "existing_copy.hpp"
 #include "file_names.hpp"
 
 #include <p2pnet/counted.hpp>
@@ -49,6 +50,8 @@ Transfer* Downloader::find(uint64_t id) {
   return it == transfers_.end() ? nullptr : it->second.get();
 }
 
+bool Downloader::index_lists(const std::string& sha256) const { return index_ && !index_->find(sha256).empty(); }
+
 Transfer* Downloader::find_active(const std::string& sha256) {
   for (auto& [id, t] : transfers_)
     if (t->active() && t->sha256 == sha256) return t.get();
@@ -64,7 +67,8 @@ int64_t Downloader::choose_chunk_size(int64_t size) const {
 
 // --- Starting ---------------------------------------------------------------
 
-Transfer* Downloader::start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size) {
+Transfer* Downloader::start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size,
+                                     bool force) {
   auto refuse = [&](const std::string& line) -> Transfer* {
     cmd.print(line);
     cmd.done(1);
@@ -84,6 +88,7 @@ Transfer* Downloader::start_transfer(Command& cmd, const std::string& sha256, co
   transfer->sha256 = sha256;
   transfer->wanted_name = name;
   transfer->expected_size = size;
+  transfer->force = force;
   auto* t = transfer.get();
   transfers_.emplace(t->id, std::move(transfer));
   host_.count("downloads_started");
@@ -173,9 +178,22 @@ void Downloader::prepare(Transfer& t) {
   auto dir = settings_.download_dir;
   auto name = t.wanted_name;
   auto sha256 = t.sha256;
+  std::optional<CopyCandidates> copies;
+  if (!t.force) {
+    copies.emplace();
+    copies->download_dir = dir;
+    copies->size = t.expected_size;
+    copies->private_dir = host_.data_dir();
+    if (index_) {
+      copies->shared_dir = index_->shared_dir;
+      for (const auto* file : index_->find(sha256)) copies->indexed.push_back(*file);
+    }
+  }
   host_.background(
-      [result, dir, name, sha256] {
+      [result, dir, name, sha256, copies] {
         try {
+          if (copies) result->existing_copy = find_existing_copy(*copies, sha256);
+          if (!result->existing_copy.empty()) return;
           *result = prepare_part(dir, name, sha256);
         } catch (const std::exception& e) {
           result->error = e.what();
@@ -187,6 +205,11 @@ void Downloader::prepare(Transfer& t) {
 void Downloader::on_prepared(uint64_t id, PreparedPart prepared) {
   Transfer* t = find(id);
   if (!t || t->phase != Phase::preparing) return;
+  if (!prepared.existing_copy.empty()) {
+    t->phase = Phase::saved;
+    host_.count("already_here");
+    return end(*t, "already have " + printable(prepared.existing_copy.string()) + " (sha256 verified)", 0);
+  }
   t->phase = Phase::fetching;
   if (!prepared.error.empty()) return fail(*t, prepared.error);
   t->paths = prepared.paths;

@@ -16,7 +16,7 @@ namespace p2pnet::download {
 
 namespace {
 
-constexpr const char* kUsage = "usage: download K | download SHA256 [NAME]";
+constexpr const char* kUsage = "usage: download [--force] K | download [--force] SHA256 [NAME]";
 
 std::string lowercase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -31,7 +31,15 @@ bool all_digits(const std::string& text) {
 }  // namespace
 
 void Downloader::run_download(Command& cmd) {
-  const auto& args = cmd.args();
+  // --force (or -f), anywhere: fetch even if an identical copy is already here.
+  std::vector<std::string> args;
+  bool force = false;
+  for (const auto& arg : cmd.args()) {
+    if (arg == "--force" || arg == "-f")
+      force = true;
+    else
+      args.push_back(arg);
+  }
   auto usage = [&] {
     cmd.print(kUsage);
     cmd.done(2);
@@ -55,8 +63,11 @@ void Downloader::run_download(Command& cmd) {
         return cmd.done(2);
       }
     }
-    Transfer* t = start_transfer(cmd, first, name, -1);
+    Transfer* t = start_transfer(cmd, first, name, -1, force);
     if (!t) return;
+    // A shared copy is checked before any search: the network would not
+    // name this node as a source of its own file.
+    if (!force && index_lists(first)) return prepare(*t);
     begin_search(*t);
     return show_progress(*t, Clock::now());
   }
@@ -79,7 +90,7 @@ void Downloader::run_download(Command& cmd) {
     return cmd.done(1);
   }
   std::string name = sanitize_file_name(result->name);
-  Transfer* t = start_transfer(cmd, result->sha256, name, result->size);
+  Transfer* t = start_transfer(cmd, result->sha256, name, result->size, force);
   if (!t) return;
   add_sources(*t, result->sources);
   if (t->sources.empty()) {

@@ -1,6 +1,6 @@
-// Each node its own folders, from flags: --shared-dir and --download-dir win
-// over node.toml, and scripts/run.sh passes its default config only when the
-// arguments name none.
+// A node's folders: --shared-dir and --download-dir win over node.toml,
+// scripts/run.sh passes its default config only when the arguments name none,
+// and a file already in download_dir or shared is not fetched again.
 #include "download_processes.hpp"
 
 #include <fstream>
@@ -74,4 +74,49 @@ TEST_CASE("scripts/run.sh --config FILE starts p2pnode with that file alone") {
   INFO(defaulted.output);
   CHECK(defaulted.exit_code != 0);
   CHECK(defaulted.output.find((dir / "config" / "node.toml").string()) != std::string::npos);
+}
+
+TEST_CASE("a file already in download_dir or shared is not fetched again unless --force") {
+  TempDir dir("setup");
+  const size_t size = 200 * 1024 + 3;
+  auto sha = write_random_file(dir / "a-shared" / "clip.mp4", size, 41);
+  write_random_file(dir / "b-shared" / "mine.mp4", size, 41);  // B shares its own copy too
+  NodeProcess a(P2PNODE_PATH, write_config(dir, "a", dir / "a-shared", dir / "a-downloads").string());
+  NodeProcess b(P2PNODE_PATH, write_config(dir, "b", {}, dir / "b-downloads").string());
+  REQUIRE(b.command("connect 127.0.0.1 " + port_of(a), "^connected to " + a.id()));
+  REQUIRE(search_finds(b, "clip.mp4", 1));
+  const std::string outcome = R"(^(saved .*|already have .*|error: .*)$)";
+  REQUIRE(b.command("download 1", outcome, std::chrono::seconds(60)) ==
+          saved_line(dir / "b-downloads" / "clip.mp4", size));
+
+  // The same file again: found in download_dir by its size, then its hash.
+  CHECK(b.command("download 1", outcome) ==
+        "already have " + (dir / "b-downloads" / "clip.mp4").string() + " (sha256 verified)");
+  CHECK(b.command("download " + sha, outcome) ==
+        "already have " + (dir / "b-downloads" / "clip.mp4").string() + " (sha256 verified)");
+  CHECK_FALSE(fs::exists(dir / "b-downloads" / "clip (1).mp4"));
+
+  // --force fetches it anyway, under a new name.
+  CHECK(b.command("download --force 1", outcome, std::chrono::seconds(60)) ==
+        saved_line(dir / "b-downloads" / "clip (1).mp4", size));
+
+  // A copy with the same size but other bytes is no copy.
+  fs::remove(dir / "b-downloads" / "clip.mp4");
+  fs::remove(dir / "b-downloads" / "clip (1).mp4");
+  write_random_file(dir / "b-downloads" / "clip.mp4", size, 99);
+  CHECK(b.command("download 1", outcome, std::chrono::seconds(60)) ==
+        saved_line(dir / "b-downloads" / "clip (1).mp4", size));
+}
+
+TEST_CASE("a file this node shares is found through the search index before any search") {
+  TempDir dir("setup");
+  const size_t size = 50 * 1024;
+  auto sha = write_random_file(dir / "shared" / "sub" / "notes.pdf", size, 42);
+  NodeProcess node(P2PNODE_PATH, write_config(dir, "n", dir / "shared", dir / "downloads").string());
+  REQUIRE(
+      wait_until([&] { return node.command("shared", R"(^sub/notes\.pdf  )", std::chrono::seconds(2)).has_value(); }));
+  auto canonical_shared = fs::canonical(dir / "shared");
+  CHECK(node.command("download " + sha, R"(^(already have .*|error: .*)$)") ==
+        "already have " + (canonical_shared / "sub" / "notes.pdf").string() + " (sha256 verified)");
+  CHECK((!fs::exists(dir / "downloads") || fs::is_empty(dir / "downloads")));
 }
