@@ -236,7 +236,10 @@ TEST_CASE("a name clash in download_dir never overwrites - a new name is chosen 
   INFO(first.text());
   CHECK(first.contains("report.txt exists in " + downloads.path().string() + "; saving as report (1).txt"));
   CHECK(last_line(first) == saved_line(downloads / "report (1).txt", size));
-  auto second = c.run("download " + sha, kDownloadTimeout);
+  // The same file again is already here; --force fetches it under the next free name.
+  auto again = c.run("download " + sha, kDownloadTimeout);
+  CHECK(last_line(again) == "already have " + (downloads / "report (1).txt").string() + " (sha256 verified)");
+  auto second = c.run("download --force " + sha, kDownloadTimeout);
   INFO(second.text());
   CHECK(last_line(second) == saved_line(downloads / "report (2).txt", size));
   CHECK(read_file(downloads / "report.txt") == "my own report");
