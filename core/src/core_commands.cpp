@@ -112,7 +112,7 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
     if (args.size() != 1) return usage("disconnect ID");
     auto id = resolve_peer_id(args[0]);
     if (!id || !disconnect(*id, "disconnected at the console")) {
-      out(fmt::format("error: no connected peer matches '{}'", args[0]), false);
+      out(fmt::format("error: no connected peer matches '{}'", printable_excerpt(args[0])), false);
       return done(1);
     }
     out(fmt::format("disconnecting {}", *id), false);

@@ -54,12 +54,12 @@ void Downloader::run_download(Command& cmd) {
         return cmd.done(2);
       }
       if (auto why = name_refusal(args[1]); !why.empty()) {
-        cmd.print("error: '" + printable(args[1]) + "' cannot be used as a file name: " + why);
+        cmd.print("error: '" + printable_excerpt(args[1]) + "' cannot be used as a file name: " + why);
         return cmd.done(2);
       }
       name = sanitize_file_name(args[1]);
       if (name.empty()) {
-        cmd.print("error: '" + args[1] + "' cannot be used as a file name");
+        cmd.print("error: '" + printable_excerpt(args[1]) + "' cannot be used as a file name");
         return cmd.done(2);
       }
     }

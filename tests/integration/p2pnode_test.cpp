@@ -49,6 +49,9 @@ TEST_CASE("echoed input is short and escaped - an unterminated quote is an error
   auto host = node.command("connect " + std::string(300, 'h') + "\x07 9", "^error: ");
   REQUIRE(host);
   CHECK(*host == "error: not a host name or address: '" + std::string(80, 'h') + "...'");
+  auto peer = node.command("disconnect " + std::string(500, 'p') + "\x1B", "^error: ");
+  REQUIRE(peer);
+  CHECK(*peer == "error: no connected peer matches '" + std::string(80, 'p') + "...'");
   CHECK(node.command("peers", "^0 peers$"));
   for (const auto& line : node.process().stdout_lines()) CHECK(line.find('\x1B') == std::string::npos);
 }
