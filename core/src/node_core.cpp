@@ -198,8 +198,15 @@ void NodeCore::start() {
   if (error) throw fail("listen");
   listen_port_ = acceptor_.local_endpoint(error).port();
   hello_template_.port = listen_port_;
-  log_->info("listening on {}:{} as node {} ({})", listen_host_, listen_port_, id_,
-             tls_ ? "TLS 1.3" : "plaintext, encryption = false");
+  // A console (an event sink) prints its own "listening on" line; the log
+  // repeats it at info only when it has more to say: plaintext.
+  bool has_console = false;
+  {
+    std::lock_guard lock(event_sink_mutex_);
+    has_console = static_cast<bool>(event_sink_);
+  }
+  log_->log(has_console && tls_ ? LogSeverity::debug : LogSeverity::info, "listening on {}:{} as node {} ({})",
+            listen_host_, listen_port_, id_, tls_ ? "TLS 1.3" : "plaintext, encryption = false");
 
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] { self->accept_next(); });
   sweep_timer_ = std::make_shared<asio::steady_timer>(asio::make_strand(runtime_.io));

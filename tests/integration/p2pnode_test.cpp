@@ -56,7 +56,7 @@ TEST_CASE("echoed input is short and escaped - an unterminated quote is an error
   for (const auto& line : node.process().stdout_lines()) CHECK(line.find('\x1B') == std::string::npos);
 }
 
-TEST_CASE("peer events appear once on the console - the log at info does not repeat them") {
+TEST_CASE("console lines appear once - the log at info does not repeat peer events or listening on") {
   NodeProcess a(P2PNODE_PATH, kConfig, {"--log-level", "info"}), b(P2PNODE_PATH, kConfig, {"--log-level", "info"});
   REQUIRE(b.command("connect 127.0.0.1 " + std::to_string(a.port()), "^connected to " + a.id()));
   REQUIRE(a.process().wait_for_line(std::regex("^peer connected: " + b.id())));
@@ -71,6 +71,7 @@ TEST_CASE("peer events appear once on the console - the log at info does not rep
   CHECK(a.process().stderr_text().find("peer connected") == std::string::npos);
   CHECK(a.process().stderr_text().find("peer disconnected") == std::string::npos);
   CHECK(b.process().stderr_text().find("peer connected") == std::string::npos);
+  CHECK(a.process().stderr_text().find("listening on") == std::string::npos);
 }
 
 TEST_CASE("end of input - SIGTERM and SIGINT all stop p2pnode gracefully") {
