@@ -266,7 +266,8 @@ TEST_CASE("download without sources or with bad arguments explains itself") {
   TempDir downloads("downloads");
   TestNode c(
       file_node({}, {{"download_dir", downloads.path().string()}, {"search_timeout_ms", 300}, {"max_searches", 2}}));
-  CHECK(c.run("download").lines == std::vector<std::string>{"usage: download [--force] K | download [--force] SHA256 [NAME]"});
+  CHECK(c.run("download").lines ==
+        std::vector<std::string>{"usage: download [--force] K | download [--force] SHA256 [NAME]"});
   CHECK(c.run("download 1 2").status == 2);
   CHECK(c.run("download 3").lines == std::vector<std::string>{"error: no search results yet; run search first"});
   CHECK(c.run("search nothing-matches").contains("0 results"));
