@@ -14,6 +14,7 @@ packages=(
   libcli11-dev                       # p2pnode's command-line flags
   libfmt-dev                         # formatting of log and console lines
   libssl-dev                         # OpenSSL: random ids, SHA-256, TLS
+  libicu-dev                         # Unicode case folding for search
   catch2                             # tests (Catch2 v2)
   clang libclang-rt-14-dev           # fuzzing: libFuzzer and the sanitizer runtimes
   ${P2PNET_EXTRA_PACKAGES:-}

@@ -36,11 +36,38 @@ struct Options {
   std::string id;
   std::string data_dir;
   std::string log_level;
+  std::string shared_dir;
+  std::string download_dir;
   bool no_console = false;
   bool control = false;
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> connect;
 };
+
+// The folders of the stock file-sharing plugins, as flags: two nodes started
+// from one directory must not share one folder and write into another's.
+// Each sets one key of one plugin's table; the plugin reads it as if
+// node.toml said it.
+void set_plugin_key(p2pnet::NodeConfig& config, const std::string& flag, const std::string& plugin,
+                    const std::string& key, const std::string& value) {
+  if (value.empty()) return;
+  for (auto& entry : config.plugins)
+    if (entry.name == plugin) {
+      entry.settings[key] = value;
+      return;
+    }
+  p2pnet::TerminalOutput::instance().write_line(
+      p2pnet::TerminalOutput::Stream::err,
+      fmt::format("warning: {} ignored: the configuration has no [plugins.{}]", flag, plugin));
+}
+
+// CLI11's Range alone calls "abc" out of range.
+std::string check_port(const std::string& text) {
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos)
+    return "not a number: " + text;
+  if (std::stoi(text) > 65535) return "not in range 0 to 65535: " + text;
+  return "";
+}
 
 // Command-line flags win over node.toml.
 p2pnet::NodeConfig build_config(const Options& options) {
@@ -57,6 +84,8 @@ p2pnet::NodeConfig build_config(const Options& options) {
   if (!options.data_dir.empty()) config.data_dir = options.data_dir;
   if (!options.log_level.empty()) config.log_level = *p2pnet::parse_log_severity(options.log_level);
   for (const auto& dir : options.plugin_dirs) config.plugin_dirs.emplace_back(dir);
+  set_plugin_key(config, "--shared-dir", "search", "shared_dir", options.shared_dir);
+  set_plugin_key(config, "--download-dir", "download", "download_dir", options.download_dir);
   if (config.data_dir.empty()) config.data_dir = "p2pnet-data";
   if (options.control) config.control.enabled = true;
   return config;
@@ -89,9 +118,12 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--host", options.host, "address to listen on (overrides node.host)");
   app.add_option("-p,--port", options.port, "port to listen on, 0 lets the OS choose (overrides node.port)")
-      ->check(CLI::Range(0, 65535));
+      ->check(CLI::Validator(check_port, "PORT", "port"));
   app.add_option("--id", options.id, "node id: 64 lowercase hex characters (overrides node.id)");
   app.add_option("-d,--data-dir", options.data_dir, "directory for the node id and plugin data (default p2pnet-data)");
+  app.add_option("--shared-dir", options.shared_dir, "folder to share (overrides [plugins.search] shared_dir)");
+  app.add_option("--download-dir", options.download_dir,
+                 "folder downloads go to (overrides [plugins.download] download_dir)");
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_option("--plugin-dir", options.plugin_dirs, "extra directory to find plugins in (repeatable)");

@@ -82,18 +82,26 @@ void Connection::start() {
       return self->read_more();
     }
     if (!self->inbound_) return self->begin_tls();
-    // A TLS client opens with a handshake record (0x16); anything else is a
-    // plaintext node, which gets a plaintext bye it can read.
+    // A TLS client opens with a handshake record (0x16); a plaintext node
+    // with a frame, and gets a plaintext bye it can read; anything else is
+    // not a p2pnet node and is only told goodbye by closing.
     self->socket_.async_receive(
-        asio::buffer(&self->first_byte_, 1), asio::socket_base::message_peek,
+        asio::buffer(self->first_bytes_), asio::socket_base::message_peek,
         asio::bind_executor(self->strand_, [self](const std::error_code& error, size_t bytes) {
           if (self->closed_) return;
           if (error || bytes == 0)
             return self->close_on_strand(error ? error.message() : "peer closed the connection", false);
-          if (self->first_byte_ != std::byte{0x16})
-            return self->close_on_strand(
-                "the peer sent plaintext but this node requires encryption (TLS): set encryption = true on both", true);
-          self->begin_tls();
+          switch (wire::classify_opening(self->first_bytes_[0])) {
+            case wire::Opening::tls:
+              return self->begin_tls();
+            case wire::Opening::frame:
+              return self->close_on_strand(
+                  "the peer sent plaintext but this node requires encryption (TLS): set encryption = true on both",
+                  true);
+            case wire::Opening::foreign:
+              self->count_event("foreign_peers");
+              return self->close_on_strand(wire::foreign_peer_reason({self->first_bytes_.data(), bytes}), false);
+          }
         }));
   });
 }
@@ -116,10 +124,16 @@ void Connection::begin_tls() {
   }
   tls_->async_handshake(asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& error) {
     if (self->closed_) return;
-    if (error)
+    if (error) {
+      auto answer = self->tls_->first_bytes_received();
+      if (!answer.empty() && wire::classify_opening(answer[0]) == wire::Opening::foreign) {
+        self->count_event("foreign_peers");
+        return self->close_on_strand(wire::foreign_peer_reason(answer), false);
+      }
       return self->close_on_strand(fmt::format("TLS handshake failed: {}{}", error.message(),
                                                self->inbound_ ? "" : " (does the peer have encryption = false?)"),
                                    false);
+    }
     self->peer_key_id_ = p2pnet::peer_key_id(self->tls_->native_handle());
     if (self->peer_key_id_.empty()) return self->close_on_strand("the peer presented no Ed25519 node key", false);
     // A pinned dial learns who answered from the TLS key alone: an impostor
@@ -273,10 +287,15 @@ void Connection::on_read(const std::error_code& error, size_t bytes) {
   read_end_ += bytes;
   if (!first_bytes_checked_) {
     first_bytes_checked_ = true;
-    // A frame's first byte is the top of a header length, far below 0x16;
-    // 0x16 opens a TLS handshake.
-    if (!tls_context_ && read_buffer_.get()[read_begin_] == std::byte{0x16})
+    const auto opening = wire::classify_opening(read_buffer_.get()[read_begin_]);
+    if (!tls_context_ && opening == wire::Opening::tls)
       return close_on_strand("the peer uses TLS but encryption = false on this node: set the same on both", true);
+    if (opening == wire::Opening::foreign) {
+      count_event("foreign_peers");
+      return close_on_strand(wire::foreign_peer_reason({read_buffer_.get() + read_begin_,
+                                                        std::min(read_end_ - read_begin_, wire::kShownBytes + 1)}),
+                             false);
+    }
   }
   while (true) {
     // Before the handshake only a hello (or a bye) may come, neither with a

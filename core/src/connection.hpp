@@ -8,6 +8,7 @@
 #include "tls_stream.hpp"
 #include "wire/frame.hpp"
 #include "wire/hello.hpp"
+#include "wire/opening.hpp"
 
 #include <p2pnet/plugin_abi.h>
 
@@ -184,7 +185,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<TlsStream> tls_;
   std::string peer_key_id_;
   std::string expected_peer_id_;
-  std::byte first_byte_{};
+  std::array<std::byte, wire::kShownBytes + 1> first_bytes_{};  // peeked before TLS, to tell who is calling
   bool first_bytes_checked_ = false;
   asio::steady_timer timer_;  // handshake deadline, then the deadline of a graceful close
   const bool inbound_;

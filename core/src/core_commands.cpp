@@ -5,6 +5,7 @@
 #include "node_id.hpp"
 
 #include <fmt/core.h>
+#include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
 #include <charconv>
@@ -30,6 +31,8 @@ constexpr CoreCommand kCoreCommands[] = {
     {"quit", "quit", ""},
     {"exit", "exit", ""},
 };
+
+constexpr size_t kMaxHostLength = 253;
 
 std::optional<uint16_t> parse_port(const std::string& text) {
   unsigned value = 0;
@@ -79,27 +82,37 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
     auto port = parse_port(args[1]);
     if (!port) return usage("connect HOST PORT [ID] (PORT is 1 to 65535)");
     std::string expected = args.size() == 3 ? args[2] : "";
-    if (!expected.empty() && !is_valid_node_id(expected)) return usage("connect HOST PORT [ID] (ID is 64 hex characters)");
+    if (!expected.empty() && !is_valid_node_id(expected))
+      return usage("connect HOST PORT [ID] (ID is 64 hex characters)");
     if (!expected.empty() && !config_.encryption) {
       out("error: an id can only be proven with encryption = true", false);
       return done(1);
     }
+    // A host name is at most 253 characters of printable text (RFC 1035);
+    // anything else is refused here, shown short and escaped, not resolved.
+    if (args[0].size() > kMaxHostLength || first_unprintable(args[0]).kind != Unprintable::none) {
+      out(fmt::format("error: not a host name or address: '{}'", printable_excerpt(args[0])), false);
+      return done(2);
+    }
     std::string target = fmt::format("{}:{}", args[0], *port);
-    connect(args[0], *port, [out, done, target](const std::string& peer_id, const std::string& error) {
-      if (!error.empty()) {
-        out(fmt::format("error: cannot connect to {}: {}", target, error), false);
-        return done(1);
-      }
-      out(fmt::format("connected to {} at {}", peer_id, target), false);
-      done(0);
-    }, expected);
+    connect(
+        args[0], *port,
+        [out, done, target](const std::string& peer_id, const std::string& error) {
+          if (!error.empty()) {
+            out(fmt::format("error: cannot connect to {}: {}", target, error), false);
+            return done(1);
+          }
+          out(fmt::format("connected to {} at {}", peer_id, target), false);
+          done(0);
+        },
+        expected);
     return;
   }
   if (name == "disconnect") {
     if (args.size() != 1) return usage("disconnect ID");
     auto id = resolve_peer_id(args[0]);
     if (!id || !disconnect(*id, "disconnected at the console")) {
-      out(fmt::format("error: no connected peer matches '{}'", args[0]), false);
+      out(fmt::format("error: no connected peer matches '{}'", printable_excerpt(args[0])), false);
       return done(1);
     }
     out(fmt::format("disconnecting {}", *id), false);
@@ -111,7 +124,7 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
       out(fmt::format("{} {}:{} {} {}", printable(peer.id), printable(peer.host), peer.port,
                       peer.inbound ? "inbound" : "outbound", peer.authenticated ? "verified" : "unverified"),
           false);
-    out(fmt::format("{} peers", peers.size()), false);
+    out(counted(static_cast<long long>(peers.size()), "peer"), false);
     return done(0);
   }
   if (name == "nodes") {
@@ -120,7 +133,7 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
       out(fmt::format("{} {}:{} seen {}{}{}", printable(node.id), printable(node.host), node.port,
                       ago(node.last_seen_ms), peer(node.id) ? " (connected)" : "", node.verified ? "" : " (hearsay)"),
           false);
-    out(fmt::format("{} known nodes", nodes.size()), false);
+    out(counted(static_cast<long long>(nodes.size()), "known node"), false);
     return done(0);
   }
   if (name == "plugins") {

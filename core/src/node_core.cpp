@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 #include <boost/dll/runtime_symbol_info.hpp>
+#include <p2pnet/printable.hpp>
 
 #include <algorithm>
 #include <future>
@@ -199,8 +200,15 @@ void NodeCore::start() {
   if (error) throw fail("listen");
   listen_port_ = acceptor_.local_endpoint(error).port();
   hello_template_.port = listen_port_;
-  log_->info("listening on {}:{} as node {} ({})", listen_host_, listen_port_, id_,
-             tls_ ? "TLS 1.3" : "plaintext, encryption = false");
+  // A console (an event sink) prints its own "listening on" line; the log
+  // repeats it at info only when it has more to say: plaintext.
+  bool has_console = false;
+  {
+    std::lock_guard lock(event_sink_mutex_);
+    has_console = static_cast<bool>(event_sink_);
+  }
+  log_->log(has_console && tls_ ? LogSeverity::debug : LogSeverity::info, "listening on {}:{} as node {} ({})",
+            listen_host_, listen_port_, id_, tls_ ? "TLS 1.3" : "plaintext, encryption = false");
 
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] { self->accept_next(); });
   sweep_timer_ = std::make_shared<asio::steady_timer>(asio::make_strand(runtime_.io));
@@ -387,7 +395,7 @@ void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done,
       host, std::to_string(port),
       [self, strand, resolver, host, port, done, expected_id](const std::error_code& error,
                                                               asio::ip::tcp::resolver::results_type results) {
-        if (error) return done("", fmt::format("cannot resolve {}: {}", host, error.message()));
+        if (error) return done("", fmt::format("cannot resolve the host: {}", error.message()));
         auto socket = std::make_shared<asio::ip::tcp::socket>(strand);
         auto deadline = std::make_shared<asio::steady_timer>(strand, self->config_.handshake_timeout);
         deadline->async_wait([socket](const std::error_code& e) {
@@ -557,8 +565,7 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
   }
   if (hello.port != 0) peer_store_.remember_verified(hello.id, connection->remote_address(), hello.port);
   const char* direction = connection->inbound() ? "inbound" : "outbound";
-  log_->info("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction);
-  print_event(
+  report_peer_event(
       fmt::format("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction));
   for (const auto& plugin : plugins_) plugin->peer_connected(connection);
   settle(hello.id, "");
@@ -651,8 +658,7 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
     return;
   }
   const std::string& id = connection->peer_id();
-  log_->info("peer disconnected: {} ({})", id, reason);
-  print_event(fmt::format("peer disconnected: {} ({})", id, reason));
+  report_peer_event(fmt::format("peer disconnected: {} ({})", id, reason));
   for (const auto& plugin : plugins_) plugin->peer_disconnected(connection, reason);
   std::lock_guard lock(persistent_mutex_);
   for (size_t i = 0; i < persistent_.size(); ++i)
@@ -750,6 +756,10 @@ void NodeCore::retry_persistent(size_t index) {
 void NodeCore::execute(std::string_view line, OutputSink out, std::function<void(int)> done) {
   if (!out) out = [](std::string_view, bool) {};
   if (!done) done = [](int) {};
+  if (auto quote = unterminated_quote(line)) {
+    out(fmt::format("error: unterminated quote at column {}", *quote + 1), false);
+    return done(2);
+  }
   auto args = split_command_line(line);
   if (args.empty()) return done(0);
   std::string name = args.front();
@@ -757,7 +767,7 @@ void NodeCore::execute(std::string_view line, OutputSink out, std::function<void
   if (is_core_command(name)) return run_core_command(name, args, out, done);
   auto it = plugin_commands_.find(name);
   if (it == plugin_commands_.end()) {
-    out(fmt::format("unknown command '{}'; type help for the list", name), false);
+    out(fmt::format("unknown command '{}'; type help for the list", printable_excerpt(name)), false);
     return done(1);
   }
   if (stopping_) {
@@ -807,11 +817,20 @@ void NodeCore::set_event_sink(OutputSink sink) {
   event_sink_ = std::move(sink);
 }
 
-void NodeCore::print_event(const std::string& line) {
+bool NodeCore::print_event(const std::string& line) {
   // Called under the lock so that once stop() clears the sink, no call to
   // it is still running: the embedder may destroy what it captured.
   std::lock_guard lock(event_sink_mutex_);
-  if (event_sink_) event_sink_(line, false);
+  if (!event_sink_) return false;
+  event_sink_(line, false);
+  return true;
+}
+
+void NodeCore::report_peer_event(const std::string& line) {
+  // One place says it: the console when there is one (p2pnode), else the log
+  // at info. A terminal would otherwise show every peer event twice.
+  bool printed = print_event(line);
+  log_->log(printed ? LogSeverity::debug : LogSeverity::info, "{}", line);
 }
 
 void NodeCore::set_stop_request_handler(std::function<void()> handler) {

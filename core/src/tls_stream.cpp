@@ -40,6 +40,10 @@ int socket_read(BIO* bio, char* data, size_t size, size_t* read) {
   ssize_t received = ::recv(state(bio).socket->native_handle(), data, size, 0);
   if (received > 0) {
     *read = static_cast<size_t>(received);
+    auto& seen = state(bio);
+    size_t keep = std::min(seen.first_bytes.size() - seen.first_bytes_size, *read);
+    std::memcpy(seen.first_bytes.data() + seen.first_bytes_size, data, keep);
+    seen.first_bytes_size += keep;
     return 1;
   }
   if (received == 0) state(bio).ended = true;
@@ -80,6 +84,10 @@ const BIO_METHOD* socket_method() {
 }
 
 }  // namespace
+
+std::span<const std::byte> TlsStream::first_bytes_received() const {
+  return {bio_state_.first_bytes.data(), bio_state_.first_bytes_size};
+}
 
 TlsStream::TlsStream(asio::ip::tcp::socket socket, SSL_CTX* context, Role role) : socket_(std::move(socket)) {
   std::error_code error;

@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 #include <asio.hpp>
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <span>
@@ -28,6 +29,10 @@ namespace p2pnet {
 struct TlsSocketState {
   asio::ip::tcp::socket* socket = nullptr;
   bool ended = false;
+  // The first bytes the peer sent, so a failed handshake can tell a node
+  // without TLS, or no p2pnet node at all, from a TLS error.
+  std::array<std::byte, 32> first_bytes{};
+  size_t first_bytes_size = 0;
 };
 
 class TlsStream {
@@ -42,6 +47,7 @@ class TlsStream {
 
   asio::ip::tcp::socket& socket() { return socket_; }
   SSL* native_handle() { return ssl_; }
+  std::span<const std::byte> first_bytes_received() const;
 
   // handler(error)
   template <class Handler>

@@ -1,5 +1,6 @@
 // chat: the smallest useful p2pnet plugin. `say TEXT` sends TEXT to every
 // peer that runs chat; what arrives is printed on the console.
+#include <p2pnet/counted.hpp>
 #include <p2pnet/fields.hpp>
 #include <p2pnet/plugin.hpp>
 
@@ -13,7 +14,7 @@ class ChatPlugin : public p2pnet::Plugin {
     });
     command("say", "say TEXT", "send TEXT to every chat peer", [this](p2pnet::Command& cmd) {
       int peers = broadcast({{"type", "chat"}, {"text", cmd.line()}});
-      cmd.print("sent to " + std::to_string(peers) + " peers");
+      cmd.print("sent to " + p2pnet::counted(peers, "peer"));
     });
   }
 };

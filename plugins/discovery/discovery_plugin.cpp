@@ -6,6 +6,7 @@
 #include "discovery_messages.hpp"
 #include "relay_depths.hpp"
 
+#include <p2pnet/counted.hpp>
 #include <p2pnet/flood_table.hpp>
 #include <p2pnet/plugin.hpp>
 #include <p2pnet/printable.hpp>
@@ -336,7 +337,8 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     size_t running = 0;
     for (const auto& [id, request] : own_requests_) running += request.command.has_value();
     if (running >= kMaxOwnRequests) {
-      cmd.print("error: " + std::to_string(running) + " discoveries are still running; try again shortly");
+      cmd.print("error: " + p2pnet::counted(running, "discovery", "discoveries") + (running == 1 ? " is" : " are") +
+                " still running; try again shortly");
       return cmd.done(1);
     }
 
@@ -346,7 +348,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     int sent = broadcast(p2pnet::discovery::make_request(id, *depth));
     if (sent <= 0) {
       cmd.print("no connected peer handles discover");
-      cmd.print("discovered 0 nodes");
+      cmd.print("discovered " + p2pnet::counted(0, "node"));
       return;
     }
     count("requests_sent");
@@ -372,7 +374,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     cancel(request.wait_timer);
     cancel(request.quiet_timer);
     request.wait_timer = request.quiet_timer = 0;
-    request.command->print("discovered " + std::to_string(request.found.size()) + " nodes");
+    request.command->print("discovered " + p2pnet::counted(static_cast<long long>(request.found.size()), "node"));
     request.command->done(0);
     request.command.reset();
   }

@@ -41,12 +41,15 @@ class DownloadPlugin : public Plugin {
       auto index = parse_index(event);
       if (!index) return count("malformed_index_events");
       if (index->rejected > 0) count("index_entries_rejected", static_cast<int64_t>(index->rejected));
-      uploader_->set_index(std::make_shared<const IndexSnapshot>(std::move(*index)));
+      auto snapshot = std::make_shared<const IndexSnapshot>(std::move(*index));
+      uploader_->set_index(snapshot);
+      downloader_->set_index(snapshot);
     });
     subscribe("search.results", [this](const json& event) { downloader_->on_search_results(event); });
 
-    command("download", "download K | download SHA256 [NAME]",
-            "download result K of the last search, or a file by its hash, into download_dir",
+    command("download", "download [--force] K | download [--force] SHA256 [NAME]",
+            "download result K of the last search, or a file by its hash, into download_dir (unless an identical "
+            "copy is already in download_dir or shared; --force fetches it anyway)",
             [this](Command& cmd) { downloader_->run_download(cmd); });
     command("downloads", "downloads", "list active and finished downloads",
             [this](Command& cmd) { downloader_->run_downloads(cmd); });

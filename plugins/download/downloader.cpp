@@ -1,7 +1,9 @@
 #include "downloader.hpp"
 
+#include "existing_copy.hpp"
 #include "file_names.hpp"
 
+#include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
 #include "progress_format.hpp"
@@ -48,6 +50,8 @@ Transfer* Downloader::find(uint64_t id) {
   return it == transfers_.end() ? nullptr : it->second.get();
 }
 
+bool Downloader::index_lists(const std::string& sha256) const { return index_ && !index_->find(sha256).empty(); }
+
 Transfer* Downloader::find_active(const std::string& sha256) {
   for (auto& [id, t] : transfers_)
     if (t->active() && t->sha256 == sha256) return t.get();
@@ -63,7 +67,8 @@ int64_t Downloader::choose_chunk_size(int64_t size) const {
 
 // --- Starting ---------------------------------------------------------------
 
-Transfer* Downloader::start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size) {
+Transfer* Downloader::start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size,
+                                     bool force) {
   auto refuse = [&](const std::string& line) -> Transfer* {
     cmd.print(line);
     cmd.done(1);
@@ -75,13 +80,15 @@ Transfer* Downloader::start_transfer(Command& cmd, const std::string& sha256, co
   int64_t active = 0;
   for (const auto& [id, t] : transfers_) active += t->active() ? 1 : 0;
   if (active >= settings_.max_active)
-    return refuse("error: " + std::to_string(active) + " downloads are running (max_active); wait for one to end");
+    return refuse("error: " + counted(active, "download") + (active == 1 ? " is" : " are") +
+                  " running (max_active); wait for one to end");
   auto transfer = std::make_unique<Transfer>();
   transfer->id = next_transfer_++;
   transfer->command = cmd.keep();
   transfer->sha256 = sha256;
   transfer->wanted_name = name;
   transfer->expected_size = size;
+  transfer->force = force;
   auto* t = transfer.get();
   transfers_.emplace(t->id, std::move(transfer));
   host_.count("downloads_started");
@@ -171,9 +178,22 @@ void Downloader::prepare(Transfer& t) {
   auto dir = settings_.download_dir;
   auto name = t.wanted_name;
   auto sha256 = t.sha256;
+  std::optional<CopyCandidates> copies;
+  if (!t.force) {
+    copies.emplace();
+    copies->download_dir = dir;
+    copies->size = t.expected_size;
+    copies->private_dir = host_.data_dir();
+    if (index_) {
+      copies->shared_dir = index_->shared_dir;
+      for (const auto* file : index_->find(sha256)) copies->indexed.push_back(*file);
+    }
+  }
   host_.background(
-      [result, dir, name, sha256] {
+      [result, dir, name, sha256, copies] {
         try {
+          if (copies) result->existing_copy = find_existing_copy(*copies, sha256);
+          if (!result->existing_copy.empty()) return;
           *result = prepare_part(dir, name, sha256);
         } catch (const std::exception& e) {
           result->error = e.what();
@@ -185,6 +205,11 @@ void Downloader::prepare(Transfer& t) {
 void Downloader::on_prepared(uint64_t id, PreparedPart prepared) {
   Transfer* t = find(id);
   if (!t || t->phase != Phase::preparing) return;
+  if (!prepared.existing_copy.empty()) {
+    t->phase = Phase::saved;
+    host_.count("already_here");
+    return end(*t, "already have " + printable(prepared.existing_copy.string()) + " (sha256 verified)", 0);
+  }
   t->phase = Phase::fetching;
   if (!prepared.error.empty()) return fail(*t, prepared.error);
   t->paths = prepared.paths;
@@ -335,7 +360,7 @@ void Downloader::adopt_manifest(uint64_t id, const std::string& manifest_sha256)
       t.resumed_chunks = t.written;
       if (t.written > 0 && t.command)
         t.command->print("resuming " + t.paths.name + ": " + std::to_string(t.written) + " of " +
-                         std::to_string(chunks) + " chunks already verified");
+                         counted(chunks, "chunk") + " already verified");
       host_.count("chunks_resumed", t.written);
     } else if (record.verified_count() > 0 && t.command) {
       t.command->print(t.paths.name + ".part was recorded against another manifest; starting over");

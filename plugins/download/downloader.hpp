@@ -25,6 +25,7 @@
 #include "download_settings.hpp"
 #include "rate_limiter.hpp"
 #include "search_results.hpp"
+#include "shared_index.hpp"
 #include "transfer.hpp"
 
 #include <p2pnet/plugin.hpp>
@@ -46,6 +47,7 @@ class Downloader {
   void run_downloads(Command& cmd);
   // Bus.
   void on_search_results(const json& event);
+  void set_index(std::shared_ptr<const IndexSnapshot> index) { index_ = std::move(index); }
   // Wire.
   void on_manifest(const PeerRef& peer, const Message& message);
   void on_chunk(const PeerRef& peer, const Message& message);
@@ -64,7 +66,8 @@ class Downloader {
   };
 
   // Starting.
-  Transfer* start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size);
+  Transfer* start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size, bool force);
+  bool index_lists(const std::string& sha256) const;
   // Returns how many sources are new or worth another try.
   int add_sources(Transfer& t, const std::vector<SourceAddress>& sources);
   void begin_search(Transfer& t);
@@ -122,6 +125,7 @@ class Downloader {
   std::map<uint64_t, std::unique_ptr<Transfer>> transfers_;
   std::map<int64_t, PendingRequest> requests_;
   std::optional<SearchResults> last_console_search_;
+  std::shared_ptr<const IndexSnapshot> index_;  // this node's shared files, for copies already here
   // Per file (SHA-256): sources whose manifest failed the end check, and the
   // manifests that did. Bounded: a few files, a few hundred entries each.
   std::map<std::string, std::set<std::string>> blamed_sources_;

@@ -3,6 +3,7 @@
 #include "downloader.hpp"
 #include "file_names.hpp"
 
+#include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
 #include "progress_format.hpp"
@@ -15,7 +16,7 @@ namespace p2pnet::download {
 
 namespace {
 
-constexpr const char* kUsage = "usage: download K | download SHA256 [NAME]";
+constexpr const char* kUsage = "usage: download [--force] K | download [--force] SHA256 [NAME]";
 
 std::string lowercase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -30,7 +31,15 @@ bool all_digits(const std::string& text) {
 }  // namespace
 
 void Downloader::run_download(Command& cmd) {
-  const auto& args = cmd.args();
+  // --force (or -f), anywhere: fetch even if an identical copy is already here.
+  std::vector<std::string> args;
+  bool force = false;
+  for (const auto& arg : cmd.args()) {
+    if (arg == "--force" || arg == "-f")
+      force = true;
+    else
+      args.push_back(arg);
+  }
   auto usage = [&] {
     cmd.print(kUsage);
     cmd.done(2);
@@ -45,17 +54,20 @@ void Downloader::run_download(Command& cmd) {
         return cmd.done(2);
       }
       if (auto why = name_refusal(args[1]); !why.empty()) {
-        cmd.print("error: '" + printable(args[1]) + "' cannot be used as a file name: " + why);
+        cmd.print("error: '" + printable_excerpt(args[1]) + "' cannot be used as a file name: " + why);
         return cmd.done(2);
       }
       name = sanitize_file_name(args[1]);
       if (name.empty()) {
-        cmd.print("error: '" + args[1] + "' cannot be used as a file name");
+        cmd.print("error: '" + printable_excerpt(args[1]) + "' cannot be used as a file name");
         return cmd.done(2);
       }
     }
-    Transfer* t = start_transfer(cmd, first, name, -1);
+    Transfer* t = start_transfer(cmd, first, name, -1, force);
     if (!t) return;
+    // A shared copy is checked before any search: the network would not
+    // name this node as a source of its own file.
+    if (!force && index_lists(first)) return prepare(*t);
     begin_search(*t);
     return show_progress(*t, Clock::now());
   }
@@ -78,7 +90,7 @@ void Downloader::run_download(Command& cmd) {
     return cmd.done(1);
   }
   std::string name = sanitize_file_name(result->name);
-  Transfer* t = start_transfer(cmd, result->sha256, name, result->size);
+  Transfer* t = start_transfer(cmd, result->sha256, name, result->size, force);
   if (!t) return;
   add_sources(*t, result->sources);
   if (t->sources.empty()) {
@@ -121,7 +133,8 @@ void Downloader::run_downloads(Command& cmd) {
     active += t.active() ? 1 : 0;
     cmd.print(line);
   }
-  cmd.print(std::to_string(transfers_.size()) + " downloads (" + std::to_string(active) + " active)");
+  cmd.print(counted(static_cast<long long>(transfers_.size()), "download") + " (" + std::to_string(active) +
+            " active)");
 }
 
 }  // namespace p2pnet::download

@@ -57,7 +57,8 @@ struct PreparedPart {
   std::string error;  // "" on success
   PartPaths paths;
   std::shared_ptr<PartFile> file;
-  std::optional<PartRecord> record;  // an earlier attempt at the same hash, to resume
+  std::optional<PartRecord> record;     // an earlier attempt at the same hash, to resume
+  std::filesystem::path existing_copy;  // set instead of the rest: the file is already here
 };
 
 // Chooses the name (resuming NAME.part of the same hash if there is one) and

@@ -1,5 +1,7 @@
 #include "progress_format.hpp"
 
+#include <p2pnet/counted.hpp>
+
 #include <cmath>
 #include <cstdio>
 
@@ -31,19 +33,22 @@ std::string format_duration(double seconds) {
   return text;
 }
 
-std::string count_sources(int sources) { return std::to_string(sources) + (sources == 1 ? " source" : " sources"); }
+std::string count_sources(int sources) { return counted(sources, "source"); }
 
 std::string progress_line(const ProgressFacts& facts) {
   double percent = facts.total > 0 ? 100.0 * static_cast<double>(facts.done) / static_cast<double>(facts.total) : 100.0;
   char pct[16];
   std::snprintf(pct, sizeof pct, "%.1f%%", percent);
-  std::string eta = "?";
-  if (facts.done >= facts.total)
-    eta = "0:00";
-  else if (facts.bytes_per_second > 0)
-    eta = format_duration(static_cast<double>(facts.total - facts.done) / facts.bytes_per_second);
-  return facts.name + "  " + std::to_string(facts.done) + "/" + std::to_string(facts.total) + " bytes  " + pct + "  " +
-         human_bytes(facts.bytes_per_second) + "/s  ETA " + eta + "  " + count_sources(facts.sources);
+  std::string line =
+      facts.name + "  " + std::to_string(facts.done) + "/" + std::to_string(facts.total) + " bytes  " + pct;
+  // Speed and ETA only once a speed was measured: "0 B/s ETA ?" says nothing.
+  if (facts.bytes_per_second > 0) {
+    std::string eta = facts.done >= facts.total
+                          ? "0:00"
+                          : format_duration(static_cast<double>(facts.total - facts.done) / facts.bytes_per_second);
+    line += "  " + human_bytes(facts.bytes_per_second) + "/s  ETA " + eta;
+  }
+  return line + "  " + count_sources(facts.sources);
 }
 
 }  // namespace p2pnet::download

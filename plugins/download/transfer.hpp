@@ -64,6 +64,7 @@ struct Transfer {
   std::string sha256;
   std::string wanted_name;  // "" until a search names it
   int64_t expected_size = -1;
+  bool force = false;  // fetch even if an identical copy is already here
   Phase phase = Phase::searching;
 
   // download_dir files, once prepared.

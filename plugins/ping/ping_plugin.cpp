@@ -2,6 +2,7 @@
 // that drops peers which stop answering.
 #include <p2pnet/fields.hpp>
 #include <p2pnet/plugin.hpp>
+#include <p2pnet/printable.hpp>
 #include <p2pnet/settings.hpp>
 
 #include <charconv>
@@ -167,7 +168,7 @@ class PingPlugin : public p2pnet::Plugin {
     auto kept = cmd.keep();
     auto then_ping = [this, kept](std::optional<std::string> peer_id, std::string error) mutable {
       if (!peer_id) {
-        kept.print("no pong from " + kept.args()[0] + " (" + error + ")");
+        kept.print("no pong from " + p2pnet::printable_excerpt(kept.args()[0]) + " (" + error + ")");
         return kept.done(1);
       }
       ping_peer(*peer_id, std::make_shared<Round>(Round{kept, 1}));
@@ -184,7 +185,7 @@ class PingPlugin : public p2pnet::Plugin {
     }
     auto matches = match_node(args[0]);
     if (matches.size() != 1) {
-      kept.print("no pong from " + args[0] +
+      kept.print("no pong from " + p2pnet::printable_excerpt(args[0]) +
                  (matches.empty() ? " (no connected or known node matches)" : " (more than one node matches)"));
       return kept.done(1);
     }

@@ -2,6 +2,9 @@
 
 #include <p2pnet/printable.hpp>
 
+#include <unicode/unistr.h>
+
+#include <algorithm>
 #include <cstdint>
 
 namespace p2pnet::search {
@@ -41,12 +44,14 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-bool is_safe_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameBytes || name == "." || name == ".." ||
-      name.find('/') != std::string_view::npos)
-    return false;
+bool is_safe_name(std::string_view name) { return name_refusal(name).empty(); }
+
+std::string name_refusal(std::string_view name) {
+  if (name.empty() || name == "." || name == "..") return "not a file name";
+  if (name.size() > kMaxNameBytes) return "longer than " + std::to_string(kMaxNameBytes) + " bytes";
+  if (name.find('/') != std::string_view::npos) return "holds a '/'";
   // Controls and bidirectional overrides make a name show as something it is not.
-  return first_unprintable(name).kind == Unprintable::none;
+  return describe(first_unprintable(name));
 }
 
 bool is_safe_relative_path(std::string_view path) {
@@ -72,6 +77,16 @@ std::string ascii_lower(std::string_view text) {
   std::string out(text);
   for (char& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string fold_case(std::string_view text) {
+  bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) return ascii_lower(text);  // most names: no need for ICU
+  std::string out;
+  icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())))
+      .foldCase()
+      .toUTF8String(out);
   return out;
 }
 

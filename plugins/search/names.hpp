@@ -18,6 +18,8 @@ bool is_valid_utf8(std::string_view text);
 // no C0 or C1 control characters or DEL, no bidirectional controls
 // (U+202A-U+202E, U+2066-U+2069), not "." or "..".
 bool is_safe_name(std::string_view name);
+// Why is_safe_name refuses `name`, for the user ("" if it does not).
+std::string name_refusal(std::string_view name);
 
 // A relative path of safe names joined by '/': never absolute, never "..".
 bool is_safe_relative_path(std::string_view path);
@@ -30,6 +32,11 @@ std::string_view base_name(std::string_view path);
 
 // ASCII lower case; other bytes (UTF-8 sequences) are kept as they are.
 std::string ascii_lower(std::string_view text);
+
+// Unicode case folding (ICU, full folding: "RÉSUMÉ" and "résumé" match, "ß"
+// matches "ss"), for comparing names without regard to case. Bytes that are
+// not UTF-8 become U+FFFD.
+std::string fold_case(std::string_view text);
 
 bool is_sha256_hex(std::string_view text);  // 64 lowercase hex digits
 

@@ -56,7 +56,7 @@ std::optional<Query> Query::parse(std::string_view text, size_t max_length, std:
   if (!is_valid_utf8(text)) return reject(error, "query is not UTF-8");
   for (char c : text)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return reject(error, "query has control characters");
-  std::string lower = ascii_lower(text);
+  std::string lower = fold_case(text);
   if (lower.starts_with(kShaPrefix)) {
     std::string hex = lower.substr(kShaPrefix.size());
     if (!is_sha256_hex(hex)) return reject(error, "sha256: needs 64 hex digits");
@@ -71,9 +71,9 @@ bool Query::matches(std::string_view name, std::string_view sha256) const {
     case Kind::sha256:
       return sha256 == pattern_;
     case Kind::substring:
-      return pattern_.size() <= name.size() && ascii_lower(name).find(pattern_) != std::string::npos;
+      return fold_case(name).find(pattern_) != std::string::npos;
     case Kind::glob:
-      return glob_match(pattern_, ascii_lower(name));
+      return glob_match(pattern_, fold_case(name));
   }
   return false;
 }

@@ -2,6 +2,8 @@
 
 #include "names.hpp"
 
+#include <p2pnet/counted.hpp>
+
 #include <algorithm>
 
 namespace p2pnet::search {
@@ -45,7 +47,7 @@ std::vector<SearchResult> ResultSet::numbered() const {
   out.reserve(by_hash_.size());
   for (const auto& [hash, entry] : by_hash_) out.push_back({0, entry.file, entry.sources});
   std::stable_sort(out.begin(), out.end(), [](const SearchResult& a, const SearchResult& b) {
-    auto left = ascii_lower(a.file.name), right = ascii_lower(b.file.name);
+    auto left = fold_case(a.file.name), right = fold_case(b.file.name);
     return left != right ? left < right : a.file.sha256 < b.file.sha256;
   });
   for (size_t i = 0; i < out.size(); ++i) out[i].index = i + 1;
@@ -54,7 +56,8 @@ std::vector<SearchResult> ResultSet::numbered() const {
 
 std::string format_result_line(const SearchResult& result) {
   return "[" + std::to_string(result.index) + "] " + result.file.name + "  " + std::to_string(result.file.size) + "  " +
-         result.file.sha256.substr(0, kHashPrefixLength) + "  (" + std::to_string(result.sources.size()) + " sources)";
+         result.file.sha256.substr(0, kHashPrefixLength) + "  (" +
+         p2pnet::counted(static_cast<long long>(result.sources.size()), "source") + ")";
 }
 
 nlohmann::json results_json(const std::string& request, const std::string& query,

@@ -14,6 +14,7 @@
 #include "query.hpp"
 #include "result_set.hpp"
 
+#include <p2pnet/counted.hpp>
 #include <p2pnet/fields.hpp>
 #include <p2pnet/flood_table.hpp>
 #include <p2pnet/plugin.hpp>
@@ -33,6 +34,7 @@ namespace {
 
 using namespace p2pnet::search;
 using Clock = std::chrono::steady_clock;
+using p2pnet::counted;
 
 constexpr size_t kMaxBusRequestId = 128;
 constexpr uint64_t kBucketSweepIntervalMs = 30000;  // idle address budgets are forgotten
@@ -286,7 +288,7 @@ class SearchPlugin : public p2pnet::Plugin {
     publish("search.results", results_json(search.request, search.query, results));
     if (search.command) {
       for (const auto& result : results) search.command->print(format_result_line(result));
-      search.command->print(std::to_string(results.size()) + " results");
+      search.command->print(counted(static_cast<long long>(results.size()), "result"));
       search.command->done(0);
     }
   }
@@ -341,26 +343,30 @@ class SearchPlugin : public p2pnet::Plugin {
         kept.print("error: " + report.error);
         return kept.done(1);
       }
-      kept.print("indexed " + std::to_string(report.files) + " files (" + std::to_string(report.hashed) + " hashed)");
+      kept.print("indexed " + counted(static_cast<long long>(report.files), "file") + " (" +
+                 std::to_string(report.hashed) + " hashed)");
       kept.done(0);
     });
   }
 
   void shared_command(p2pnet::Command& cmd) {
-    if (!indexer_) return cmd.print("0 files");
+    if (!indexer_) return cmd.print(counted(0, "file"));
     const auto& index = indexer_->index();
     for (const auto& [path, file] : index.files())
       cmd.print(path + "  " + std::to_string(file.size) + "  " + file.sha256.substr(0, kHashPrefixLength));
     if (!indexer_->problem().empty()) cmd.print("not sharing: " + indexer_->problem());
     if (indexer_->scanning())
-      cmd.print("scanning: " + std::to_string(indexer_->left_to_hash()) + " files left to hash");
+      cmd.print("scanning: " + counted(static_cast<long long>(indexer_->left_to_hash()), "file") + " left to hash");
     const auto& walk = indexer_->last_walk();
+    for (const auto& [path, why] : walk.refused_names) cmd.print("refused: " + path + " (" + why + ")");
+    if (walk.bad_names > walk.refused_names.size())
+      cmd.print("refused: " + std::to_string(walk.bad_names - walk.refused_names.size()) + " more");
     size_t skipped = walk.partial_downloads + walk.symlinks_outside + walk.bad_names + walk.special_files;
     if (skipped)
-      cmd.print("not shared: " + std::to_string(walk.partial_downloads) + " partial downloads, " +
-                std::to_string(walk.symlinks_outside) + " symlinks leading outside, " + std::to_string(walk.bad_names) +
-                " unusable names, " + std::to_string(walk.special_files) + " special files");
-    cmd.print(std::to_string(index.size()) + " files");
+      cmd.print("not shared: " + counted(walk.partial_downloads, "partial download") + ", " +
+                counted(walk.symlinks_outside, "symlink") + " leading outside, " +
+                counted(walk.bad_names, "unusable name") + ", " + counted(walk.special_files, "special file"));
+    cmd.print(counted(static_cast<long long>(index.size()), "file"));
   }
 
   // Settings ([plugins.search] in node.toml).

@@ -2,6 +2,8 @@
 
 #include "names.hpp"
 
+#include <p2pnet/printable.hpp>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -98,8 +100,11 @@ WalkResult walk_shared_folder(const fs::path& configured, const std::vector<fs::
     std::vector<PendingDir> subdirs;
     for (const auto& filename : names) {
       std::string name = filename.string();
-      if (!is_safe_name(name)) {
+      if (auto why = name_refusal(name); !why.empty()) {
         ++out.bad_names;
+        if (out.refused_names.size() < kMaxListedRefusals)
+          out.refused_names.emplace_back(printable_excerpt(dir.relative.empty() ? name : dir.relative + "/" + name),
+                                         why);
         continue;
       }
       std::string relative = dir.relative.empty() ? name : dir.relative + "/" + name;

@@ -24,6 +24,8 @@ struct FileStat {
   int64_t mtime = 0;  // nanoseconds since the Unix epoch
 };
 
+inline constexpr size_t kMaxListedRefusals = 20;
+
 struct WalkResult {
   std::string error;            // set when the shared folder itself cannot be read
   bool refused = false;         // the error is the folder's place, not a read failure
@@ -32,7 +34,9 @@ struct WalkResult {
   size_t partial_downloads = 0;
   size_t symlinks_outside = 0;  // symlinks leading outside the folder, or nowhere
   size_t bad_names = 0;         // names that are not UTF-8 or hold control characters
-  size_t special_files = 0;     // fifos, sockets, devices
+  // The first kMaxListedRefusals of them: the path, escaped, and why.
+  std::vector<std::pair<std::string, std::string>> refused_names;
+  size_t special_files = 0;  // fifos, sockets, devices
   size_t unreadable = 0;
 };
 

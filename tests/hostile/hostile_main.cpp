@@ -227,7 +227,7 @@ int run(const Options& options) {
   bool indexed = false;
   for (auto until = Clock::now() + 60s; !indexed && Clock::now() < until; std::this_thread::sleep_for(100ms)) {
     size_t from = plain.node->process().line_count();
-    if (!plain.node->command("shared", R"(^\d+ files$)", 10s)) continue;
+    if (!plain.node->command("shared", R"(^\d+ files?$)", 10s)) continue;
     auto lines = plain.node->process().stdout_lines();
     for (size_t i = from; i < lines.size(); ++i)
       if (lines[i].find(sha256.substr(0, 16)) != std::string::npos) indexed = true;

@@ -50,7 +50,7 @@ NodeStatsSnapshot NodeUnderTest::stats(std::chrono::milliseconds timeout) {
   size_t from = process_->line_count();
   // `stats` has no last line of its own; `peers` after it ends with "N peers".
   if (!process_->write_line("stats") || !process_->write_line("peers")) return snapshot;
-  auto end = process_->wait_for_line(std::regex(R"(^\d+ peers$)"), timeout, from);
+  auto end = process_->wait_for_line(std::regex(R"(^\d+ peers?$)"), timeout, from);
   if (!end) return snapshot;
   auto lines = process_->stdout_lines();
   bool in_stats = false;

@@ -74,7 +74,7 @@ Discovery discover(TestNode& node, const std::string& args) {
   out.status = result.status;
   out.output = result.text();
   static const std::regex found(R"(^found ([0-9a-f]{64}) (\S+:\d+)$)");
-  static const std::regex total(R"(^discovered (\d+) nodes$)");
+  static const std::regex total(R"(^discovered (\d+) nodes?$)");
   std::smatch match;
   for (const auto& line : result.lines) {
     if (std::regex_match(line, match, found)) {

@@ -16,7 +16,7 @@ TEST_CASE("a search result named with a bidirectional override is never saved un
   TestNode a(file_node(shared.path(), {}, kFakeSearchPlugin));
   TestNode c(file_node({}, {{"download_dir", downloads.path().string()}}, kFakeSearchPlugin));
   REQUIRE(c.connect_to(a) == a.id());
-  REQUIRE(c.run("search evil").contains("1 results"));
+  REQUIRE(c.run("search evil").contains("1 result"));
 
   auto refused = c.run("download 1");
   INFO(refused.text());

@@ -32,12 +32,12 @@ TEST_CASE("three p2pnode processes - C searches and downloads A's file through B
                found->rfind("[1]", 0) == 0;
       },
       std::chrono::seconds(20)));
-  CHECK(*found == "[1] music.ogg  " + std::to_string(size) + "  " + sha.substr(0, 16) + "  (1 sources)");
+  CHECK(*found == "[1] music.ogg  " + std::to_string(size) + "  " + sha.substr(0, 16) + "  (1 source)");
   auto saved = c.command("download 1", R"(^(saved .*|error: .*)$)", std::chrono::seconds(60));
   REQUIRE(saved);
   CHECK(*saved == saved_line(dir / "c-downloads" / "music.ogg", size));
   CHECK(sha256_hex(read_file(dir / "c-downloads" / "music.ogg")) == sha);
-  CHECK(c.command("downloads", R"(^1 downloads \(0 active\)$)"));
+  CHECK(c.command("downloads", R"(^1 download \(0 active\)$)"));
 }
 
 TEST_CASE("a source killed with SIGKILL midway - the download completes from the other source") {

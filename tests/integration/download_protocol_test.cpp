@@ -77,7 +77,7 @@ TEST_CASE("a source serves indexed files and refuses unknown hashes and paths ou
   auto link_sha = write_random_file(outside / "linked.bin", 1000, 14);
   fs::create_symlink(outside / "linked.bin", shared / "link.bin");
   TestNode a(plaintext(file_node(shared, {}, kFakeSearchPlugin)));
-  REQUIRE(a.run("fake-rescan").contains("indexed 1 files"));  // the symlink is not indexed...
+  REQUIRE(a.run("fake-rescan").contains("indexed 1 file"));  // the symlink is not indexed...
   // ... but an index that lists such entries must not make them readable.
   auto add = [&](const std::string& path, const fs::path& file, const std::string& sha) {
     return a.run("fake-index-add " + path + " " + std::to_string(fs::file_size(file)) + " " + sha + " " +
@@ -151,7 +151,7 @@ TEST_CASE("a chunk size that is not a power of two is refused - the source compu
   TempDir shared("shared");
   auto sha = write_random_file(shared / "sizes.bin", 100000, 15);
   TestNode a(plaintext(file_node(shared.path(), {}, kFakeSearchPlugin)));
-  REQUIRE(a.run("fake-rescan").contains("indexed 1 files"));
+  REQUIRE(a.run("fake-rescan").contains("indexed 1 file"));
   RawPeer peer(a.port());
   REQUIRE(peer.handshake(random_id(), kDownloaderTypes));
   int64_t id = 0;

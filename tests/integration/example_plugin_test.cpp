@@ -15,8 +15,8 @@ TEST_CASE("the out-of-tree chat plugin exchanges messages both ways") {
   NodeProcess a(p2pnode, config.string()), b(p2pnode, config.string());
   REQUIRE(b.command("connect 127.0.0.1 " + std::to_string(a.port()), "^connected to"));
   REQUIRE(a.process().wait_for_line(std::regex("^peer connected: " + b.id())));
-  CHECK(b.command("say hello from b", "^sent to 1 peers$"));
+  CHECK(b.command("say hello from b", "^sent to 1 peer$"));
   CHECK(a.process().wait_for_line(std::regex("^" + b.id().substr(0, 12) + " says: hello from b$")));
-  CHECK(a.command("say hi back", "^sent to 1 peers$"));
+  CHECK(a.command("say hi back", "^sent to 1 peer$"));
   CHECK(b.process().wait_for_line(std::regex("^" + a.id().substr(0, 12) + " says: hi back$")));
 }

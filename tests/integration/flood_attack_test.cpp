@@ -228,7 +228,7 @@ TEST_CASE("ten flooding sessions from one address do not starve an honest search
   REQUIRE(wait_until([&] { return counter(victim, "searches_received") >= 100; }));
 
   int found = 0;
-  for (int i = 0; i < 5; ++i) found += honest.run("search honest.txt 2").contains("1 results");
+  for (int i = 0; i < 5; ++i) found += honest.run("search honest.txt 2").contains("1 result");
   stop = true;
   flood.join();
   CHECK(found == 5);

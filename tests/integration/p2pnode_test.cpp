@@ -24,7 +24,8 @@ TEST_CASE("two p2pnode processes connect and list each other with the right dire
   CHECK(a.command("stats", "^total: \\d+ messages in"));
   b.process().write_line("stop");
   CHECK(b.process().wait_exit() == 0);
-  CHECK(a.process().wait_for_line(std::regex("^peer disconnected: " + b.id() + " \\(peer said goodbye: node is stopping\\)")));
+  CHECK(a.process().wait_for_line(
+      std::regex("^peer disconnected: " + b.id() + " \\(peer said goodbye: node is stopping\\)")));
 }
 
 TEST_CASE("unknown commands and bad arguments print a usage line and the node keeps going") {
@@ -35,6 +36,42 @@ TEST_CASE("unknown commands and bad arguments print a usage line and the node ke
   CHECK(node.command("connect 127.0.0.1 1", "^error: cannot connect to 127\\.0\\.0\\.1:1: "));
   CHECK(node.command("disconnect", "^usage: disconnect ID$"));
   CHECK(node.command("peers", "^0 peers$"));
+}
+
+TEST_CASE("echoed input is short and escaped - an unterminated quote is an error") {
+  NodeProcess node(P2PNODE_PATH, kConfig);
+  const std::string long_name(10000, 'z');
+  auto echoed = node.command(long_name + "\x1B[2J", "^unknown command '");
+  REQUIRE(echoed);
+  CHECK(*echoed == "unknown command '" + std::string(80, 'z') + "...'; type help for the list");
+  CHECK(node.command("bad\x1B[2Jname", R"(^unknown command 'bad\\x1B\[2Jname'; type help for the list$)"));
+  CHECK(node.command("search \"unterminated", "^error: unterminated quote at column 8$"));
+  auto host = node.command("connect " + std::string(300, 'h') + "\x07 9", "^error: ");
+  REQUIRE(host);
+  CHECK(*host == "error: not a host name or address: '" + std::string(80, 'h') + "...'");
+  auto peer = node.command("disconnect " + std::string(500, 'p') + "\x1B", "^error: ");
+  REQUIRE(peer);
+  CHECK(*peer == "error: no connected peer matches '" + std::string(80, 'p') + "...'");
+  CHECK(node.command("peers", "^0 peers$"));
+  for (const auto& line : node.process().stdout_lines()) CHECK(line.find('\x1B') == std::string::npos);
+}
+
+TEST_CASE("console lines appear once - the log at info does not repeat peer events or listening on") {
+  NodeProcess a(P2PNODE_PATH, kConfig, {"--log-level", "info"}), b(P2PNODE_PATH, kConfig, {"--log-level", "info"});
+  REQUIRE(b.command("connect 127.0.0.1 " + std::to_string(a.port()), "^connected to " + a.id()));
+  REQUIRE(a.process().wait_for_line(std::regex("^peer connected: " + b.id())));
+  REQUIRE(b.process().wait_for_line(std::regex("^peer connected: " + a.id())));
+  b.process().write_line("stop");
+  REQUIRE(b.process().wait_exit() == 0);
+  REQUIRE(a.process().wait_for_line(std::regex("^peer disconnected: " + b.id())));
+  a.process().write_line("stop");
+  REQUIRE(a.process().wait_exit() == 0);
+  a.process().drain_output();
+  b.process().drain_output();
+  CHECK(a.process().stderr_text().find("peer connected") == std::string::npos);
+  CHECK(a.process().stderr_text().find("peer disconnected") == std::string::npos);
+  CHECK(b.process().stderr_text().find("peer connected") == std::string::npos);
+  CHECK(a.process().stderr_text().find("listening on") == std::string::npos);
 }
 
 TEST_CASE("end of input - SIGTERM and SIGINT all stop p2pnode gracefully") {
@@ -61,12 +98,18 @@ TEST_CASE("end of input - SIGTERM and SIGINT all stop p2pnode gracefully") {
 TEST_CASE("p2pnode prints help and version and rejects bad flags") {
   auto help = run_program(P2PNODE_PATH, {"--help"});
   CHECK(help.exit_code == 0);
-  for (const char* flag : {"--config", "--host", "--port", "--id", "--data-dir", "--log-level", "--no-console", "--version"})
+  for (const char* flag : {"--config", "--host", "--port", "--id", "--data-dir", "--shared-dir", "--download-dir",
+                           "--log-level", "--no-console", "--version"})
     CHECK(help.output.find(flag) != std::string::npos);
   auto version = run_program(P2PNODE_PATH, {"--version"});
   CHECK(version.exit_code == 0);
   CHECK(version.output.find("p2pnode 0.1.0") != std::string::npos);
-  CHECK(run_program(P2PNODE_PATH, {"--port", "70000"}).exit_code != 0);
+  auto out_of_range = run_program(P2PNODE_PATH, {"--port", "70000"});
+  CHECK(out_of_range.exit_code != 0);
+  CHECK(out_of_range.output.find("not in range 0 to 65535") != std::string::npos);
+  auto not_a_number = run_program(P2PNODE_PATH, {"--port", "abc"});
+  CHECK(not_a_number.exit_code != 0);
+  CHECK(not_a_number.output.find("--port: not a number: abc") != std::string::npos);
   CHECK(run_program(P2PNODE_PATH, {"--log-level", "loud"}).exit_code != 0);
   auto bad_id = run_program(P2PNODE_PATH, {"--id", "xyz", "--port", "0", "--no-console"});
   CHECK(bad_id.exit_code == 1);

@@ -129,7 +129,21 @@ TEST_CASE("partial downloads and symlinks leading outside the folder are never s
   REQUIRE(c->connect_to(*a) == a->id());
   CHECK(c->run("search secret").lines == std::vector<std::string>{"0 results"});
   CHECK(c->run("search movie").lines == std::vector<std::string>{"0 results"});
-  CHECK(c->run("search alias").lines.back() == "1 results");
+  CHECK(c->run("search alias").lines.back() == "1 result");
+}
+
+TEST_CASE("shared lists each refused name escaped - with the reason") {
+  SharingNode a({{"good.txt", "good"}, {"sub/bell\a.txt", "ring"}, {"evil\xE2\x80\xAEtxt.exe", "x"}},
+                {{"rescan_interval_ms", 0}});
+  auto listing = a->run("shared");
+  INFO(listing.text());
+  CHECK(
+      listing.contains("refused: evil\\u{202E}txt.exe (holds the bidirectional control U+202E, which reorders what "
+                       "is shown)"));
+  CHECK(listing.contains("refused: sub/bell\\x07.txt (holds the control character U+0007)"));
+  CHECK(listing.contains(
+      "not shared: 0 partial downloads, 0 symlinks leading outside, 2 unusable names, 0 special files"));
+  CHECK(listing.lines.back() == "1 file");
 }
 
 TEST_CASE("a missing shared_dir is a warning - the node runs and shares once the folder appears") {
@@ -145,7 +159,7 @@ TEST_CASE("a missing shared_dir is a warning - the node runs and shares once the
   CHECK(failed.contains("error: shared_dir " + folder.string()));
 
   write_file(folder / "late.txt", "late");
-  CHECK(node.run("rescan").lines == std::vector<std::string>{"indexed 1 files (1 hashed)"});
+  CHECK(node.run("rescan").lines == std::vector<std::string>{"indexed 1 file (1 hashed)"});
   CHECK_FALSE(node.run("shared").contains("not sharing"));
 }
 

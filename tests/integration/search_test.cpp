@@ -4,6 +4,8 @@
 #include "raw_peer.hpp"
 #include "search_nodes.hpp"
 
+#include <p2pnet/counted.hpp>
+
 #include <map>
 #include <set>
 
@@ -16,7 +18,7 @@ using Files = SharingNode::Files;
 
 std::string result_line(int index, const std::string& name, const std::string& content, int sources) {
   return "[" + std::to_string(index) + "] " + name + "  " + std::to_string(content.size()) + "  " +
-         sha256_hex(content).substr(0, 16) + "  (" + std::to_string(sources) + " sources)";
+         sha256_hex(content).substr(0, 16) + "  (" + counted(sources, "source") + ")";
 }
 
 // The lines of a finished search command.
@@ -38,7 +40,7 @@ TEST_CASE("three nodes in a line: C finds the file of A through B and the answer
   REQUIRE(d->connect_to(*b) == b->id());
 
   auto lines = search(*c, "report");
-  CHECK(lines == std::vector<std::string>{result_line(1, "report.txt", report, 1), "1 results"});
+  CHECK(lines == std::vector<std::string>{result_line(1, "report.txt", report, 1), "1 result"});
 
   auto published = bus_events(*c, "search.results");
   REQUIRE(published.size() == 1);
@@ -73,8 +75,8 @@ TEST_CASE("depth limits how far a search goes") {
   CHECK(counter(*b, "searches_received") == 1);
   CHECK(counter(*b, "searches_relayed") == 0);
   CHECK(counter(*a, "searches_received") == 0);
-  CHECK(search(*c, "report 2").back() == "1 results");
-  CHECK(search(*c, "report -1").back() == "1 results");
+  CHECK(search(*c, "report 2").back() == "1 result");
+  CHECK(search(*c, "report -1").back() == "1 result");
   CHECK(counter(*a, "searches_received") == 2);
   auto bad = c->run("search report 0");
   CHECK(bad.status == 2);
@@ -221,9 +223,9 @@ TEST_CASE("a node answers searches while it is still hashing") {
   SharingNode c;
   REQUIRE(c->connect_to(*a) == a->id());
   REQUIRE(wait_until([&] { return counter(*a, "files_hashed") == 1; }));  // small files go first
-  CHECK(search(*c, "small").back() == "1 results");
+  CHECK(search(*c, "small").back() == "1 result");
   CHECK(counter(*a, "scans_completed") == 0);
-  CHECK(a->run("shared").contains("scanning: 1 files left to hash"));
+  CHECK(a->run("shared").contains("scanning: 1 file left to hash"));
 }
 
 TEST_CASE("a peer flooding searches does not use up the searches of other peers") {

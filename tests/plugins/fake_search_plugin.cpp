@@ -11,6 +11,7 @@
 // refuses them. `fake-claim PATH SHA256` makes a shared file answer for
 // another file's hash (a poisoning source, serving a self-consistent but wrong
 // manifest and chunks).
+#include <p2pnet/counted.hpp>
 #include <p2pnet/fields.hpp>
 #include <p2pnet/flood_table.hpp>
 #include <p2pnet/plugin.hpp>
@@ -271,12 +272,12 @@ class FakeSearchPlugin : public p2pnet::Plugin {
         auto sources = result["sources"].size();
         search.command->print("[" + std::to_string(index) + "] " + result["name"].get<std::string>() + "  " +
                               std::to_string(result["size"].get<int64_t>()) + "  " + sha.substr(0, 16) + "  (" +
-                              std::to_string(sources) + " sources)");
+                              p2pnet::counted(static_cast<long long>(sources), "source") + ")");
       }
     }
     publish("search.results", {{"request", search.request}, {"query", search.query}, {"results", results}});
     if (search.command) {
-      search.command->print(std::to_string(results.size()) + " results");
+      search.command->print(p2pnet::counted(static_cast<long long>(results.size()), "result"));
       search.command->done();
     }
   }

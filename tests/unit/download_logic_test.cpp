@@ -227,7 +227,8 @@ TEST_CASE("the rate limiter keeps the long-run rate") {
 
 TEST_CASE("the progress line shows bytes - percent - speed - eta and sources") {
   CHECK(progress_line({"a.bin", 512, 1024, 256, 2}) == "a.bin  512/1024 bytes  50.0%  256 B/s  ETA 0:02  2 sources");
-  CHECK(progress_line({"a.bin", 0, 3 << 20, 0, 1}) == "a.bin  0/3145728 bytes  0.0%  0 B/s  ETA ?  1 source");
+  // No speed measured yet: neither a speed nor an ETA is shown.
+  CHECK(progress_line({"a.bin", 0, 3 << 20, 0, 1}) == "a.bin  0/3145728 bytes  0.0%  1 source");
   CHECK(human_bytes(1536) == "1.5 KiB");
   CHECK(format_duration(3725) == "1:02:05");
 }

@@ -51,6 +51,16 @@ TEST_CASE("a plain query matches a case-insensitive part of the file name") {
   CHECK_FALSE(q.matches("repo.txt", kShaOfAbc));
 }
 
+TEST_CASE("case folding is Unicode-aware - accents - Greek - Cyrillic and sharp s") {
+  CHECK(query("RÉSUMÉ").matches("résumé.pdf", kShaOfAbc));
+  CHECK(query("résumé").matches("MY RÉSUMÉ.PDF", kShaOfAbc));
+  CHECK(query("ΣΟΦΙΑ").matches("σοφια.txt", kShaOfAbc));
+  CHECK(query("москва").matches("МОСКВА.jpg", kShaOfAbc));
+  CHECK(query("STRASSE").matches("straße.txt", kShaOfAbc));
+  CHECK(query("*.JPG").matches("ÉTÉ.jpg", kShaOfAbc));
+  CHECK_FALSE(query("résumé").matches("resume.pdf", kShaOfAbc));  // folding keeps accents
+}
+
 TEST_CASE("glob queries match the whole name with star and question mark") {
   auto q = query("*.TXT");
   CHECK(q.kind() == Query::Kind::glob);
@@ -95,6 +105,10 @@ TEST_CASE("names and relative paths that may be shared") {
   CHECK_FALSE(is_safe_name("bell\a"));
   CHECK_FALSE(is_safe_name("\xC0\xAF"));  // an overlong '/'
   CHECK_FALSE(is_safe_name(std::string(256, 'x')));
+  CHECK(name_refusal("bell\a") == "holds the control character U+0007");
+  CHECK(name_refusal("\xE2\x80\xAEtxt.exe") == "holds the bidirectional control U+202E, which reorders what is shown");
+  CHECK(name_refusal(std::string(256, 'x')) == "longer than 255 bytes");
+  CHECK(name_refusal("fine.txt").empty());
   CHECK(is_safe_relative_path("a/b/c.txt"));
   CHECK_FALSE(is_safe_relative_path("/etc/passwd"));
   CHECK_FALSE(is_safe_relative_path("a/../../b"));

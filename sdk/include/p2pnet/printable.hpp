@@ -71,6 +71,24 @@ inline Unprintable first_unprintable(std::string_view text) {
   return {};
 }
 
+// What first_unprintable() found, said for a user: "holds the control
+// character U+001B", ...; "" for none.
+inline std::string describe(const Unprintable& found) {
+  char code[16];
+  std::snprintf(code, sizeof code, "U+%04X", found.code_point);
+  switch (found.kind) {
+    case Unprintable::none:
+      return "";
+    case Unprintable::not_utf8:
+      return "is not valid UTF-8";
+    case Unprintable::control:
+      return std::string("holds the control character ") + code;
+    case Unprintable::bidi_control:
+      return std::string("holds the bidirectional control ") + code + ", which reorders what is shown";
+  }
+  return "";
+}
+
 // `text` with every byte a terminal would act on written as \xNN (single
 // bytes) or \u{NNNN} (C1 controls, bidi controls); a backslash doubles so
 // the escapes stay unambiguous. Printable UTF-8 passes unchanged.
@@ -106,6 +124,20 @@ inline std::string printable(std::string_view text) {
     }
   }
   return out;
+}
+
+// printable(), cut after `max_characters` characters with "..." appended:
+// for echoing what a user or peer typed without repeating a 10 KB line back.
+// The cut falls between characters, never inside a UTF-8 sequence.
+inline std::string printable_excerpt(std::string_view text, size_t max_characters = 80) {
+  size_t at = 0;
+  for (size_t characters = 0; at < text.size() && characters < max_characters; ++characters) {
+    unsigned code_point = 0;
+    size_t length = printable_detail::utf8_length(text, at, code_point);
+    at += length == 0 ? 1 : length;
+  }
+  if (at >= text.size()) return printable(text);
+  return printable(text.substr(0, at)) + "...";
 }
 
 }  // namespace p2pnet
