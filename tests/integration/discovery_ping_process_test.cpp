@@ -20,6 +20,9 @@ TEST_CASE("README walkthrough - three nodes in a line discover each other and pi
   NodeProcess a(P2PNODE_PATH, kConfig), b(P2PNODE_PATH, kConfig), c(P2PNODE_PATH, kConfig);
   REQUIRE(b.command("connect 127.0.0.1 " + std::to_string(a.port()), "^connected to " + a.id()));
   REQUIRE(c.command("connect 127.0.0.1 " + std::to_string(b.port()), "^connected to " + b.id()));
+  // The dialer says "connected" once it has the answering hello; b may take
+  // c's hello a moment later, and only then relays discovers to it.
+  REQUIRE(b.process().wait_for_line(std::regex("^peer connected: " + c.id())));
 
   // a knows only b; discover finds c behind it.
   size_t from = a.process().line_count();
