@@ -43,6 +43,7 @@ std::optional<std::string> join_arguments(const std::vector<std::string>& args, 
 int run_ctl(int argc, char** argv) {
   std::string config_file, data_dir, socket;
   std::vector<std::string> command;
+  bool events = false;
   CLI::App app{
       "p2pnode ctl: run a console command on a running node (one started with --control or\n"
       "[control] enabled = true) and print its output; exits 0 on success, 1 when the command\n"
@@ -52,7 +53,10 @@ int run_ctl(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("-d,--data-dir", data_dir, "the node's data dir (default p2pnet-data)");
   app.add_option("--socket", socket, "the control socket (default: control.sock in the data dir)");
-  app.add_option("command", command, "the command and its arguments, as typed at the node's console")->required();
+  app.add_flag("--events", events,
+               "instead of a command, print the node's events (peers joining and leaving, plugin notices) as JSON "
+               "lines until the node stops");
+  app.add_option("command", command, "the command and its arguments, as typed at the node's console");
   app.prefix_command();  // everything from the command on is the command's, flags included
   try {
     app.parse(argc, argv);
@@ -60,6 +64,10 @@ int run_ctl(int argc, char** argv) {
     return app.exit(e);
   }
   for (auto& extra : app.remaining()) command.push_back(extra);
+  if (events == !command.empty()) {
+    fmt::print(stderr, "error: give either a command or --events\n{}", app.help());
+    return kCommandFailed;
+  }
 
   std::filesystem::path path;
   try {
@@ -78,6 +86,7 @@ int run_ctl(int argc, char** argv) {
     fmt::print(stderr, "error: {}\n", error);
     return kCommandFailed;
   }
+  json request = events ? json{{"id", 1}, {"subscribe", "events"}} : json{{"id", 1}, {"command", *line}};
 
   asio::io_context io;
   asio::local::stream_protocol::socket stream(io);
@@ -88,8 +97,7 @@ int run_ctl(int argc, char** argv) {
                path.string(), connect_error.message());
     return kUnreachable;
   }
-  std::string request = json{{"id", 1}, {"command", *line}}.dump() + "\n";
-  asio::write(stream, asio::buffer(request), connect_error);
+  asio::write(stream, asio::buffer(request.dump() + "\n"), connect_error);
 
   const bool progress_to_terminal = ::isatty(STDERR_FILENO) == 1;
   asio::streambuf input;
@@ -106,7 +114,13 @@ int run_ctl(int argc, char** argv) {
                  message["error"].is_string() ? message["error"].get<std::string>() : "?");
       return kUnreachable;
     }
-    if (message.contains("line") && message["line"].is_string()) {
+    if (message.contains("event")) {
+      std::cout << text << '\n' << std::flush;  // as the node sent it: one JSON object per line
+    } else if (events) {
+      // The subscription holds: say so where a person (or a test) can see
+      // it, keeping stdout to the events alone.
+      if (message.contains("status")) std::cerr << "following the node's events until it stops\n" << std::flush;
+    } else if (message.contains("line") && message["line"].is_string()) {
       std::cout << message["line"].get<std::string>() << '\n' << std::flush;
     } else if (message.contains("progress") && message["progress"].is_string()) {
       if (progress_to_terminal) std::cerr << '\r' << message["progress"].get<std::string>() << "\x1b[K" << std::flush;
@@ -115,6 +129,7 @@ int run_ctl(int argc, char** argv) {
       return message["status"].get<int>() == 0 ? 0 : kCommandFailed;
     }
   }
+  if (events) return 0;  // the node stopped
   fmt::print(stderr, "error: the node closed the control connection before the command ended ({})\n",
              read_error.message());
   return kUnreachable;

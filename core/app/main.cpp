@@ -160,19 +160,24 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  std::unique_ptr<p2pnet::Node> node;
+  // Declared first, so it outlives the node: events of a stopping node may
+  // still be published to it (it ignores them once stopped).
   std::unique_ptr<p2pnet::ControlServer> control;
+  std::unique_ptr<p2pnet::Node> node;
   try {
     auto config = build_config(options);
     node = std::make_unique<p2pnet::Node>(config);
-    node->set_event_sink([](std::string_view line, bool) { print_line(std::string(line)); });
-    node->start();
-    if (config.control.enabled) {
+    if (config.control.enabled)
       control = std::make_unique<p2pnet::ControlServer>(*node, p2pnet::control::socket_path(config),
                                                         config.control.max_clients);
-      control->start();
-    }
+    node->set_event_sink([events = control.get()](std::string_view line, bool) {
+      print_line(std::string(line));
+      if (events) events->publish(std::string(line));
+    });
+    node->start();
+    if (control) control->start();
   } catch (const std::exception& e) {
+    if (control) control->stop();  // before the node goes: no request may reach it after
     print_error(e.what());
     return 1;
   }

@@ -1,7 +1,9 @@
 // The control endpoint's wire format, shared by the node's server and the
 // `p2pnode ctl` client: one JSON object per line each way.
 //   client: {"id": 1, "command": "search holiday"}
-//   node:   {"id": 1, "line": "..."}        an output line of that command
+//           {"id": 2, "subscribe": "events"}   from now on, the node's events
+//   node:   {"event": "peer connected: ...", "time_ms": 1764568800000}
+//           {"id": 1, "line": "..."}        an output line of that command
 //           {"id": 1, "progress": "..."}    a status line that the next replaces
 //           {"id": 1, "status": 0}          the command ended (0: success)
 //           {"error": "..."}                the request was refused; the node closes

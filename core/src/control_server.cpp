@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <chrono>
 #include <deque>
 #include <future>
 
@@ -20,6 +21,10 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
       : server_(server), socket_(std::move(socket)), input_(control::kMaxRequestBytes + 1) {}
 
   void start() { read_next(); }
+
+  void send_event(const std::string& line, int64_t time_ms) {
+    if (subscribed_) send({{"event", line}, {"time_ms", time_ms}});
+  }
 
   // Says why, then closes once that is written.
   void refuse(const std::string& why) {
@@ -56,10 +61,15 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
 
   void run(const std::string& line) {
     auto request = json::parse(line, nullptr, false);
-    if (!request.is_object() || !request.contains("command") || !request["command"].is_string() ||
-        (request.contains("id") && !request["id"].is_number_integer()))
-      return refuse(R"(expected one JSON object per line: {"id": 1, "command": "peers"})");
+    const bool is_command = request.is_object() && request.contains("command") && request["command"].is_string();
+    const bool is_subscribe = request.is_object() && request.contains("subscribe") && request["subscribe"] == "events";
+    if (!(is_command || is_subscribe) || (request.contains("id") && !request["id"].is_number_integer()))
+      return refuse(R"(expected one JSON object per line: {"id": 1, "command": "peers"} or {"subscribe": "events"})");
     int64_t id = request.value("id", int64_t{0});
+    if (is_subscribe) {
+      subscribed_ = true;
+      return send({{"id", id}, {"status", 0}});
+    }
     if (running_ >= control::kMaxCommandsPerClient) {
       send({{"id", id}, {"line", fmt::format("error: {} commands already running", running_)}});
       send({{"id", id}, {"status", 1}});
@@ -121,6 +131,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   bool closed_ = false;
   bool close_after_writing_ = false;
+  bool subscribed_ = false;
 };
 
 ControlServer::ControlServer(Node& node, std::filesystem::path socket, size_t max_clients)
@@ -168,6 +179,17 @@ void ControlServer::stop() {
   thread_.join();
   std::error_code ignored;
   std::filesystem::remove(socket_, ignored);
+}
+
+void ControlServer::publish(std::string line) {
+  if (!started_) return;
+  auto time_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  asio::post(io_, [this, line = std::move(line), time_ms] {
+    auto sessions = sessions_;  // a client that does not read is closed while sending
+    for (const auto& session : sessions) session->send_event(line, time_ms);
+  });
 }
 
 void ControlServer::accept_next() {

@@ -8,6 +8,8 @@
 
 #include <asio.hpp>
 
+#include <atomic>
+
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -31,6 +33,10 @@ class ControlServer {
 
   const std::filesystem::path& socket() const { return socket_; }
 
+  // A node event (a peer joined or left, a plugin's notice) for the clients
+  // that subscribed. Thread-safe; does nothing before start or after stop.
+  void publish(std::string line);
+
  private:
   class Session;
   void accept_next();
@@ -43,7 +49,7 @@ class ControlServer {
   asio::local::stream_protocol::acceptor acceptor_;
   std::set<std::shared_ptr<Session>> sessions_;  // only touched on thread_
   std::thread thread_;
-  bool started_ = false;
+  std::atomic<bool> started_{false};
 };
 
 }  // namespace p2pnet

@@ -142,3 +142,22 @@ TEST_CASE("the control socket refuses what is not a request and too many clients
   held.clear();
   CHECK(wait_until([&] { return ctl({"--socket", socket.string(), "peers"}).status == 0; }));
 }
+
+TEST_CASE("p2pnode ctl --events follows peers joining and leaving as JSON lines until the node stops") {
+  NodeProcess node(P2PNODE_PATH, kConfig, {"--control"});
+  Process events(P2PNODE_PATH, {"ctl", "-d", node.data_dir().string(), "--events"});
+  REQUIRE(wait_until([&] { return events.stderr_text().find("following the node's events") != std::string::npos; }));
+
+  NodeProcess peer(P2PNODE_PATH, kConfig);
+  REQUIRE(peer.command("connect 127.0.0.1 " + std::to_string(node.port()), "^connected to " + node.id()));
+  auto joined = events.wait_for_line(std::regex("peer connected: " + peer.id()));
+  REQUIRE(joined);
+  auto event = nlohmann::json::parse(events.stdout_lines()[joined->first]);
+  CHECK(event["event"].get<std::string>().rfind("peer connected: " + peer.id(), 0) == 0);
+  CHECK(event["time_ms"].is_number_integer());
+
+  peer.process().write_line("stop");
+  CHECK(events.wait_for_line(std::regex("peer disconnected: " + peer.id())));
+  CHECK(ctl({"-d", node.data_dir().string(), "stop"}).status == 0);
+  CHECK(events.wait_exit() == 0);
+}
