@@ -45,6 +45,14 @@ struct PoisonSetup {
 
 std::string last_line(const CommandResult& result) { return result.lines.empty() ? "" : result.lines.back(); }
 
+// The download ended with the real file, under the name asked for.
+void check_saved_and_verified(const CommandResult& download, const PoisonSetup& setup) {
+  INFO(download.text());
+  CHECK(download.status == 0);
+  CHECK(last_line(download) == saved_line(setup.downloads / "wanted.bin", kSize));
+  CHECK(sha256_hex(read_file(setup.downloads / "wanted.bin")) == setup.sha);
+}
+
 // No record, or one that trusts no chunk.
 bool trusts_nothing(const fs::path& record) { return !fs::exists(record) || recorded_chunks(record) == 0; }
 
@@ -65,11 +73,7 @@ TEST_CASE("a poisoning source is blamed after the end check and an honest source
   CHECK(served_by_poisoner == 16);
 
   REQUIRE(victim.connect_to(*setup.honest) == setup.honest->id());
-  auto download = pending.get();
-  INFO(download.text());
-  CHECK(download.status == 0);
-  CHECK(last_line(download) == saved_line(setup.downloads / "wanted.bin", kSize));
-  CHECK(sha256_hex(read_file(setup.downloads / "wanted.bin")) == setup.sha);
+  check_saved_and_verified(pending.get(), setup);
   CHECK(counter(*setup.honest, "download.chunks_served") == 16);
   CHECK(counter(*setup.poisoner, "download.chunks_served") == served_by_poisoner);  // never asked again
   CHECK(counter(victim, "download.sources_blacklisted") >= 1);
@@ -121,9 +125,5 @@ TEST_CASE("a liar that names another size first does not lock the honest sources
   // The liar's answer, with its size, is the only one the download has seen.
   REQUIRE(wait_until([&] { return counter(victim, "download.sources_blamed") == 1; }, std::chrono::seconds(20)));
   REQUIRE(victim.connect_to(*setup.honest) == setup.honest->id());
-  auto download = pending.get();
-  INFO(download.text());
-  CHECK(download.status == 0);
-  CHECK(last_line(download) == saved_line(setup.downloads / "wanted.bin", kSize));
-  CHECK(sha256_hex(read_file(setup.downloads / "wanted.bin")) == setup.sha);
+  check_saved_and_verified(pending.get(), setup);
 }
