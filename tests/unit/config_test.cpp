@@ -139,3 +139,15 @@ TEST_CASE("the plugin queue limit is read and bounded") {
   CHECK(loaded.warnings.empty());
   CHECK(error_of("[node]\nplugin_queue_limit_bytes = 10\n").find("plugin_queue_limit_bytes") != std::string::npos);
 }
+
+TEST_CASE("the control table is read and checked") {
+  auto loaded = parse_config("[control]\nenabled = true\nsocket = \"/run/p2p.sock\"\nmax_clients = 3\n", "node.toml");
+  CHECK(loaded.warnings.empty());
+  CHECK(loaded.config.control.enabled);
+  CHECK(loaded.config.control.socket == "/run/p2p.sock");
+  CHECK(loaded.config.control.max_clients == 3);
+  CHECK_FALSE(parse_config("", "node.toml").config.control.enabled);  // off unless asked for
+  CHECK(error_of("[control]\nenabled = \"yes\"\n").find("control.enabled") != std::string::npos);
+  CHECK(error_of("[control]\nmax_clients = 0\n").find("control.max_clients") != std::string::npos);
+  CHECK(error_of("control = 1\n").find("expected a table ([control])") != std::string::npos);
+}
