@@ -4,8 +4,8 @@
 
 #include "network_address.hpp"
 #include "node_core.hpp"
-#include "plugin_instance.hpp"
 #include "node_id.hpp"
+#include "plugin_instance.hpp"
 #include "wire/header_scan.hpp"
 
 #include <cstring>
@@ -45,12 +45,12 @@ int register_command(p2pnet_host* host, const char* name, const char* usage, con
   if (!valid_text(name, 32)) return P2PNET_ERR_INVALID;
   for (const char* p = name; *p; ++p)
     if (*p == ' ' || *p == '\t' || static_cast<unsigned char>(*p) < 0x21) return P2PNET_ERR_INVALID;
-  return node(host).register_command(instance(host),
-                                     CommandInfo{name, usage ? usage : name, help ? help : ""});
+  return node(host).register_command(instance(host), CommandInfo{name, usage ? usage : name, help ? help : ""});
 }
 
 int subscribe(p2pnet_host* host, const char* event) {
   if (!valid_text(event, EventBus::kMaxEventNameLength)) return P2PNET_ERR_INVALID;
+  if (!instance(host).loading()) return P2PNET_ERR_NOT_ALLOWED;  // as register_type: only in the load hook
   node(host).bus().subscribe(event, instance(host).shared_from_this());
   return P2PNET_OK;
 }
@@ -120,7 +120,7 @@ int connect_id(p2pnet_host* host, const char* node_id, uint64_t* token) {
 int disconnect(p2pnet_host* host, const char* peer_id) {
   if (!peer_id) return P2PNET_ERR_INVALID;
   return node(host).disconnect(peer_id, "disconnected by plugin " + instance(host).name()) ? P2PNET_OK
-                                                                                          : P2PNET_ERR_NOT_FOUND;
+                                                                                           : P2PNET_ERR_NOT_FOUND;
 }
 
 int remember_node(p2pnet_host* host, const char* node_id, const char* address, uint16_t port) {
@@ -156,8 +156,11 @@ void list_known_nodes(p2pnet_host* host, p2pnet_node_visitor visit, void* user) 
 }
 
 int publish(p2pnet_host* host, const char* event, const char* json, size_t json_len) {
-  if (!valid_text(event, EventBus::kMaxEventNameLength) || (json_len && !json)) return P2PNET_ERR_INVALID;
-  node(host).bus().publish(event, std::string(json ? json : "", json_len));
+  if (!valid_text(event, EventBus::kMaxEventNameLength) || !json) return P2PNET_ERR_INVALID;
+  // Subscribers parse what they get: a payload that is not JSON would fail
+  // in every one of them instead of once, here, where the mistake is.
+  if (!nlohmann::json::accept(std::string_view(json, json_len))) return P2PNET_ERR_INVALID;
+  node(host).bus().publish(event, std::string(json, json_len));
   return P2PNET_OK;
 }
 

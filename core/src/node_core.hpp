@@ -3,10 +3,10 @@
 #pragma once
 
 #include "connection.hpp"
+#include "data_dir_lock.hpp"
 #include "dial_budget.hpp"
 #include "event_bus.hpp"
 #include "logger.hpp"
-#include "data_dir_lock.hpp"
 #include "node_key.hpp"
 #include "peer_store.hpp"
 #include "plugin_instance.hpp"
@@ -114,6 +114,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   };
 
   void load_enabled_plugins();
+  // Loads and creates one plugin; returns why it was refused, or "".
+  std::string load_plugin(const PluginConfig& plugin_config, const std::vector<std::filesystem::path>& dirs,
+                          std::map<std::string, std::filesystem::path>& names);
   void accept_next();
   void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id = "");
   std::string check_identity(const Connection& connection, const wire::Hello& hello);
@@ -159,7 +162,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::map<uint64_t, ConnectDone> connect_waiters_;  // by connection serial
   size_t dialing_ = 0;
   std::atomic<size_t> refusals_in_tls_{0};  // refused dialers being told so inside TLS
-  std::set<uint64_t> evicting_;  // serials closing to make room: no longer hold a slot
+  std::set<uint64_t> evicting_;             // serials closing to make room: no longer hold a slot
   std::set<std::string> idle_message_types_;
   std::shared_ptr<asio::steady_timer> sweep_timer_;
   TrafficCounters retired_traffic_;
