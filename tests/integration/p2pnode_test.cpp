@@ -2,6 +2,7 @@
 #include "node_process.hpp"
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 
 using namespace p2pnet::test;
@@ -24,7 +25,8 @@ TEST_CASE("two p2pnode processes connect and list each other with the right dire
   CHECK(a.command("stats", "^total: \\d+ messages in"));
   b.process().write_line("stop");
   CHECK(b.process().wait_exit() == 0);
-  CHECK(a.process().wait_for_line(std::regex("^peer disconnected: " + b.id() + " \\(peer said goodbye: node is stopping\\)")));
+  CHECK(a.process().wait_for_line(
+      std::regex("^peer disconnected: " + b.id() + " \\(peer said goodbye: node is stopping\\)")));
 }
 
 TEST_CASE("unknown commands and bad arguments print a usage line and the node keeps going") {
@@ -61,7 +63,8 @@ TEST_CASE("end of input - SIGTERM and SIGINT all stop p2pnode gracefully") {
 TEST_CASE("p2pnode prints help and version and rejects bad flags") {
   auto help = run_program(P2PNODE_PATH, {"--help"});
   CHECK(help.exit_code == 0);
-  for (const char* flag : {"--config", "--host", "--port", "--id", "--data-dir", "--log-level", "--no-console", "--version"})
+  for (const char* flag :
+       {"--config", "--host", "--port", "--id", "--data-dir", "--log-level", "--no-console", "--version"})
     CHECK(help.output.find(flag) != std::string::npos);
   auto version = run_program(P2PNODE_PATH, {"--version"});
   CHECK(version.exit_code == 0);
@@ -84,5 +87,17 @@ TEST_CASE("a broken node.toml stops start-up with file:line:column") {
   std::ofstream(config) << "[plugins.nosuch]\n";
   result = run_program(P2PNODE_PATH, {"--config", config.string(), "--no-console", "--data-dir", (dir / "d").string()});
   CHECK(result.exit_code == 1);
-  CHECK(result.output.find("error: plugin 'nosuch': p2pnet_nosuch.so not found") != std::string::npos);
+  CHECK(result.output.find("error: [plugins.nosuch] plugin 'nosuch': p2pnet_nosuch.so not found") != std::string::npos);
+}
+
+TEST_CASE("a relative plugin path in node.toml is found beside node.toml - whatever the current directory") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "mine");
+  std::filesystem::copy_file(std::filesystem::path(P2PNET_TEST_PLUGIN_DIR) / "p2pnet_abi10.so",
+                             dir / "mine" / "p2pnet_abi10.so");
+  auto config = dir / "node.toml";
+  std::ofstream(config) << "[plugins.abi10]\npath = \"mine/p2pnet_abi10.so\"\n";
+  REQUIRE(std::filesystem::current_path() != dir.path());
+  NodeProcess node(P2PNODE_PATH, config.string());
+  CHECK(node.command("abi10 hello", "^abi10 built with ABI 1\\.0, host has ABI 1\\.[0-9]+$"));
 }
