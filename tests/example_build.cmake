@@ -20,3 +20,17 @@ run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 if(NOT EXISTS "${WORK_DIR}/build/p2pnet_chat.so")
   message(FATAL_ERROR "the example did not produce p2pnet_chat.so")
 endif()
+
+# A plain-C plugin: no C++ compiler in its project, nlohmann_json hidden from
+# find_package, and only the entry point exported.
+run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/c_package" -B "${WORK_DIR}/c-build" -G Ninja
+    "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix" -DCMAKE_BUILD_TYPE=Release -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON)
+run(${CMAKE_COMMAND} --build "${WORK_DIR}/c-build")
+set(c_plugin "${WORK_DIR}/c-build/p2pnet_c_package.so")
+if(NOT EXISTS "${c_plugin}")
+  message(FATAL_ERROR "the C plugin did not produce p2pnet_c_package.so")
+endif()
+execute_process(COMMAND nm -D --defined-only "${c_plugin}" OUTPUT_VARIABLE exported RESULT_VARIABLE nm_result)
+if(NOT nm_result EQUAL 0 OR NOT exported MATCHES "p2pnet_plugin_entry" OR exported MATCHES "c_package_internal_helper")
+  message(FATAL_ERROR "the C plugin must export p2pnet_plugin_entry and nothing of its own; it exports:\n${exported}")
+endif()

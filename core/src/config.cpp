@@ -253,6 +253,14 @@ void read_plugins(const toml::node& node, const std::string& source, NodeConfig&
       plugin.path = *text;
       settings.erase("path");
     }
+    if (const toml::node* required = table->get("required")) {
+      auto flag = required->value_exact<bool>();
+      if (!flag)
+        throw ConfigError(
+            fmt::format("{}: plugins.{}.required: expected true or false", where(source, required->source()), name));
+      plugin.required = *flag;
+      settings.erase("required");
+    }
     plugin.settings = std::move(settings);
     config.plugins.push_back(std::move(plugin));
   }
@@ -302,7 +310,12 @@ LoadedConfig load_config_file(const std::filesystem::path& file) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(fmt::format("{}: cannot read config file", file.string()));
-  return parse_config(text.str(), file.string());
+  auto loaded = parse_config(text.str(), file.string());
+  // A plugin path travels with the file that names it (a config beside its
+  // plugins), whatever directory p2pnode is started in.
+  for (auto& plugin : loaded.config.plugins)
+    if (!plugin.path.empty() && plugin.path.is_relative()) plugin.path = file.parent_path() / plugin.path;
+  return loaded;
 }
 
 }  // namespace p2pnet

@@ -50,6 +50,7 @@ int register_command(p2pnet_host* host, const char* name, const char* usage, con
 
 int subscribe(p2pnet_host* host, const char* event) {
   if (!valid_text(event, EventBus::kMaxEventNameLength)) return P2PNET_ERR_INVALID;
+  if (!instance(host).loading()) return P2PNET_ERR_NOT_ALLOWED;  // as register_type: only in the load hook
   node(host).bus().subscribe(event, instance(host).shared_from_this());
   return P2PNET_OK;
 }
@@ -155,8 +156,11 @@ void list_known_nodes(p2pnet_host* host, p2pnet_node_visitor visit, void* user) 
 }
 
 int publish(p2pnet_host* host, const char* event, const char* json, size_t json_len) {
-  if (!valid_text(event, EventBus::kMaxEventNameLength) || (json_len && !json)) return P2PNET_ERR_INVALID;
-  node(host).bus().publish(event, std::string(json ? json : "", json_len));
+  if (!valid_text(event, EventBus::kMaxEventNameLength) || !json) return P2PNET_ERR_INVALID;
+  // Subscribers parse what they get: a payload that is not JSON would fail
+  // in every one of them instead of once, here, where the mistake is.
+  if (!nlohmann::json::accept(std::string_view(json, json_len))) return P2PNET_ERR_INVALID;
+  node(host).bus().publish(event, std::string(json, json_len));
   return P2PNET_OK;
 }
 

@@ -102,37 +102,53 @@ void NodeCore::load_enabled_plugins() {
       log_->debug("plugin '{}' is disabled in the config", plugin_config.name);
       continue;
     }
-    std::shared_ptr<const PluginLibrary> library;
-    try {
-      auto file = plugin_config.path.empty() ? find_plugin_file(plugin_config.name, dirs) : plugin_config.path;
-      library = load_plugin_library(file);
-    } catch (const PluginLoadError& e) {
-      throw StartupError(e.what());
-    }
-    if (auto [it, inserted] = names.emplace(library->name, library->file); !inserted)
-      throw StartupError(fmt::format("two plugins are named '{}': {} and {}", library->name, it->second.string(),
-                                     library->file.string()));
-    if (library->name != plugin_config.name)
-      log_->warn("[plugins.{}] loads {}, which calls itself '{}'", plugin_config.name, library->file.string(),
-                 library->name);
-    auto instance = std::make_shared<PluginInstance>(library, shared_from_this(), runtime_.io, runtime_.background,
-                                                     config_.log_level);
-    plugins_.push_back(instance);
-    registration_error_.clear();
-    try {
-      instance->create(plugin_config.settings);
-    } catch (const StartupError&) {
-      plugins_.pop_back();  // never created, nothing to destroy
-      if (!registration_error_.empty()) throw StartupError(registration_error_);
-      throw;
-    }
-    log_->debug("loaded plugin '{}' {} from {}", library->name, library->version, library->file.string());
+    std::string refusal = load_plugin(plugin_config, dirs, names);
+    if (refusal.empty()) continue;
+    std::string line = fmt::format("[plugins.{}] {}", plugin_config.name, refusal);
+    if (plugin_config.required) throw StartupError(line);
+    log_->warn("{}; skipped, as it is not required (required = false)", line);
   }
   hello_template_.id = id_;
   hello_template_.types = router_.types();
   hello_template_.agent = kAgent;
   hello_template_.max_header_bytes = config_.max_header_bytes;
   hello_template_.max_body_bytes = config_.max_body_bytes;
+}
+
+std::string NodeCore::load_plugin(const PluginConfig& plugin_config, const std::vector<std::filesystem::path>& dirs,
+                                  std::map<std::string, std::filesystem::path>& names) {
+  std::filesystem::path file;
+  try {
+    file = plugin_config.path.empty() ? find_plugin_file(plugin_config.name, dirs) : plugin_config.path;
+  } catch (const PluginLoadError& e) {
+    return e.what();
+  }
+  auto loaded = load_plugin_library(file);
+  if (!loaded) return loaded.refusal;
+  auto library = loaded.library;
+  for (const auto& note : library->notes)
+    log_->warn("[plugins.{}] plugin file {}: {}", plugin_config.name, file.string(), note);
+  if (names.contains(library->name))
+    return fmt::format("two plugins are named '{}': {} and {}", library->name, names[library->name].string(),
+                       library->file.string());
+  if (library->name != plugin_config.name)
+    log_->warn("[plugins.{}] loads {}, which calls itself '{}'", plugin_config.name, library->file.string(),
+               library->name);
+  auto instance = std::make_shared<PluginInstance>(library, shared_from_this(), runtime_.io, runtime_.background,
+                                                   config_.log_level);
+  registration_error_.clear();
+  try {
+    instance->create(plugin_config.settings);
+  } catch (const StartupError& e) {
+    // Never created, nothing to destroy; what it registered before failing goes.
+    router_.release(instance.get());
+    std::erase_if(plugin_commands_, [&](const auto& entry) { return entry.second.second == instance.get(); });
+    return fmt::format("{} ({})", registration_error_.empty() ? e.what() : registration_error_, library->file.string());
+  }
+  names.emplace(library->name, library->file);
+  plugins_.push_back(instance);
+  log_->debug("loaded plugin '{}' {} from {}", library->name, library->version, library->file.string());
+  return "";
 }
 
 int NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
@@ -155,6 +171,13 @@ int NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
 
 int NodeCore::register_command(PluginInstance& plugin, const CommandInfo& command) {
   if (!plugin.loading()) return P2PNET_ERR_NOT_ALLOWED;
+  if (!plugin.library().callbacks.on_command) {
+    // The command could only ever print nothing and fail.
+    registration_error_ = fmt::format("plugin '{}' registers command '{}' but has no on_command callback to run it",
+                                      plugin.name(), command.name);
+    plugin.log().error("{}", registration_error_);
+    return P2PNET_ERR_INVALID;
+  }
   if (is_core_command(command.name)) {
     registration_error_ =
         fmt::format("plugin '{}' registers command '{}', which the core already has", plugin.name(), command.name);

@@ -118,6 +118,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   };
 
   void load_enabled_plugins();
+  // Loads and creates one plugin; returns why it was refused, or "".
+  std::string load_plugin(const PluginConfig& plugin_config, const std::vector<std::filesystem::path>& dirs,
+                          std::map<std::string, std::filesystem::path>& names);
   void accept_next();
   void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id = "");
   std::string check_identity(const Connection& connection, const wire::Hello& hello);

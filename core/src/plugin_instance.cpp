@@ -6,29 +6,15 @@
 
 #include <fmt/core.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <future>
 
 namespace p2pnet {
-namespace {
-
-// The plugin's table may come from an older minor version and end before
-// later members: copy what it has, leave the rest null.
-p2pnet_plugin_api complete_callbacks(const p2pnet_plugin_api* api) {
-  p2pnet_plugin_api copy{};
-  std::memcpy(&copy, api, std::min<size_t>(api->struct_size, sizeof copy));
-  copy.struct_size = sizeof copy;
-  return copy;
-}
-
-}  // namespace
-
 PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library, std::shared_ptr<NodeCore> node,
                                asio::io_context& io, asio::thread_pool& background, LogSeverity log_level)
     : library_(std::move(library)),
-      api_(complete_callbacks(library_->api)),
+      api_(library_->callbacks),
       node_(std::move(node)),
       strand_(asio::make_strand(io.get_executor())),
       background_(background),
@@ -72,19 +58,24 @@ void PluginInstance::stop_and_wait() {
 }
 
 void PluginInstance::destroy_and_wait() {
+  bool work_finished;
   {
     std::unique_lock lock(mutex_);
     accepting_background_ = false;
     for (auto& [id, timer] : timers_) timer->cancel();
     timers_.clear();
     // Background work calls back into the plugin when it ends; let it end.
-    if (!background_idle_.wait_for(lock, std::chrono::seconds(30), [this] { return background_jobs_ == 0; }))
-      log_->warn("background work still running after 30 s; destroying the plugin anyway");
+    work_finished = background_idle_.wait_for(lock, std::chrono::seconds(30), [this] { return background_jobs_ == 0; });
+    if (!work_finished)
+      log_->warn(
+          "background work still running after 30 s; the plugin is left undestroyed, so that work cannot "
+          "run into freed memory");
   }
   std::promise<void> finished;
-  asio::post(strand_, [this, self = shared_from_this(), &finished] {
+  asio::post(strand_, [this, self = shared_from_this(), &finished, work_finished] {
     if (state_) {
-      if (auto fn = api_.destroy) fn(state_);
+      // The SDK promises destroy only once every work function has returned.
+      if (auto fn = api_.destroy; fn && work_finished) fn(state_);
       state_ = nullptr;
     }
     finished.set_value();

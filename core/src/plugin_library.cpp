@@ -1,8 +1,12 @@
 #include "plugin_library.hpp"
 
-#include <boost/dll/shared_library.hpp>
+#include <dlfcn.h>
 #include <fmt/core.h>
+#include <boost/dll/shared_library.hpp>
 
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -13,6 +17,16 @@ std::mutex cache_mutex;
 // Libraries stay loaded until the process ends: code of a plugin may still be
 // on a stack somewhere, and unloading buys nothing for a long-running node.
 std::map<std::filesystem::path, std::shared_ptr<const PluginLibrary>> loaded;
+
+// The descriptor as ABI 1.0 released it; the host accepts this size for ever.
+constexpr size_t kDescriptorSize10 = offsetof(p2pnet_plugin_descriptor, api) + sizeof(const p2pnet_plugin_api*);
+
+// Every member of the callback table after struct_size is one function
+// pointer, so whole members are counted in pointers from the first.
+using AnyCallback = void (*)();
+constexpr size_t kFirstCallback = offsetof(p2pnet_plugin_api, create);
+static_assert((sizeof(p2pnet_plugin_api) - kFirstCallback) % sizeof(AnyCallback) == 0);
+static_assert(offsetof(p2pnet_plugin_api, on_connect_result) == sizeof(p2pnet_plugin_api) - sizeof(AnyCallback));
 
 bool valid_plugin_name(const char* name) {
   if (!name || !*name) return false;
@@ -25,40 +39,90 @@ bool valid_plugin_name(const char* name) {
   return true;
 }
 
-std::shared_ptr<const PluginLibrary> open_library(const std::filesystem::path& file) {
-  auto fail = [&](const std::string& reason) {
-    return PluginLoadError(fmt::format("plugin file {}: {}", file.string(), reason));
+// Boost.DLL reports a failed load as a bare errno ("Bad file descriptor");
+// the dynamic loader's own words ("file too short", "undefined symbol: X")
+// are what tells the user what is wrong.
+std::string dynamic_loader_error(const std::filesystem::path& file, const std::error_code& boost_error) {
+  dlerror();  // clear any stale message
+  if (void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+    dlclose(handle);
+    return boost_error ? boost_error.message() : "unknown error";
+  }
+  const char* reason = dlerror();
+  return reason ? reason : "unknown error";
+}
+
+// A descriptor of any size from ABI 1.0's up: members it lacks read as zero,
+// members this host does not know are ignored.
+bool read_descriptor(const p2pnet_plugin_descriptor* raw, p2pnet_plugin_descriptor& out, std::string& refusal) {
+  out = {};
+  if (!raw) {
+    refusal = "the entry point returned no descriptor";
+    return false;
+  }
+  if (raw->struct_size < kDescriptorSize10) {
+    refusal = fmt::format("the descriptor is {} bytes, less than ABI 1.0's {}: not a p2pnet plugin descriptor",
+                          raw->struct_size, kDescriptorSize10);
+    return false;
+  }
+  std::memcpy(&out, raw, std::min<size_t>(raw->struct_size, sizeof out));
+  return true;
+}
+
+// The plugin's table may come from an older minor version and end before
+// later members: copy the whole members it has, leave the rest null. A size
+// that ends inside a member is rounded down, never half a pointer copied.
+bool read_callbacks(const p2pnet_plugin_api* raw, PluginLibrary& library, std::string& refusal) {
+  if (!raw || raw->struct_size < kFirstCallback + sizeof(AnyCallback)) {
+    refusal = "the plugin has no callback table";
+    return false;
+  }
+  size_t known = std::min<size_t>(raw->struct_size, sizeof(p2pnet_plugin_api));
+  size_t whole = kFirstCallback + (known - kFirstCallback) / sizeof(AnyCallback) * sizeof(AnyCallback);
+  if (whole != known)
+    library.notes.push_back(fmt::format(
+        "the callback table's struct_size {} ends inside a member: using its first {} callbacks, the rest are absent",
+        raw->struct_size, (whole - kFirstCallback) / sizeof(AnyCallback)));
+  library.callbacks = {};
+  std::memcpy(&library.callbacks, raw, whole);
+  library.callbacks.struct_size = sizeof(p2pnet_plugin_api);
+  return true;
+}
+
+PluginLoadResult open_library(const std::filesystem::path& file) {
+  auto refuse = [&](const std::string& reason) {
+    return PluginLoadResult{nullptr, fmt::format("plugin file {}: {}", file.string(), reason)};
   };
   auto library = std::make_shared<boost::dll::shared_library>();
   std::error_code error;
   library->load(file, error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  if (error || !library->is_loaded()) throw fail("not a loadable shared library (" + error.message() + ")");
+  if (error || !library->is_loaded())
+    return refuse("not a loadable shared library (" + dynamic_loader_error(file, error) + ")");
   if (!library->has(P2PNET_ENTRY_SYMBOL))
-    throw fail(fmt::format("no entry symbol {}: not a p2pnet plugin", P2PNET_ENTRY_SYMBOL));
+    return refuse(fmt::format("no entry symbol {}: not a p2pnet plugin", P2PNET_ENTRY_SYMBOL));
   auto entry = library->get<const p2pnet_plugin_descriptor*()>(P2PNET_ENTRY_SYMBOL);
-  const p2pnet_plugin_descriptor* descriptor = entry();
-  if (!descriptor || descriptor->struct_size < sizeof(p2pnet_plugin_descriptor))
-    throw fail("the entry point returned no valid descriptor");
-  if (descriptor->abi_major != P2PNET_ABI_MAJOR)
-    throw fail(fmt::format("built for plugin ABI {}.{}, this node supports ABI {}.{}", descriptor->abi_major,
-                           descriptor->abi_minor, P2PNET_ABI_MAJOR, P2PNET_ABI_MINOR));
-  if (descriptor->abi_minor > P2PNET_ABI_MINOR)
-    throw fail(fmt::format("needs plugin ABI {}.{}, this node only has ABI {}.{}; upgrade the node",
-                           descriptor->abi_major, descriptor->abi_minor, P2PNET_ABI_MAJOR, P2PNET_ABI_MINOR));
-  if (!valid_plugin_name(descriptor->name))
-    throw fail("the plugin's name is missing or not made of letters, digits, '_' and '-'");
-  if (!descriptor->api || descriptor->api->struct_size < sizeof(uint32_t)) throw fail("the plugin has no callback table");
+  p2pnet_plugin_descriptor descriptor;
+  std::string refusal;
+  if (!read_descriptor(entry(), descriptor, refusal)) return refuse(refusal);
+  if (descriptor.abi_major != P2PNET_ABI_MAJOR)
+    return refuse(fmt::format("built for plugin ABI {}.{}, this node supports ABI {}.{}", descriptor.abi_major,
+                              descriptor.abi_minor, P2PNET_ABI_MAJOR, P2PNET_ABI_MINOR));
+  if (descriptor.abi_minor > P2PNET_ABI_MINOR)
+    return refuse(fmt::format("needs plugin ABI {}.{}, this node only has ABI {}.{}; upgrade the node",
+                              descriptor.abi_major, descriptor.abi_minor, P2PNET_ABI_MAJOR, P2PNET_ABI_MINOR));
+  if (!valid_plugin_name(descriptor.name))
+    return refuse("the plugin's name is missing or not made of letters, digits, '_' and '-'");
 
   auto result = std::make_shared<PluginLibrary>();
+  if (!read_callbacks(descriptor.api, *result, refusal)) return refuse(refusal);
   result->file = file;
-  result->name = descriptor->name;
-  result->version = descriptor->version ? descriptor->version : "";
-  result->description = descriptor->description ? descriptor->description : "";
-  result->abi_major = descriptor->abi_major;
-  result->abi_minor = descriptor->abi_minor;
-  result->api = descriptor->api;
+  result->name = descriptor.name;
+  result->version = descriptor.version ? descriptor.version : "";
+  result->description = descriptor.description ? descriptor.description : "";
+  result->abi_major = descriptor.abi_major;
+  result->abi_minor = descriptor.abi_minor;
   result->handle = library;
-  return result;
+  return {result, ""};
 }
 
 }  // namespace
@@ -77,17 +141,18 @@ std::filesystem::path find_plugin_file(const std::string& name, const std::vecto
                                     searched.empty() ? "any plugin directory (none configured)" : searched));
 }
 
-std::shared_ptr<const PluginLibrary> load_plugin_library(const std::filesystem::path& file) {
+PluginLoadResult load_plugin_library(const std::filesystem::path& file) {
   std::error_code error;
-  if (!std::filesystem::exists(file, error)) throw PluginLoadError(fmt::format("plugin file {}: file not found", file.string()));
+  if (!std::filesystem::exists(file, error))
+    return {nullptr, fmt::format("plugin file {}: file not found", file.string())};
   auto key = std::filesystem::weakly_canonical(file, error);
   if (error) key = file;
   std::lock_guard lock(cache_mutex);
   auto it = loaded.find(key);
-  if (it != loaded.end()) return it->second;
-  auto library = open_library(file);
-  loaded.emplace(key, library);
-  return library;
+  if (it != loaded.end()) return {it->second, ""};
+  auto result = open_library(file);
+  if (result) loaded.emplace(key, result.library);
+  return result;
 }
 
 }  // namespace p2pnet

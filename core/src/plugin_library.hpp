@@ -24,17 +24,30 @@ struct PluginLibrary {
   std::string description;
   uint16_t abi_major = 0;
   uint16_t abi_minor = 0;
-  const p2pnet_plugin_api* api = nullptr;
+  // The plugin's callback table, normalised to this host's layout: members
+  // the plugin's table does not wholly hold are null.
+  p2pnet_plugin_api callbacks{};
+  // What the loader adjusted to accept the library, one line each, for the
+  // node to log (for example a callback table rounded down to whole members).
+  std::vector<std::string> notes;
   std::shared_ptr<void> handle;  // keeps the library mapped
+};
+
+// Either a library or the one line saying why it was refused: a caller that
+// loads plugins while the node runs keeps going on a refusal.
+struct PluginLoadResult {
+  std::shared_ptr<const PluginLibrary> library;
+  std::string refusal;  // empty when library is set
+  explicit operator bool() const { return library != nullptr; }
 };
 
 // The file a plugin is found in: p2pnet_<name>.so in the first directory
 // that has it. Throws PluginLoadError naming every directory searched.
 std::filesystem::path find_plugin_file(const std::string& name, const std::vector<std::filesystem::path>& dirs);
 
-// Loads (or returns the already loaded) library. Throws PluginLoadError with
-// one line naming the file and the reason.
-std::shared_ptr<const PluginLibrary> load_plugin_library(const std::filesystem::path& file);
+// Loads (or returns the already loaded) library. A refusal is one line
+// naming the file and the reason.
+PluginLoadResult load_plugin_library(const std::filesystem::path& file);
 
 std::string plugin_file_name(const std::string& name);
 

@@ -11,6 +11,10 @@ Router::Claim Router::claim(const std::string& type, PluginInstance* plugin) {
   return Claim::ok;
 }
 
+void Router::release(const PluginInstance* plugin) {
+  std::erase_if(routes_, [plugin](const auto& route) { return route.second == plugin; });
+}
+
 PluginInstance* Router::owner(std::string_view type) const {
   auto it = routes_.find(type);
   return it == routes_.end() ? nullptr : it->second;

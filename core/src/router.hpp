@@ -19,6 +19,8 @@ class Router {
   static bool reserved(std::string_view type) { return type == "hello" || type == "bye"; }
 
   Claim claim(const std::string& type, PluginInstance* plugin);
+  // Drops every type the plugin claimed (a plugin that failed to load).
+  void release(const PluginInstance* plugin);
   PluginInstance* owner(std::string_view type) const;
   std::vector<std::string> types() const;
 

@@ -245,8 +245,8 @@ TEST_CASE("a plugin that fails to load stops p2pnode with one line and leaves it
       P2PNODE_PATH, {"--config", bad.string(), "--port", "0", "--data-dir", data.path().string(), "--no-console"},
       std::chrono::seconds(30));
   CHECK(refused.exit_code == 1);
-  CHECK(refused.output.find("error: plugin 'thrower' failed to load: thrower refuses to load, as configured") !=
-        std::string::npos);
+  CHECK(refused.output.find("error: [plugins.thrower] plugin 'thrower' failed to load: thrower refuses to load, as "
+                            "configured (") != std::string::npos);
   CHECK(refused.output.find("listening on") == std::string::npos);
   // Fixed, the node starts again with the same identity from the same data dir.
   NodeRun again(good, data.path());

@@ -2,6 +2,7 @@
 #include "node_process.hpp"
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 
 using namespace p2pnet::test;
@@ -127,5 +128,17 @@ TEST_CASE("a broken node.toml stops start-up with file:line:column") {
   std::ofstream(config) << "[plugins.nosuch]\n";
   result = run_program(P2PNODE_PATH, {"--config", config.string(), "--no-console", "--data-dir", (dir / "d").string()});
   CHECK(result.exit_code == 1);
-  CHECK(result.output.find("error: plugin 'nosuch': p2pnet_nosuch.so not found") != std::string::npos);
+  CHECK(result.output.find("error: [plugins.nosuch] plugin 'nosuch': p2pnet_nosuch.so not found") != std::string::npos);
+}
+
+TEST_CASE("a relative plugin path in node.toml is found beside node.toml - whatever the current directory") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "mine");
+  std::filesystem::copy_file(std::filesystem::path(P2PNET_TEST_PLUGIN_DIR) / "p2pnet_abi10.so",
+                             dir / "mine" / "p2pnet_abi10.so");
+  auto config = dir / "node.toml";
+  std::ofstream(config) << "[plugins.abi10]\npath = \"mine/p2pnet_abi10.so\"\n";
+  REQUIRE(std::filesystem::current_path() != dir.path());
+  NodeProcess node(P2PNODE_PATH, config.string());
+  CHECK(node.command("abi10 hello", "^abi10 built with ABI 1\\.0, host has ABI 1\\.[0-9]+$"));
 }

@@ -1,7 +1,8 @@
 // Authenticated, encrypted connections: ids are proven by keys, private
 // networks keep outsiders out, and mismatched settings fail clearly.
-#include "tls_peer.hpp"
+#include "log_capture.hpp"
 #include "test_node.hpp"
+#include "tls_peer.hpp"
 
 #include "p2pnet/log.hpp"
 
@@ -20,7 +21,10 @@ std::pair<std::string, std::string> dial(TestNode& from, uint16_t port, const st
   auto future = result->get_future();
   from->connect(
       "127.0.0.1", port,
-      [result](const std::string& id, const std::string& error) { result->set_value({id, error}); }, expected_id);
+      [result](const std::string& id, const std::string& error) {
+        result->set_value({id, error});
+      },
+      expected_id);
   REQUIRE(future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   return future.get();
 }
@@ -29,28 +33,6 @@ uint64_t event_count(TestNode& node, const std::string& name) {
   auto events = node->stats().events;
   return events.count(name) ? events[name] : 0;
 }
-
-// Collects log lines while alive.
-class LogCapture {
- public:
-  LogCapture() {
-    set_log_sink([this](LogSeverity, std::string_view line) {
-      std::lock_guard lock(mutex_);
-      lines_.emplace_back(line);
-    });
-  }
-  ~LogCapture() { set_log_sink({}); }
-  bool contains(const std::string& text) {
-    std::lock_guard lock(mutex_);
-    for (const auto& line : lines_)
-      if (line.find(text) != std::string::npos) return true;
-    return false;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
 
 NodeConfig with_network_key(const std::string& key) {
   auto config = test_config({"probe"});

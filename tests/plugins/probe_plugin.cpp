@@ -5,6 +5,7 @@
 #include <p2pnet/settings.hpp>
 
 #include <deque>
+#include <stdexcept>
 
 #ifndef PROBE_NAME
 #define PROBE_NAME "probe"
@@ -23,11 +24,10 @@ class ProbePlugin : public p2pnet::Plugin {
     const std::string prefix = PROBE_NAME;
     command(prefix + "-send", prefix + "-send ID TEXT [BODY_BYTES]", "send TEXT to a peer",
             [this](p2pnet::Command& cmd) { send_command(cmd); });
-    command(prefix + "-broadcast", prefix + "-broadcast TEXT", "send TEXT to every peer",
-            [this](p2pnet::Command& cmd) {
-              int sent = broadcast({{"type", types_.front()}, {"text", cmd.line()}});
-              cmd.print("sent to " + std::to_string(sent));
-            });
+    command(prefix + "-broadcast", prefix + "-broadcast TEXT", "send TEXT to every peer", [this](p2pnet::Command& cmd) {
+      int sent = broadcast({{"type", types_.front()}, {"text", cmd.line()}});
+      cmd.print("sent to " + std::to_string(sent));
+    });
     command(prefix + "-log", prefix + "-log", "print what was received", [this](p2pnet::Command& cmd) {
       for (const auto& line : log_) cmd.print(line);
       cmd.print(std::to_string(received_) + " received");
@@ -37,6 +37,9 @@ class ProbePlugin : public p2pnet::Plugin {
       publish(cmd.args()[0], {{"text", cmd.args()[1]}});
     });
     subscribe("probe.event", [this](const p2pnet::json& data) { remember("event " + data.dump()); });
+    // After registering, so a test sees that a failed load leaves nothing behind.
+    if (settings.boolean("fail_after_registering", false))
+      throw std::runtime_error(PROBE_NAME " fails after registering, as configured");
   }
 
   void on_peer_connected(const p2pnet::PeerRef& peer) override {

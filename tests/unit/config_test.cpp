@@ -128,7 +128,8 @@ TEST_CASE("network key settings are checked without echoing the secret") {
   std::ofstream(key_file) << "a secret kept in its own file\n";
   auto loaded = parse_config("[node]\nnetwork_key_file = \"" + key_file.string() + "\"\n", "node.toml");
   CHECK(loaded.config.network_key == "a secret kept in its own file");
-  CHECK(error_of("[node]\nnetwork_key_file = \"/nonexistent/key\"\n").find("node.network_key_file") != std::string::npos);
+  CHECK(error_of("[node]\nnetwork_key_file = \"/nonexistent/key\"\n").find("node.network_key_file") !=
+        std::string::npos);
   CHECK(parse_config("", "node.toml").config.encryption);
 }
 
@@ -150,4 +151,26 @@ TEST_CASE("the control table is read and checked") {
   CHECK(error_of("[control]\nenabled = \"yes\"\n").find("control.enabled") != std::string::npos);
   CHECK(error_of("[control]\nmax_clients = 0\n").find("control.max_clients") != std::string::npos);
   CHECK(error_of("control = 1\n").find("expected a table ([control])") != std::string::npos);
+}
+
+TEST_CASE("a plugin's required key defaults to true and is checked") {
+  auto loaded = parse_config("[plugins.a]\n[plugins.b]\nrequired = false\nx = 1\n", "node.toml");
+  REQUIRE(loaded.config.plugins.size() == 2);
+  CHECK(loaded.config.plugins[0].required);
+  CHECK_FALSE(loaded.config.plugins[1].required);
+  CHECK(loaded.config.plugins[1].settings == nlohmann::json{{"x", 1}});  // not a setting of the plugin
+  auto error = error_of("[plugins.a]\nrequired = 1\n");
+  CHECK(error.find("node.toml:2:12") != std::string::npos);
+  CHECK(error.find("plugins.a.required: expected true or false") != std::string::npos);
+}
+
+TEST_CASE("a relative plugin path is relative to node.toml's directory - not the current one") {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "conf");
+  std::ofstream(dir / "conf" / "node.toml") << "[plugins.rel]\npath = \"plugins/p2pnet_rel.so\"\n"
+                                               "[plugins.abs]\npath = \"/opt/p2pnet_abs.so\"\n";
+  auto loaded = load_config_file(dir / "conf" / "node.toml");
+  REQUIRE(loaded.config.plugins.size() == 2);
+  CHECK(loaded.config.plugins[0].path == dir / "conf" / "plugins" / "p2pnet_rel.so");
+  CHECK(loaded.config.plugins[1].path == "/opt/p2pnet_abs.so");
 }

@@ -28,9 +28,13 @@ struct PeerAddress {
 };
 
 struct PluginConfig {
-  std::string name;                // the [plugins.NAME] table
+  std::string name;  // the [plugins.NAME] table
   bool enabled = true;
-  std::filesystem::path path;      // explicit library path; empty: search plugin_dirs
+  // A plugin that fails to load stops start-up; false: skipped with a warning.
+  bool required = true;
+  // Explicit library path; empty: search plugin_dirs. load_config_file makes
+  // a relative path relative to node.toml's directory.
+  std::filesystem::path path;
   nlohmann::json settings = nlohmann::json::object();  // the rest of the table
 };
 
@@ -45,12 +49,12 @@ struct ControlConfig {
 struct NodeConfig {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
-  std::string id;                        // empty: generated once and kept in data_dir
-  std::filesystem::path data_dir;        // empty: nothing is persisted (embedded use)
+  std::string id;                  // empty: generated once and kept in data_dir
+  std::filesystem::path data_dir;  // empty: nothing is persisted (embedded use)
   LogSeverity log_level = LogSeverity::info;
-  bool encryption = true;                // TLS 1.3 with node keys; false: plaintext (debugging)
-  std::string network_key;               // non-empty: a private network only its holders can join
-  unsigned threads = 2;                  // network threads when the node owns its runtime
+  bool encryption = true;   // TLS 1.3 with node keys; false: plaintext (debugging)
+  std::string network_key;  // non-empty: a private network only its holders can join
+  unsigned threads = 2;     // network threads when the node owns its runtime
 
   size_t max_connections = 128;
   // Inbound slots: one address, and one /24 (IPv4) or /64 (IPv6), may hold

@@ -4,8 +4,8 @@
 // so only the C types of plugin_abi.h cross into the node.
 #pragma once
 
-#include <p2pnet/command_line.hpp>
 #include <p2pnet/plugin_abi.h>
+#include <p2pnet/command_line.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,9 +39,7 @@ enum class LogLevel : int {
   error = P2PNET_LOG_ERROR,
 };
 
-inline Bytes as_bytes(std::string_view text) {
-  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
-}
+inline Bytes as_bytes(std::string_view text) { return {reinterpret_cast<const std::byte*>(text.data()), text.size()}; }
 
 inline bool is_node_id(std::string_view id) {
   if (id.size() != 64) return false;
@@ -80,8 +79,8 @@ struct Peer {
   std::vector<std::string> types;
 
   static Peer from(const p2pnet_peer& raw) {
-    Peer peer{raw.id, raw.host, raw.local_host ? raw.local_host : "", raw.port, raw.inbound != 0,
-              raw.authenticated != 0, {}};
+    Peer peer{
+        raw.id, raw.host, raw.local_host ? raw.local_host : "", raw.port, raw.inbound != 0, raw.authenticated != 0, {}};
     for (size_t i = 0; i < raw.type_count; ++i) peer.types.emplace_back(raw.types[i]);
     return peer;
   }
@@ -148,7 +147,28 @@ using TimerId = uint64_t;
 namespace detail {
 template <class T>
 struct Adapter;
-}
+
+// What a host visitor collects; an exception thrown while collecting is kept
+// here and rethrown once the host's (C) frames are left behind.
+template <class Out>
+struct Collected {
+  Out out{};
+  std::exception_ptr failure;
+  template <class F>
+  void add(F&& f) noexcept {
+    if (failure) return;
+    try {
+      f(out);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  Out take() {
+    if (failure) std::rethrow_exception(failure);
+    return std::move(out);
+  }
+};
+}  // namespace detail
 
 // Base class of every C++ plugin. Hooks default to doing nothing; handlers
 // registered with handle(), subscribe() and command() are dispatched by the
@@ -161,6 +181,12 @@ class Plugin {
   using EventHandler = std::function<void(const json&)>;
   using CommandHandler = std::function<void(Command&)>;
   using ConnectHandler = std::function<void(std::optional<std::string> peer_id, std::string error)>;
+
+  // The lowest host ABI minor this plugin needs. A plugin that uses an
+  // addition of a later minor says so in its class:
+  //   static constexpr uint16_t abi_minor = 1;
+  // and older nodes then refuse it with a clear line instead of failing later.
+  static constexpr uint16_t abi_minor = 0;
 
   virtual ~Plugin() = default;
 
@@ -190,10 +216,8 @@ class Plugin {
     check(api_->register_type(host_, type.c_str()), "register message type '" + type + "'");
     raw_handlers_[type] = std::move(handler);
   }
-  void command(const std::string& name, const std::string& usage, const std::string& help,
-               CommandHandler handler) {
-    check(api_->register_command(host_, name.c_str(), usage.c_str(), help.c_str()),
-          "register command '" + name + "'");
+  void command(const std::string& name, const std::string& usage, const std::string& help, CommandHandler handler) {
+    check(api_->register_command(host_, name.c_str(), usage.c_str(), help.c_str()), "register command '" + name + "'");
     command_handlers_[name] = std::move(handler);
   }
   void subscribe(const std::string& event, EventHandler handler) {
@@ -215,8 +239,7 @@ class Plugin {
     std::vector<const char*> ids;
     ids.reserve(except.size());
     for (const auto& id : except) ids.push_back(id.c_str());
-    return api_->broadcast(host_, text.data(), text.size(), body.data(), body.size(), ids.data(),
-                           ids.size());
+    return api_->broadcast(host_, text.data(), text.size(), body.data(), body.size(), ids.data(), ids.size());
   }
   size_t queued_bytes(std::string_view peer_id) {
     std::string id(peer_id);
@@ -225,19 +248,27 @@ class Plugin {
 
   // --- Peers and the peer store -----------------------------------------------
   std::vector<Peer> peers() {
-    std::vector<Peer> out;
+    detail::Collected<std::vector<Peer>> collected;
     api_->list_peers(
-        host_, [](void* user, const p2pnet_peer* p) { static_cast<std::vector<Peer>*>(user)->push_back(Peer::from(*p)); },
-        &out);
-    return out;
+        host_,
+        [](void* user, const p2pnet_peer* p) {
+          static_cast<detail::Collected<std::vector<Peer>>*>(user)->add(
+              [p](std::vector<Peer>& out) { out.push_back(Peer::from(*p)); });
+        },
+        &collected);
+    return collected.take();
   }
   std::optional<Peer> peer(std::string_view peer_id) {
-    std::optional<Peer> out;
+    detail::Collected<std::optional<Peer>> collected;
     std::string id(peer_id);
     api_->get_peer(
-        host_, id.c_str(), [](void* user, const p2pnet_peer* p) { *static_cast<std::optional<Peer>*>(user) = Peer::from(*p); },
-        &out);
-    return out;
+        host_, id.c_str(),
+        [](void* user, const p2pnet_peer* p) {
+          static_cast<detail::Collected<std::optional<Peer>>*>(user)->add(
+              [p](std::optional<Peer>& out) { out = Peer::from(*p); });
+        },
+        &collected);
+    return collected.take();
   }
   void connect(const std::string& host, uint16_t port, ConnectHandler done) {
     uint64_t token = 0;
@@ -257,14 +288,16 @@ class Plugin {
     return api_->remember_node(host_, node_id.c_str(), host.c_str(), port);
   }
   std::vector<KnownNode> known_nodes() {
-    std::vector<KnownNode> out;
+    detail::Collected<std::vector<KnownNode>> collected;
     api_->list_known_nodes(
         host_,
         [](void* user, const p2pnet_known_node* n) {
-          static_cast<std::vector<KnownNode>*>(user)->push_back({n->id, n->host, n->port, n->last_seen_ms});
+          static_cast<detail::Collected<std::vector<KnownNode>>*>(user)->add([n](std::vector<KnownNode>& out) {
+            out.push_back({n->id, n->host, n->port, n->last_seen_ms});
+          });
         },
-        &out);
-    return out;
+        &collected);
+    return collected.take();
   }
 
   // --- Local event bus ------------------------------------------------------
@@ -285,10 +318,14 @@ class Plugin {
   // --- Background work ------------------------------------------------------
   // Runs work on a background thread, then `then` on this plugin's own context.
   // work must not touch the plugin's state; hand results over through captures.
+  // A job whose completion the host never delivers (it stopped first) is
+  // freed with the plugin.
   void background(std::function<void()> work, std::function<void()> then) {
-    auto* job = new BackgroundJob{this, std::move(work), std::move(then), {}};
-    int status = api_->run_background(host_, &BackgroundJob::run, &BackgroundJob::finish, job);
-    if (status != P2PNET_OK) delete job;
+    auto job = std::make_unique<BackgroundJob>(BackgroundJob{this, std::move(work), std::move(then), {}});
+    BackgroundJob* raw = job.get();
+    background_jobs_.emplace(raw, std::move(job));
+    int status = api_->run_background(host_, &BackgroundJob::run, &BackgroundJob::finish, raw);
+    if (status != P2PNET_OK) background_jobs_.erase(raw);
   }
 
   // --- Console, logging, counters ----------------------------------------------
@@ -335,7 +372,10 @@ class Plugin {
     // Called by the node on the plugin's context: like every hook, no
     // exception may leave it (it would unwind through the node's threads).
     static void finish(void* user) {
-      std::unique_ptr<BackgroundJob> job(static_cast<BackgroundJob*>(user));
+      auto* raw = static_cast<BackgroundJob*>(user);
+      auto owned = raw->owner->background_jobs_.extract(raw);
+      if (owned.empty()) return;
+      std::unique_ptr<BackgroundJob> job = std::move(owned.mapped());
       try {
         if (!job->failure.empty()) {
           job->owner->count("hook_exceptions");
@@ -406,6 +446,7 @@ class Plugin {
   std::unordered_map<std::string, CommandHandler> command_handlers_;
   std::unordered_map<TimerId, Timer> timers_;
   std::unordered_map<uint64_t, ConnectHandler> connect_handlers_;
+  std::unordered_map<BackgroundJob*, std::unique_ptr<BackgroundJob>> background_jobs_;
 };
 
 inline void Command::print(std::string_view text) const {
@@ -439,8 +480,8 @@ struct Adapter {
   }
   static void report(void* p, const char* hook, const char* what) { self(p)->report_exception(hook, what); }
 
-  static void* create(const p2pnet_host_api* api, p2pnet_host* host, const char* config, size_t config_len,
-                      char* error, size_t error_cap) {
+  static void* create(const p2pnet_host_api* api, p2pnet_host* host, const char* config, size_t config_len, char* error,
+                      size_t error_cap) {
     auto fail = [&](const char* reason) -> void* {
       if (error && error_cap > 0) {
         std::strncpy(error, reason, error_cap - 1);
@@ -491,8 +532,7 @@ struct Adapter {
                              Bytes(static_cast<const std::byte*>(body), body_len));
       }
       json parsed = json::parse(header, header + header_len);
-      Message message{std::string_view(type, type_len), parsed,
-                      Bytes(static_cast<const std::byte*>(body), body_len)};
+      Message message{std::string_view(type, type_len), parsed, Bytes(static_cast<const std::byte*>(body), body_len)};
       self(p)->on_message(PeerRef(peer), message);
     });
   }
@@ -530,8 +570,8 @@ struct Adapter {
 
   static const p2pnet_plugin_api* api() {
     static const p2pnet_plugin_api table = {
-        sizeof(p2pnet_plugin_api), &create, &destroy, &on_start, &on_stop, &on_peer_connected,
-        &on_peer_disconnected, &on_message, &on_event, &on_timer, &on_command, &on_connect_result,
+        sizeof(p2pnet_plugin_api), &create,     &destroy,  &on_start, &on_stop,    &on_peer_connected,
+        &on_peer_disconnected,     &on_message, &on_event, &on_timer, &on_command, &on_connect_result,
     };
     return &table;
   }
@@ -539,9 +579,9 @@ struct Adapter {
 
 template <class T>
 const p2pnet_plugin_descriptor* describe(const char* name, const char* version, const char* description) {
+  static_assert(T::abi_minor <= P2PNET_ABI_MINOR, "the plugin needs a newer SDK than the one it is built with");
   static const p2pnet_plugin_descriptor descriptor = {
-      sizeof(p2pnet_plugin_descriptor), P2PNET_ABI_MAJOR, P2PNET_ABI_MINOR, name, version, description,
-      Adapter<T>::api(),
+      sizeof(p2pnet_plugin_descriptor), P2PNET_ABI_MAJOR, T::abi_minor, name, version, description, Adapter<T>::api(),
   };
   return &descriptor;
 }
@@ -550,7 +590,7 @@ const p2pnet_plugin_descriptor* describe(const char* name, const char* version, 
 }  // namespace p2pnet
 
 // Exports a Plugin subclass: P2PNET_PLUGIN(EchoPlugin, "echo", "1.0.0", "Echoes messages back")
-#define P2PNET_PLUGIN(Class, name, version, description)                                \
-  extern "C" P2PNET_EXPORT const p2pnet_plugin_descriptor* p2pnet_plugin_entry(void) {  \
+#define P2PNET_PLUGIN(Class, name, version, description)                               \
+  extern "C" P2PNET_EXPORT const p2pnet_plugin_descriptor* p2pnet_plugin_entry(void) { \
     return ::p2pnet::detail::describe<Class>(name, version, description);              \
   }

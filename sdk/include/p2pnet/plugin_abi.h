@@ -11,6 +11,20 @@
  *   - Strings are UTF-8 and NUL-terminated unless a length is passed beside
  *     them. Pointers handed to a callback are valid only during that call.
  *   - No exception may leave a plugin callback (the C++ layer catches them).
+ *
+ * ABI 1.1 adds no struct member; it is the first minor whose host keeps the
+ * append-only promise in both directions:
+ *   - it accepts a descriptor or callback table of any size from 1.0's up
+ *     (missing trailing members are absent, unknown ones ignored) and rounds
+ *     a callback table whose size ends inside a member down to whole members;
+ *   - it refuses register_command from a plugin without on_command, subscribe
+ *     after the load hook, and publish of text that is not JSON
+ *     (P2PNET_ERR_INVALID / P2PNET_ERR_NOT_ALLOWED);
+ *   - it calls destroy only once every run_background work has returned, and
+ *     may skip a done callback when the node stops first.
+ * A plugin that relies on these sets abi_minor to 1; one that does not keeps
+ * 0 and loads into 1.0 nodes too. P2PNET_HAS_MEMBER checks, member by member,
+ * what the other side's table holds.
  */
 #ifndef P2PNET_PLUGIN_ABI_H
 #define P2PNET_PLUGIN_ABI_H
@@ -23,7 +37,12 @@ extern "C" {
 #endif
 
 #define P2PNET_ABI_MAJOR 1
-#define P2PNET_ABI_MINOR 0
+#define P2PNET_ABI_MINOR 1
+
+/* Whether the table *ptr (of struct type `type`) is large enough to hold
+   `member`: use it before calling a member added after 1.0 (since 1.1). */
+#define P2PNET_HAS_MEMBER(type, ptr, member) \
+  ((size_t)(ptr)->struct_size >= offsetof(type, member) + sizeof(((type*)0)->member))
 
 /* Name of the function every plugin library exports (see p2pnet_plugin_entry_fn). */
 #define P2PNET_ENTRY_SYMBOL "p2pnet_plugin_entry"
