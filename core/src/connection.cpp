@@ -139,9 +139,9 @@ void Connection::begin_tls() {
     // A pinned dial learns who answered from the TLS key alone: an impostor
     // at that address gets no hello, so it never sees a network-key proof.
     if (!self->inbound_ && !self->expected_peer_id_.empty() && self->peer_key_id_ != self->expected_peer_id_) {
-      self->count_event("pinned_id_mismatch");
-      return self->close_on_strand(
-          fmt::format("the peer's id is {}, not the expected {}", self->peer_key_id_, self->expected_peer_id_), false);
+      auto owner = self->owner_.lock();
+      if (!owner) return self->close_on_strand("node is stopping", false);
+      return self->close_on_strand(owner->on_pinned_mismatch(*self, self->peer_key_id_), false);
     }
     if (self->refusing_) {
       self->close_on_strand(self->refusal_, true);

@@ -46,6 +46,9 @@ class ConnectionOwner {
   virtual void on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
                         const wire::FrameView& frame) = 0;
   // Exactly once per connection, after it closed for good.
+  // A pinned dial met another id (proven by its TLS key, or claimed in a
+  // plaintext hello): returns the close reason. Thread-safe.
+  virtual std::string on_pinned_mismatch(const Connection& connection, const std::string& actual_id) = 0;
   virtual void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) = 0;
   // A limit bit (a frame too large, a handshake too slow, a full write
   // queue, ...): counted in the node's `stats` under this name. Thread-safe.

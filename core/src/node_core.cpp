@@ -623,16 +623,22 @@ std::string NodeCore::check_identity(const Connection& connection, const wire::H
                connection.describe(), hello.id.substr(0, 12));
     return "the peer is in a private network and this node has no network key";
   }
-  if (!connection.expected_peer_id().empty() && hello.id != connection.expected_peer_id()) {
-    count_event("pinned_id_mismatch");
-    log_->warn("refusing {}: its id is {}, not the expected {}; that address is not dialed for {} again for {} s",
-               connection.describe(), hello.id, connection.expected_peer_id(), connection.expected_peer_id(),
-               kBadAddressMs / 1000);
-    peer_store_.mark_bad(connection.expected_peer_id(), connection.remote_address(), connection.remote_port(),
-                         unix_millis_now() + kBadAddressMs);
-    return fmt::format("the peer's id is {}, not the expected {}", hello.id, connection.expected_peer_id());
-  }
+  if (!connection.expected_peer_id().empty() && hello.id != connection.expected_peer_id())
+    return on_pinned_mismatch(connection, hello.id);
   return "";
+}
+
+// Under TLS the connection finds this before any hello (from the key), in
+// plaintext check_identity does (from the hello): either way the address is
+// not dialed for that id again for a while.
+std::string NodeCore::on_pinned_mismatch(const Connection& connection, const std::string& actual_id) {
+  count_event("pinned_id_mismatch");
+  log_->warn("refusing {}: its id is {}, not the expected {}; that address is not dialed for {} again for {} s",
+             connection.describe(), actual_id, connection.expected_peer_id(), connection.expected_peer_id(),
+             kBadAddressMs / 1000);
+  peer_store_.mark_bad(connection.expected_peer_id(), connection.remote_address(), connection.remote_port(),
+                       unix_millis_now() + kBadAddressMs);
+  return fmt::format("the peer's id is {}, not the expected {}", actual_id, connection.expected_peer_id());
 }
 
 void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,

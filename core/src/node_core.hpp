@@ -103,6 +103,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   HandshakeVerdict on_hello(const std::shared_ptr<Connection>& connection, const wire::Hello& hello) override;
   void on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
                 const wire::FrameView& frame) override;
+  std::string on_pinned_mismatch(const Connection& connection, const std::string& actual_id) override;
   void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) override;
 
  private:

@@ -3,6 +3,7 @@
 // tests judge what the victim then does: who answers `ping ID`, how many
 // connections it opens to a third party, and what reaches its console and
 // its log.
+#include "node_core.hpp"
 #include "raw_peer.hpp"
 #include "test_node.hpp"
 
@@ -154,6 +155,27 @@ TEST_CASE("ping ID never reaches an impostor that a forged answer put at that id
   CHECK(core_counter(victim, "pinned_id_mismatch") == 1);
 
   // The address proved wrong: it is not offered, nor dialed, again.
+  auto again = victim.run("ping " + honest.id());
+  INFO(again.text());
+  CHECK(again.status != 0);
+  CHECK(core_counter(victim, "pinned_id_mismatch") == 1);
+  CHECK_FALSE(victim.run("nodes").contains(honest.id()));
+}
+
+TEST_CASE("under TLS an impostor is refused on its key alone and its address is not dialed for that id again",
+          "[peer_attacks]") {
+  auto config = test_config();  // encryption = true
+  config.plugins.push_back(plugin("ping", {{"keepalive_interval_ms", 0}}));
+  TestNode victim(config), honest(config), impostor(config);
+  REQUIRE(victim->core()->peer_store().remember_hearsay(honest.id(), "127.0.0.1", impostor.port()) ==
+          PeerStore::Hearsay::stored);
+
+  auto ping = victim.run("ping " + honest.id());
+  INFO(ping.text());
+  CHECK(ping.status != 0);
+  CHECK_FALSE(victim.has_peer(impostor.id()));
+  CHECK(core_counter(victim, "pinned_id_mismatch") == 1);
+
   auto again = victim.run("ping " + honest.id());
   INFO(again.text());
   CHECK(again.status != 0);
