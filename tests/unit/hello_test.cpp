@@ -11,8 +11,8 @@ namespace {
 const std::string kId(64, 'a');
 
 json valid_hello() {
-  return {{"type", "hello"}, {"protocol", 1}, {"id", kId}, {"port", 9000}, {"types", {"ping", "pong"}},
-          {"agent", "t"},   {"max_header", 65536}, {"max_body", 1048576}};
+  return {{"type", "hello"},           {"protocol", 1}, {"id", kId},           {"port", 9000},
+          {"types", {"ping", "pong"}}, {"agent", "t"},  {"max_header", 65536}, {"max_body", 1048576}};
 }
 
 }  // namespace
@@ -27,6 +27,15 @@ TEST_CASE("hello round-trips") {
   CHECK(parsed.hello->max_header_bytes == 70000);
   CHECK(parsed.hello->max_body_bytes == 123456);
   CHECK(parsed.hello->network_proof == "ab12");
+}
+
+TEST_CASE("a long agent is cut on a character boundary - so the hello encodes again") {
+  auto hello = valid_hello();
+  hello["agent"] = std::string(63, 'B') + "\u033d" + "tail";  // a 2-byte character across byte 64
+  auto parsed = parse_hello(hello.dump());
+  REQUIRE(parsed.hello);
+  CHECK(parsed.hello->agent == std::string(63, 'B'));
+  CHECK_NOTHROW(encode_hello(*parsed.hello));
 }
 
 TEST_CASE("a hello with a missing or wrong field names the field") {

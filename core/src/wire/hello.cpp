@@ -6,29 +6,40 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace p2pnet::wire {
 namespace {
 
 using json = nlohmann::json;
 
-std::string printable(std::string_view text, size_t max) {
+// At most `max` bytes, cut before a UTF-8 continuation byte (half a
+// character would make the text invalid to encode again), control bytes as ?.
+std::string clipped_text(std::string_view text, size_t max) {
+  size_t cut = std::min(max, text.size());
+  while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   std::string out;
-  for (char c : text.substr(0, max)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  for (char c : text.substr(0, cut)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
   return out;
 }
 
 }  // namespace
 
 std::string encode_hello(const Hello& hello) {
-  json j = {{"type", "hello"},   {"protocol", hello.protocol}, {"id", hello.id},
-            {"port", hello.port}, {"types", hello.types},       {"agent", hello.agent},
-            {"max_header", hello.max_header_bytes}, {"max_body", hello.max_body_bytes}};
+  json j = {{"type", "hello"},
+            {"protocol", hello.protocol},
+            {"id", hello.id},
+            {"port", hello.port},
+            {"types", hello.types},
+            {"agent", hello.agent},
+            {"max_header", hello.max_header_bytes},
+            {"max_body", hello.max_body_bytes}};
   if (!hello.network_proof.empty()) j["proof"] = hello.network_proof;
   return j.dump();
 }
 
 std::string encode_bye(std::string_view reason) {
-  json j = {{"type", "bye"}, {"reason", printable(reason, kMaxReasonLength)}};
+  json j = {{"type", "bye"}, {"reason", clipped_text(reason, kMaxReasonLength)}};
   return j.dump();
 }
 
@@ -95,7 +106,7 @@ HelloParse parse_hello(std::string_view header) {
     hello.network_proof = proof->get<std::string>();
   }
   auto agent = j.find("agent");
-  if (agent != j.end() && agent->is_string()) hello.agent = printable(agent->get_ref<const std::string&>(), 64);
+  if (agent != j.end() && agent->is_string()) hello.agent = clipped_text(agent->get_ref<const std::string&>(), 64);
   result.hello = std::move(hello);
   return result;
 }
@@ -104,7 +115,8 @@ std::string parse_bye_reason(std::string_view header) {
   json j = json::parse(header, nullptr, false);
   if (j.is_object()) {
     auto reason = j.find("reason");
-    if (reason != j.end() && reason->is_string()) return printable(reason->get_ref<const std::string&>(), kMaxReasonLength);
+    if (reason != j.end() && reason->is_string())
+      return clipped_text(reason->get_ref<const std::string&>(), kMaxReasonLength);
   }
   return "no reason given";
 }
