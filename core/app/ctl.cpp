@@ -1,6 +1,8 @@
 #include "ctl.hpp"
 
 #include "control_protocol.hpp"
+#include "control_token.hpp"
+#include "host_port.hpp"
 
 #include "p2pnet/config.hpp"
 
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
+#include <fstream>
 #include <iostream>
 
 namespace {
@@ -38,10 +41,33 @@ std::optional<std::string> join_arguments(const std::vector<std::string>& args, 
   return line;
 }
 
+// The token as the node wrote it; the file is a secret, so it must be the
+// user's own.
+std::string read_token(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string token;
+  if (!in || !std::getline(in, token))
+    throw std::runtime_error(file.string() + ": cannot read the node's control token (see --token-file)");
+  if (!token.empty() && token.back() == '\r') token.pop_back();
+  if (auto why = p2pnet::unusable_control_token(token); !why.empty())
+    throw std::runtime_error(file.string() + ": " + why);
+  return token;
+}
+
+std::error_code connect_tcp(asio::generic::stream_protocol::socket& stream, const std::string& address) {
+  auto host_port = p2pnet::split_host_port(address);
+  if (!host_port) return std::make_error_code(std::errc::invalid_argument);
+  std::error_code error;
+  auto ip = asio::ip::make_address(host_port->first, error);
+  if (error) return error;  // numeric only: the node listens on loopback
+  stream.connect(asio::ip::tcp::endpoint(ip, host_port->second), error);
+  return error;
+}
+
 }  // namespace
 
 int run_ctl(int argc, char** argv) {
-  std::string config_file, data_dir, socket;
+  std::string config_file, data_dir, socket, tcp, token_file;
   std::vector<std::string> command;
   bool events = false;
   CLI::App app{
@@ -53,6 +79,9 @@ int run_ctl(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("-d,--data-dir", data_dir, "the node's data dir (default p2pnet-data)");
   app.add_option("--socket", socket, "the control socket (default: control.sock in the data dir)");
+  app.add_option("--connect", tcp, "reach the node on this HOST:PORT (its --control-tcp) instead of its socket");
+  app.add_option("--token-file", token_file,
+                 "with --connect: the file holding the node's token (default: control.token in the data dir)");
   app.add_flag("--events", events,
                "instead of a command, print the node's events (peers joining and leaving, plugin notices) as JSON "
                "lines until the node stops");
@@ -70,12 +99,15 @@ int run_ctl(int argc, char** argv) {
   }
 
   std::filesystem::path path;
+  std::string token;
   try {
     p2pnet::NodeConfig config;
     if (!config_file.empty()) config = p2pnet::load_config_file(config_file).config;
     if (!data_dir.empty()) config.data_dir = data_dir;
     if (config.data_dir.empty()) config.data_dir = "p2pnet-data";
     path = socket.empty() ? p2pnet::control::socket_path(config) : std::filesystem::path(socket);
+    if (!tcp.empty())
+      token = read_token(token_file.empty() ? p2pnet::control::token_path(config) : std::filesystem::path(token_file));
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return kUnreachable;
@@ -87,14 +119,22 @@ int run_ctl(int argc, char** argv) {
     return kCommandFailed;
   }
   json request = events ? json{{"id", 1}, {"subscribe", "events"}} : json{{"id", 1}, {"command", *line}};
+  if (!token.empty()) request["token"] = token;
 
   asio::io_context io;
-  asio::local::stream_protocol::socket stream(io);
+  asio::generic::stream_protocol::socket stream(io);
   std::error_code connect_error;
-  stream.connect(asio::local::stream_protocol::endpoint(path.string()), connect_error);
+  std::string where;
+  if (tcp.empty()) {
+    where = "control socket " + path.string();
+    stream.connect(asio::local::stream_protocol::endpoint(path.string()), connect_error);
+  } else {
+    where = "control port " + tcp;
+    connect_error = connect_tcp(stream, tcp);
+  }
   if (connect_error) {
-    fmt::print(stderr, "error: cannot reach the node's control socket {}: {} (is the node running with --control?)\n",
-               path.string(), connect_error.message());
+    fmt::print(stderr, "error: cannot reach the node's {}: {} (is the node running with {}?)\n", where,
+               connect_error.message(), tcp.empty() ? "--control" : "--control-tcp");
     return kUnreachable;
   }
   asio::write(stream, asio::buffer(request.dump() + "\n"), connect_error);

@@ -4,6 +4,7 @@
 #include "control_protocol.hpp"
 #include "control_server.hpp"
 #include "ctl.hpp"
+#include "host_port.hpp"
 #include "terminal_output.hpp"
 
 #include "p2pnet/config.hpp"
@@ -40,6 +41,7 @@ struct Options {
   std::string download_dir;
   bool no_console = false;
   bool control = false;
+  std::string control_tcp;
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> connect;
 };
@@ -88,20 +90,13 @@ p2pnet::NodeConfig build_config(const Options& options) {
   set_plugin_key(config, "--download-dir", "download", "download_dir", options.download_dir);
   if (config.data_dir.empty()) config.data_dir = "p2pnet-data";
   if (options.control) config.control.enabled = true;
-  return config;
-}
-
-std::optional<std::pair<std::string, uint16_t>> split_address(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return std::nullopt;
-  try {
-    size_t used = 0;
-    int port = std::stoi(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1 || port < 1 || port > 65535) return std::nullopt;
-    return std::make_pair(text.substr(0, colon), static_cast<uint16_t>(port));
-  } catch (...) {
-    return std::nullopt;
+  if (!options.control_tcp.empty()) {
+    if (auto why = p2pnet::control::unusable_tcp_address(options.control_tcp); !why.empty())
+      throw p2pnet::ConfigError("--control-tcp " + options.control_tcp + ": " + why);
+    config.control.tcp = options.control_tcp;
+    config.control.enabled = true;
   }
+  return config;
 }
 
 }  // namespace
@@ -131,11 +126,14 @@ int main(int argc, char** argv) {
   app.add_flag("--no-console", options.no_console, "read no commands; run until SIGINT or SIGTERM");
   app.add_flag("--control", options.control,
                "serve the control socket (control.sock in the data dir) for p2pnode ctl (overrides control.enabled)");
+  app.add_option("--control-tcp", options.control_tcp,
+                 "also serve the control endpoint on this loopback HOST:PORT (0: any free port); clients send the "
+                 "token of control.token in the data dir (implies --control; overrides control.tcp)");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<std::pair<std::string, uint16_t>> dial;
   for (const auto& text : options.connect) {
-    auto address = split_address(text);
+    auto address = p2pnet::split_host_port(text);
     if (!address) {
       print_error(fmt::format("--connect {}: expected HOST:PORT", text));
       return 2;
@@ -167,9 +165,7 @@ int main(int argc, char** argv) {
   try {
     auto config = build_config(options);
     node = std::make_unique<p2pnet::Node>(config);
-    if (config.control.enabled)
-      control = std::make_unique<p2pnet::ControlServer>(*node, p2pnet::control::socket_path(config),
-                                                        config.control.max_clients);
+    if (config.control.enabled) control = std::make_unique<p2pnet::ControlServer>(*node, config);
     node->set_event_sink([events = control.get()](std::string_view line, bool) {
       print_line(std::string(line));
       if (events) events->publish(std::string(line));
@@ -184,6 +180,10 @@ int main(int argc, char** argv) {
   print_line(fmt::format("listening on {}:{} id {}", node->listen_host(), node->listen_port(), node->id()));
   if (node->plugins().empty()) print_line("no plugins loaded; see --config");
   if (control) print_line("control socket " + control->socket().string());
+  if (control && !control->tcp_address().empty())
+    print_line(fmt::format("control listening on {}{}", control->tcp_address(),
+                           control->token_file().empty() ? " (token from node.toml)"
+                                                         : " (token in " + control->token_file().string() + ")"));
 
   for (const auto& [host, port] : dial)
     node->connect(host, port,
@@ -205,6 +205,7 @@ int main(int argc, char** argv) {
   if (!options.no_console) console.start();
   node->wait_for_stop_request();
   console.shut_down();
+  if (control) control->stop_taking_commands();
   node->stop();
   if (control) control->stop();  // after the node: no command still writes to a client
   finished = true;

@@ -1,8 +1,10 @@
 // node.toml -> NodeConfig. Every value is checked for type and range; errors
-
-#include "node_id.hpp"
 // name file:line:column and the key, unknown keys become warnings.
 #include "p2pnet/config.hpp"
+
+#include "control_protocol.hpp"
+#include "control_token.hpp"
+#include "node_id.hpp"
 
 #include <fmt/core.h>
 #include <toml++/toml.h>
@@ -109,6 +111,10 @@ class TableReader {
     throw ConfigError(
         fmt::format("{}: {}{}: expected {}, got {}", where(source_, node.source()), prefix(), key, expected, shown));
   }
+  // For values that must not be echoed (secrets).
+  [[noreturn]] void refuse(const toml::node& node, const std::string& key, const std::string& why) const {
+    throw ConfigError(fmt::format("{}: {}{}: {}", where(source_, node.source()), prefix(), key, why));
+  }
 
  private:
   std::string prefix() const { return path_.empty() ? "" : path_ + "."; }
@@ -126,6 +132,12 @@ void read_control_table(TableReader& control, ControlConfig& config) {
   control.string("socket", socket);
   if (!socket.empty()) config.socket = socket;
   control.integer("max_clients", config.max_clients, 1, 1024);
+  control.string("tcp", config.tcp);
+  if (const toml::node* tcp = control.get("tcp"); tcp && !config.tcp.empty())
+    if (auto why = control::unusable_tcp_address(config.tcp); !why.empty()) control.refuse(*tcp, "tcp", why);
+  control.string("token", config.token);
+  if (const toml::node* token = control.get("token"))
+    if (auto why = unusable_control_token(config.token); !why.empty()) control.refuse(*token, "token", why);
 }
 
 void read_node_table(TableReader& node, NodeConfig& config) {

@@ -1,6 +1,8 @@
 #include "control_server.hpp"
 
 #include "control_protocol.hpp"
+#include "control_token.hpp"
+#include "node_core.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -15,12 +17,34 @@ namespace p2pnet {
 
 using json = nlohmann::json;
 
+namespace {
+
+// A TCP client must prove the token within this time, so that programs that
+// connect and say nothing cannot hold the client slots.
+constexpr auto kFirstRequestDeadline = std::chrono::seconds(10);
+
+}  // namespace
+
 class ControlServer::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(ControlServer& server, asio::local::stream_protocol::socket socket)
-      : server_(server), socket_(std::move(socket)), input_(control::kMaxRequestBytes + 1) {}
+  Session(ControlServer& server, asio::generic::stream_protocol::socket socket, bool needs_token)
+      : server_(server),
+        socket_(std::move(socket)),
+        input_(control::kMaxRequestBytes + 1),
+        needs_token_(needs_token),
+        deadline_(socket_.get_executor()) {}
 
-  void start() { read_next(); }
+  void start() {
+    if (needs_token_) {
+      deadline_.expires_after(kFirstRequestDeadline);
+      deadline_.async_wait([weak = weak_from_this()](const std::error_code& error) {
+        auto self = weak.lock();
+        if (error || !self || self->proven_) return;
+        self->refuse("no request with a token in time");
+      });
+    }
+    read_next();
+  }
 
   void send_event(const std::string& line, int64_t time_ms) {
     if (subscribed_) send({{"event", line}, {"time_ms", time_ms}});
@@ -35,6 +59,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    deadline_.cancel();
     std::error_code ignored;
     socket_.close(ignored);
     server_.forget(shared_from_this());
@@ -66,9 +91,25 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     if (!(is_command || is_subscribe) || (request.contains("id") && !request["id"].is_number_integer()))
       return refuse(R"(expected one JSON object per line: {"id": 1, "command": "peers"} or {"subscribe": "events"})");
     int64_t id = request.value("id", int64_t{0});
+    if (needs_token_) {
+      const auto* token = request.contains("token") && request["token"].is_string()
+                              ? request["token"].get_ptr<const std::string*>()
+                              : nullptr;
+      if (!token || !control_tokens_equal(server_.token_, *token)) {
+        server_.count("control_token_refused");
+        return refuse(token ? "wrong token" : "missing token: every request on TCP carries \"token\"");
+      }
+      proven_ = true;
+      deadline_.cancel();
+    }
     if (is_subscribe) {
       subscribed_ = true;
       return send({{"id", id}, {"status", 0}});
+    }
+    if (!server_.taking_commands_) {
+      send({{"id", id}, {"line", "error: the node is stopping"}});
+      send({{"id", id}, {"status", 1}});
+      return;
     }
     if (running_ >= control::kMaxCommandsPerClient) {
       send({{"id", id}, {"line", fmt::format("error: {} commands already running", running_)}});
@@ -123,8 +164,11 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   ControlServer& server_;
-  asio::local::stream_protocol::socket socket_;
+  asio::generic::stream_protocol::socket socket_;
   asio::streambuf input_;
+  const bool needs_token_;
+  bool proven_ = false;
+  asio::steady_timer deadline_;
   std::deque<std::string> pending_;
   size_t queued_ = 0;
   size_t running_ = 0;
@@ -134,12 +178,32 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
   bool subscribed_ = false;
 };
 
-ControlServer::ControlServer(Node& node, std::filesystem::path socket, size_t max_clients)
-    : node_(node), socket_(std::move(socket)), max_clients_(max_clients), acceptor_(io_) {}
+ControlServer::ControlServer(Node& node, const NodeConfig& config)
+    : node_(node),
+      socket_(control::socket_path(config)),
+      max_clients_(config.control.max_clients),
+      tcp_(config.control.tcp),
+      token_(config.control.token),
+      local_acceptor_(io_),
+      tcp_acceptor_(io_) {
+  if (!tcp_.empty() && token_.empty()) token_file_ = control::token_path(config);
+}
 
 ControlServer::~ControlServer() { stop(); }
 
 void ControlServer::start() {
+  bind_socket();
+  if (!tcp_.empty()) {
+    if (!token_file_.empty()) token_ = load_or_create_control_token(token_file_);
+    bind_tcp();
+  }
+  started_ = true;
+  accept_next(local_acceptor_, false);
+  if (tcp_acceptor_.is_open()) accept_next(tcp_acceptor_, true);
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void ControlServer::bind_socket() {
   constexpr size_t kMaxPath = sizeof(sockaddr_un::sun_path) - 1;
   if (socket_.native().size() > kMaxPath)
     throw StartupError(fmt::format("control socket {}: longer than {} bytes; set [control] socket to a shorter path",
@@ -152,15 +216,45 @@ void ControlServer::start() {
     std::filesystem::remove(socket_, error);  // left by a node that did not stop cleanly
   }
   asio::local::stream_protocol::endpoint endpoint(socket_.string());
-  acceptor_.open(endpoint.protocol(), error);
-  if (!error) acceptor_.bind(endpoint, error);
+  local_acceptor_.open(endpoint.protocol(), error);
+  if (!error) local_acceptor_.bind(endpoint, error);
   // Owner only, set before listen(): until then nobody can connect.
   if (!error && ::chmod(socket_.c_str(), 0600) != 0) error = std::error_code(errno, std::generic_category());
-  if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
+  if (!error) local_acceptor_.listen(asio::socket_base::max_listen_connections, error);
   if (error) throw StartupError(fmt::format("control socket {}: {}", socket_.string(), error.message()));
-  started_ = true;
-  accept_next();
-  thread_ = std::thread([this] { io_.run(); });
+}
+
+void ControlServer::bind_tcp() {
+  auto host_port = split_host_port(tcp_, true);  // checked when node.toml was read
+  std::error_code error;
+  auto address = host_port ? asio::ip::make_address(host_port->first, error) : asio::ip::address();
+  if (!host_port || error) throw StartupError(fmt::format("control tcp {}: expected HOST:PORT", tcp_));
+  asio::ip::tcp::endpoint endpoint(address, host_port->second);
+  tcp_acceptor_.open(endpoint.protocol(), error);
+  if (!error) tcp_acceptor_.set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) tcp_acceptor_.bind(endpoint, error);
+  if (!error) tcp_acceptor_.listen(asio::socket_base::max_listen_connections, error);
+  if (error) throw StartupError(fmt::format("control tcp {}: {}", tcp_, error.message()));
+}
+
+std::string ControlServer::tcp_address() const {
+  std::error_code error;
+  if (!tcp_acceptor_.is_open()) return "";
+  auto endpoint = tcp_acceptor_.local_endpoint(error);
+  if (error) return "";
+  auto host = endpoint.address().to_string();
+  return endpoint.address().is_v6() ? fmt::format("[{}]:{}", host, endpoint.port())
+                                    : fmt::format("{}:{}", host, endpoint.port());
+}
+
+void ControlServer::stop_taking_commands() {
+  if (!started_) return;
+  std::promise<void> refused;
+  asio::post(io_, [this, &refused] {
+    taking_commands_ = false;
+    refused.set_value();
+  });
+  refused.get_future().wait();
 }
 
 void ControlServer::stop() {
@@ -169,7 +263,8 @@ void ControlServer::stop() {
   std::promise<void> closed;
   asio::post(io_, [this, &closed] {
     std::error_code ignored;
-    acceptor_.close(ignored);
+    local_acceptor_.close(ignored);
+    tcp_acceptor_.close(ignored);
     auto sessions = sessions_;
     for (const auto& session : sessions) session->close();
     closed.set_value();
@@ -192,11 +287,13 @@ void ControlServer::publish(std::string line) {
   });
 }
 
-void ControlServer::accept_next() {
-  acceptor_.async_accept([this](const std::error_code& error, asio::local::stream_protocol::socket socket) {
-    if (error == asio::error::operation_aborted || !acceptor_.is_open()) return;
+template <class Acceptor>
+void ControlServer::accept_next(Acceptor& acceptor, bool needs_token) {
+  auto socket = std::make_shared<asio::generic::stream_protocol::socket>(io_);
+  acceptor.async_accept(*socket, [this, &acceptor, needs_token, socket](const std::error_code& error) {
+    if (error == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!error) {
-      auto session = std::make_shared<Session>(*this, std::move(socket));
+      auto session = std::make_shared<Session>(*this, std::move(*socket), needs_token);
       if (sessions_.size() >= max_clients_) {
         session->refuse(fmt::format("too many control clients (at most {})", max_clients_));
       } else {
@@ -204,10 +301,15 @@ void ControlServer::accept_next() {
         session->start();
       }
     }
-    accept_next();
+    accept_next(acceptor, needs_token);
   });
 }
 
 void ControlServer::forget(const std::shared_ptr<Session>& session) { sessions_.erase(session); }
+
+// Only on thread_, and only while commands are taken: the node still runs.
+void ControlServer::count(const std::string& event) {
+  if (auto* core = node_.core(); core && taking_commands_) core->count_event(event);
+}
 
 }  // namespace p2pnet

@@ -6,6 +6,7 @@
 #include <asio.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <set>
 
 #include <sys/stat.h>
@@ -36,11 +37,14 @@ CtlRun ctl(std::vector<std::string> args) {
   return run;
 }
 
-// A client that speaks the socket's JSON lines itself.
+// A client that speaks the endpoint's JSON lines itself.
 class ControlClient {
  public:
   explicit ControlClient(const std::filesystem::path& socket) : socket_(io_) {
     socket_.connect(asio::local::stream_protocol::endpoint(socket.string()));
+  }
+  explicit ControlClient(uint16_t tcp_port) : socket_(io_) {
+    socket_.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), tcp_port));
   }
   bool send(const std::string& bytes) {
     std::error_code error;
@@ -59,7 +63,7 @@ class ControlClient {
 
  private:
   asio::io_context io_;
-  asio::local::stream_protocol::socket socket_;
+  asio::generic::stream_protocol::socket socket_;
   asio::streambuf input_;
 };
 
@@ -160,4 +164,72 @@ TEST_CASE("p2pnode ctl --events follows peers joining and leaving as JSON lines 
   CHECK(events.wait_for_line(std::regex("peer disconnected: " + peer.id())));
   CHECK(ctl({"-d", node.data_dir().string(), "stop"}).status == 0);
   CHECK(events.wait_exit() == 0);
+}
+
+TEST_CASE("on TCP the control endpoint serves only requests that carry the node's token, and counts the others") {
+  NodeProcess node(P2PNODE_PATH, kConfig, {"--control-tcp", "127.0.0.1:0"});
+  auto listening =
+      node.process().wait_for_line(std::regex(R"(control listening on 127\.0\.0\.1:(\d+) \(token in (.+)\))"));
+  REQUIRE(listening);
+  auto port = static_cast<uint16_t>(std::stoi(listening->second[1]));
+  auto token_file = node.data_dir() / "control.token";
+  CHECK(listening->second[2] == token_file.string());
+  struct stat info {};
+  REQUIRE(::stat(token_file.c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+  std::string token;
+  std::ifstream(token_file) >> token;
+  CHECK(token.size() == 64);
+
+  auto address = "127.0.0.1:" + std::to_string(port);
+  auto peers = ctl({"--connect", address, "-d", node.data_dir().string(), "peers"});
+  INFO(peers.errors);
+  CHECK(peers.status == 0);
+  CHECK(peers.has("0 peers"));
+
+  TempDir elsewhere;
+  auto wrong_file = elsewhere.path() / "token";
+  std::ofstream(wrong_file) << std::string(64, 'a') << "\n";
+  auto wrong = ctl({"--connect", address, "--token-file", wrong_file.string(), "peers"});
+  CHECK(wrong.status == 2);
+  CHECK(wrong.errors.find("the node refused: wrong token") != std::string::npos);
+  CHECK(wrong.errors.find(token) == std::string::npos);  // never a hint of the right one
+
+  ControlClient bare(port);
+  REQUIRE(bare.send(R"({"id": 1, "command": "stop"})"
+                    "\n"));
+  auto refused = bare.next();
+  REQUIRE(refused);
+  CHECK((*refused)["error"].get<std::string>().rfind("missing token", 0) == 0);
+  CHECK_FALSE(bare.next());  // closed, and the node did not stop
+
+  // What a browser page would send: refused like any line that is not a request.
+  ControlClient browser(port);
+  REQUIRE(browser.send("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  auto not_request = browser.next();
+  REQUIRE(not_request);
+  CHECK(not_request->contains("error"));
+
+  // Every request on the connection carries the token, not only the first.
+  ControlClient client(port);
+  REQUIRE(client.send(nlohmann::json{{"id", 1}, {"command", "peers"}, {"token", token}}.dump() + "\n" +
+                      nlohmann::json{{"id", 2}, {"command", "stop"}}.dump() + "\n"));
+  std::string refusal;
+  while (auto message = client.next())
+    if (message->contains("error")) refusal = (*message)["error"].get<std::string>();
+  CHECK(refusal.rfind("missing token", 0) == 0);
+
+  auto stats = ctl({"-d", node.data_dir().string(), "stats"});
+  CHECK(stats.has("  control_token_refused 3"));
+  CHECK(ctl({"--connect", address, "-d", node.data_dir().string(), "stop"}).status == 0);
+  CHECK(node.process().wait_exit() == 0);
+}
+
+TEST_CASE("the control TCP flag refuses an address other machines could reach") {
+  TempDir data;
+  Process node(P2PNODE_PATH, {"--config", kConfig, "--port", "0", "--data-dir", data.path().string(), "--control-tcp",
+                              "0.0.0.0:7101"});
+  CHECK(node.wait_exit() == 1);
+  node.drain_output();
+  CHECK(node.stderr_text().find("--control-tcp 0.0.0.0:7101: must be a loopback address") != std::string::npos);
 }

@@ -153,6 +153,22 @@ TEST_CASE("the control table is read and checked") {
   CHECK(error_of("control = 1\n").find("expected a table ([control])") != std::string::npos);
 }
 
+TEST_CASE("control over TCP: loopback only, and a token from node.toml is checked but never echoed") {
+  auto loaded = parse_config("[control]\ntcp = \"127.0.0.1:7101\"\ntoken = \"abcdefghijklmnop-_42\"\n", "node.toml");
+  CHECK(loaded.config.control.tcp == "127.0.0.1:7101");
+  CHECK(loaded.config.control.token == "abcdefghijklmnop-_42");
+  CHECK(parse_config("[control]\ntcp = \"[::1]:0\"\n", "node.toml").config.control.tcp == "[::1]:0");
+  CHECK(error_of("[control]\ntcp = \"0.0.0.0:7101\"\n").find("control.tcp: must be a loopback address") !=
+        std::string::npos);
+  CHECK(error_of("[control]\ntcp = \"localhost\"\n").find("control.tcp: expected HOST:PORT") != std::string::npos);
+  auto short_token = error_of("[control]\ntoken = \"s3cret\"\n");
+  CHECK(short_token.find("control.token: a control token needs at least 16 characters") != std::string::npos);
+  CHECK(short_token.find("s3cret") == std::string::npos);
+  auto spaced = error_of("[control]\ntoken = \"a secret with blanks\"\n");
+  CHECK(spaced.find("only letters, digits") != std::string::npos);
+  CHECK(spaced.find("blanks") == std::string::npos);
+}
+
 TEST_CASE("a plugin's required key defaults to true and is checked") {
   auto loaded = parse_config("[plugins.a]\n[plugins.b]\nrequired = false\nx = 1\n", "node.toml");
   REQUIRE(loaded.config.plugins.size() == 2);

@@ -44,6 +44,8 @@ struct ControlConfig {
   bool enabled = false;
   std::filesystem::path socket;  // empty: control.sock in the data dir
   size_t max_clients = 8;
+  std::string tcp;    // "HOST:PORT" on loopback, also served; empty: the Unix socket only
+  std::string token;  // what TCP clients must send; empty: control.token in the data dir
 };
 
 struct NodeConfig {
