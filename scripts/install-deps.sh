@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config   # toolchain
   ccache                             # rebuilds (three sanitizer variants, fuzz) reuse compiled objects
+  dpkg-dev                           # cpack -G DEB: dpkg-shlibdeps finds the packages the binaries need
   libasio-dev                        # networking (standalone Asio)
   nlohmann-json3-dev                 # JSON message headers, SDK messages
   libsimdjson-dev                    # validating every frame header at memory speed

@@ -33,7 +33,7 @@ for suite in $suites; do
     normal) run_suite normal "${BUILD_DIR:-$root/build}" "" ;;
     asan)
       ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-        run_suite "ASan+UBSan" "$root/build-asan" "-DP2PNET_SANITIZE=address $sanitizer_args" ;;
+        run_suite "ASan+UBSan" "$root/build-asan" "-DP2PNET_SANITIZE=address $sanitizer_args" "-LE packaging" ;;
     tsan)
       TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
         run_suite TSan "$root/build-tsan" "-DP2PNET_SANITIZE=thread $sanitizer_args" "-LE process" ;;

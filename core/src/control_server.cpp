@@ -22,6 +22,8 @@ namespace {
 // A TCP client must prove the token within this time, so that programs that
 // connect and say nothing cannot hold the client slots.
 constexpr auto kFirstRequestDeadline = std::chrono::seconds(10);
+// At stop, how long clients get to read what is queued for them.
+constexpr auto kFlushTime = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -54,6 +56,13 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
   void refuse(const std::string& why) {
     send({{"error", why}});
     close_after_writing_ = true;
+  }
+
+  // What is queued (the last lines and status of a command such as `stop`)
+  // still goes out; nothing new is read.
+  void close_once_written() {
+    close_after_writing_ = true;
+    if (!writing_) close();
   }
 
   void close() {
@@ -185,7 +194,8 @@ ControlServer::ControlServer(Node& node, const NodeConfig& config)
       tcp_(config.control.tcp),
       token_(config.control.token),
       local_acceptor_(io_),
-      tcp_acceptor_(io_) {
+      tcp_acceptor_(io_),
+      flush_deadline_(io_) {
   if (!tcp_.empty() && token_.empty()) token_file_ = control::token_path(config);
 }
 
@@ -260,14 +270,23 @@ void ControlServer::stop_taking_commands() {
 void ControlServer::stop() {
   if (!started_) return;
   started_ = false;
+  // Clients get what is queued for them (a `stop` command's own status among
+  // it), for a moment; one that does not read then is cut off.
   std::promise<void> closed;
   asio::post(io_, [this, &closed] {
     std::error_code ignored;
     local_acceptor_.close(ignored);
     tcp_acceptor_.close(ignored);
+    stopping_ = true;
+    flush_deadline_.expires_after(kFlushTime);
+    flush_deadline_.async_wait([this, &closed](const std::error_code&) {
+      auto sessions = sessions_;
+      for (const auto& session : sessions) session->close();
+      closed.set_value();
+    });
     auto sessions = sessions_;
-    for (const auto& session : sessions) session->close();
-    closed.set_value();
+    for (const auto& session : sessions) session->close_once_written();
+    if (sessions_.empty()) flush_deadline_.cancel();
   });
   closed.get_future().wait();
   io_.stop();
@@ -305,7 +324,10 @@ void ControlServer::accept_next(Acceptor& acceptor, bool needs_token) {
   });
 }
 
-void ControlServer::forget(const std::shared_ptr<Session>& session) { sessions_.erase(session); }
+void ControlServer::forget(const std::shared_ptr<Session>& session) {
+  sessions_.erase(session);
+  if (stopping_ && sessions_.empty()) flush_deadline_.cancel();  // all flushed: stop now
+}
 
 // Only on thread_, and only while commands are taken: the node still runs.
 void ControlServer::count(const std::string& event) {

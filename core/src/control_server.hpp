@@ -68,6 +68,8 @@ class ControlServer {
   asio::ip::tcp::acceptor tcp_acceptor_;
   std::set<std::shared_ptr<Session>> sessions_;  // only touched on thread_
   bool taking_commands_ = true;                  // only touched on thread_
+  bool stopping_ = false;                        // only touched on thread_
+  asio::steady_timer flush_deadline_;
   std::thread thread_;
   std::atomic<bool> started_{false};
 };
