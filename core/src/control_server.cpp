@@ -1,6 +1,7 @@
 #include "control_server.hpp"
 
 #include "control_protocol.hpp"
+#include "control_request.hpp"
 #include "control_token.hpp"
 #include "node_core.hpp"
 
@@ -94,24 +95,19 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void run(const std::string& line) {
-    auto request = json::parse(line, nullptr, false);
-    const bool is_command = request.is_object() && request.contains("command") && request["command"].is_string();
-    const bool is_subscribe = request.is_object() && request.contains("subscribe") && request["subscribe"] == "events";
-    if (!(is_command || is_subscribe) || (request.contains("id") && !request["id"].is_number_integer()))
-      return refuse(R"(expected one JSON object per line: {"id": 1, "command": "peers"} or {"subscribe": "events"})");
-    int64_t id = request.value("id", int64_t{0});
+    auto parsed = control::parse_request(line);
+    if (auto* why = std::get_if<std::string>(&parsed)) return refuse(*why);
+    auto& request = std::get<control::Request>(parsed);
+    const int64_t id = request.id;
     if (needs_token_) {
-      const auto* token = request.contains("token") && request["token"].is_string()
-                              ? request["token"].get_ptr<const std::string*>()
-                              : nullptr;
-      if (!token || !control_tokens_equal(server_.token_, *token)) {
+      if (!request.token || !control_tokens_equal(server_.token_, *request.token)) {
         server_.count("control_token_refused");
-        return refuse(token ? "wrong token" : "missing token: every request on TCP carries \"token\"");
+        return refuse(request.token ? "wrong token" : "missing token: every request on TCP carries \"token\"");
       }
       proven_ = true;
       deadline_.cancel();
     }
-    if (is_subscribe) {
+    if (request.kind == control::Request::Kind::subscribe) {
       subscribed_ = true;
       return send({{"id", id}, {"status", 0}});
     }
@@ -129,7 +125,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     std::weak_ptr<Session> weak = shared_from_this();
     auto& io = server_.io_;
     server_.node_.execute(
-        request["command"].get<std::string>(),
+        request.command,
         [weak, &io, id](std::string_view text, bool transient) {
           asio::post(io, [weak, id, text = std::string(text), transient] {
             if (auto self = weak.lock()) self->send({{"id", id}, {transient ? "progress" : "line", text}});

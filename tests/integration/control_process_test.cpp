@@ -233,3 +233,42 @@ TEST_CASE("the control TCP flag refuses an address other machines could reach") 
   node.drain_output();
   CHECK(node.stderr_text().find("--control-tcp 0.0.0.0:7101: must be a loopback address") != std::string::npos);
 }
+
+TEST_CASE("a control client that leaves while its command runs does not disturb the node") {
+  TempDir dir;
+  auto config = dir / "node.toml";
+  std::ofstream(config) << "[node]\nhandshake_timeout_ms = 300\n";
+  NodeProcess node(P2PNODE_PATH, config.string(), {"--control"});
+  auto socket = node.data_dir() / "control.sock";
+  // A listener that accepts and never says hello: a connect to it runs until
+  // the handshake times out.
+  asio::io_context io;
+  asio::ip::tcp::acceptor silent(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto connect =
+      R"({"id": 1, "command": "connect 127.0.0.1 )" + std::to_string(silent.local_endpoint().port()) + "\"}\n";
+  {
+    ControlClient leaver(socket);
+    REQUIRE(leaver.send(connect));
+  }  // gone before the command ends
+  // The same command from a client that stays ends once the first has ended
+  // too (same timeout, started later); then the node still serves.
+  ControlClient stayer(socket);
+  REQUIRE(stayer.send(connect));
+  std::vector<std::string> lines;
+  int status = -1;
+  while (auto message = stayer.next()) {
+    if (message->contains("line")) lines.push_back((*message)["line"].get<std::string>());
+    if (message->contains("status")) {
+      status = (*message)["status"].get<int>();
+      break;
+    }
+  }
+  CHECK(status == 1);
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines.back().find("handshake") != std::string::npos);
+  auto peers = ctl({"-d", node.data_dir().string(), "peers"});
+  CHECK(peers.status == 0);
+  CHECK(peers.has("0 peers"));
+  CHECK(ctl({"-d", node.data_dir().string(), "stop"}).status == 0);
+  CHECK(node.process().wait_exit() == 0);
+}
