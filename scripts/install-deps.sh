@@ -16,6 +16,7 @@ packages=(
   libfmt-dev                         # formatting of log and console lines
   libssl-dev                         # OpenSSL: random ids, SHA-256, TLS
   libicu-dev                         # Unicode case folding for search
+  nftables iproute2                  # the NAT lab: tests run nodes behind real NATs in network namespaces
   catch2                             # tests (Catch2 v2)
   clang libclang-rt-14-dev           # fuzzing: libFuzzer and the sanitizer runtimes
   ${P2PNET_EXTRA_PACKAGES:-}

@@ -27,6 +27,7 @@ constexpr CoreCommand kCoreCommands[] = {
     {"nodes", "nodes", "list the peer store: nodes this node knows how to reach (hearsay: named by a peer)"},
     {"plugins", "plugins", "list loaded plugins with their message types and commands"},
     {"stats", "stats", "traffic counters, refused connections, plugin counters"},
+    {"address", "address", "this node's listen address and its external address as peers see it"},
     {"stop", "stop", "stop the node gracefully (also: quit, exit)"},
     {"quit", "quit", ""},
     {"exit", "exit", ""},
@@ -134,6 +135,22 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
                       ago(node.last_seen_ms), peer(node.id) ? " (connected)" : "", node.verified ? "" : " (hearsay)"),
           false);
     out(counted(static_cast<long long>(nodes.size()), "known node"), false);
+    return done(0);
+  }
+  if (name == "address") {
+    out(fmt::format("listening on {}:{}", listen_host(), listen_port()), false);
+    auto leading = external_address_.leading();
+    if (auto confirmed = external_address_.confirmed())
+      out(fmt::format("external address {} (named by {})", confirmed->host,
+                      counted(static_cast<long long>(confirmed->networks), "network")),
+          false);
+    else if (leading.networks == 0)
+      out("external address unknown: no peer on another network has named one", false);
+    else
+      out(fmt::format("external address unknown: {} named by {}, {} needed", leading.host,
+                      counted(static_cast<long long>(leading.networks), "network"),
+                      ExternalAddress::kConfirmingNetworks),
+          false);
     return done(0);
   }
   if (name == "plugins") {

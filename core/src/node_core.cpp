@@ -590,6 +590,8 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
   const char* direction = connection->inbound() ? "inbound" : "outbound";
   report_peer_event(
       fmt::format("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction));
+  if (auto confirmed = external_address_.observe(connection->remote_address(), hello.observed_host))
+    report_peer_event("external address " + *confirmed);
   for (const auto& plugin : plugins_) plugin->peer_connected(connection);
   settle(hello.id, "");
   return {true, "", false};
@@ -598,6 +600,8 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
 std::string NodeCore::hello_for(const Connection& connection) {
   wire::Hello hello = hello_template_;
   if (!config_.network_key.empty()) hello.network_proof = connection.network_proof(config_.network_key, true);
+  hello.observed_host = connection.remote_address();
+  hello.observed_port = connection.remote_port();
   return wire::encode_hello(hello);
 }
 

@@ -6,6 +6,7 @@
 #include "data_dir_lock.hpp"
 #include "dial_budget.hpp"
 #include "event_bus.hpp"
+#include "external_address.hpp"
 #include "logger.hpp"
 #include "network_address.hpp"
 #include "node_key.hpp"
@@ -158,6 +159,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::atomic<bool> stopping_{false};
 
   PeerStore peer_store_;
+  ExternalAddress external_address_;
   DialBudget known_dials_;
   WriteBudgetGroups write_groups_;
   EventBus bus_;

@@ -28,9 +28,12 @@ echo "p2pnet depends on: $depends"
 for needed in adduser libssl3 libfmt; do
   [[ "$depends" == *"$needed"* ]] || fail "p2pnet does not depend on $needed"
 done
-dpkg-deb --ctrl-tarfile "$runtime_deb" | tar -t | grep -q conffiles || fail "no conffiles"
+# Output is captured before grep -q reads it: with pipefail, a writer cut
+# off by grep's early exit would fail the check at random.
+control_files="$(dpkg-deb --ctrl-tarfile "$runtime_deb" | tar -t)"
+grep -q conffiles <<<"$control_files" || fail "no conffiles"
 [[ "$(dpkg-deb -I "$runtime_deb" conffiles)" == "/etc/p2pnet/node.toml" ]] || fail "node.toml is not a conffile"
-dpkg-deb -I "$runtime_deb" postinst | grep -q "adduser --system" || fail "postinst does not create the service user"
+grep -q "adduser --system" <<<"$(dpkg-deb -I "$runtime_deb" postinst)" || fail "postinst does not create the service user"
 
 root="$work/root"
 dpkg -x "$runtime_deb" "$root"
@@ -41,8 +44,8 @@ for file in usr/bin/p2pnode etc/p2pnet/node.toml usr/lib/systemd/system/p2pnode.
   usr/include/p2pnet/plugin_abi.h usr/lib/cmake/p2pnet_sdk/p2pnet_sdkConfig.cmake; do
   [ -e "$root/$file" ] || fail "missing /$file (contents: $(cd "$root" && find . -type f | sort | tr '\n' ' '))"
 done
-if dpkg-deb -c "$runtime_deb" | grep -q "usr/include"; then fail "the runtime package carries SDK headers"; fi
-if dpkg-deb -c "$dev_deb" | grep -q "bin/p2pnode"; then fail "the dev package carries p2pnode"; fi
+if grep -q "usr/include" <<<"$(dpkg-deb -c "$runtime_deb")"; then fail "the runtime package carries SDK headers"; fi
+if grep -q "bin/p2pnode" <<<"$(dpkg-deb -c "$dev_deb")"; then fail "the dev package carries p2pnode"; fi
 
 unit="$root/usr/lib/systemd/system/p2pnode.service"
 grep -q '^ExecStart=/usr/bin/p2pnode --config /etc/p2pnet/node.toml --no-console --control$' "$unit" ||
@@ -79,7 +82,7 @@ for plugin in ping discovery search download; do
   grep -q "^$plugin " <<<"$plugins" || fail "plugin $plugin was not loaded from the package"
 done
 deadline=$((SECONDS + 30))
-until ctl shared 2>/dev/null | grep -q "packaged.txt"; do
+until grep -q "packaged.txt" <<<"$(ctl shared 2>/dev/null)"; do
   ((SECONDS < deadline)) || fail "the installed node does not share packaged.txt"
   sleep 0.1
 done

@@ -18,7 +18,7 @@ json valid_hello() {
 }  // namespace
 
 TEST_CASE("hello round-trips") {
-  Hello hello{kProtocolVersion, kId, 4242, {"ping", "discover"}, "p2pnet/test", 70000, 123456, "ab12"};
+  Hello hello{kProtocolVersion, kId, 4242, {"ping", "discover"}, "p2pnet/test", 70000, 123456, "ab12", "", 0};
   auto parsed = parse_hello(encode_hello(hello));
   REQUIRE(parsed.hello);
   CHECK(parsed.hello->id == kId);
@@ -85,4 +85,26 @@ TEST_CASE("a bye reason is bounded and printable") {
   auto reason = parse_bye_reason(json{{"type", "bye"}, {"reason", std::string(1000, 'x') + "\x1b[2J"}}.dump());
   CHECK(reason.size() == kMaxReasonLength);
   CHECK(parse_bye_reason(json{{"type", "bye"}, {"reason", "a\nb"}}.dump()) == "a?b");
+}
+
+TEST_CASE("a hello says where it sees the other side coming from - optional, and checked when present") {
+  Hello hello{kProtocolVersion, kId, 4242, {"ping"}, "p2pnet/test", 70000, 123456, "", "203.0.113.7", 40123};
+  auto parsed = parse_hello(encode_hello(hello));
+  REQUIRE(parsed.hello);
+  CHECK(parsed.hello->observed_host == "203.0.113.7");
+  CHECK(parsed.hello->observed_port == 40123);
+
+  auto older = parse_hello(valid_hello().dump());  // nodes before it say nothing
+  REQUIRE(older.hello);
+  CHECK(older.hello->observed_host.empty());
+
+  const std::string expected = "hello observed is not {host: numeric address, port: 0 to 65535}";
+  for (json observed : {json("203.0.113.7:1"), json{{"host", "example.com"}, {"port", 1}},
+                        json{{"host", "203.0.113.7"}, {"port", 70000}}, json{{"host", "203.0.113.7"}},
+                        json{{"host", std::string(100, '1')}, {"port", 1}}, json{{"host", 7}, {"port", 1}}}) {
+    auto j = valid_hello();
+    j["observed"] = observed;
+    INFO(observed.dump());
+    CHECK(parse_hello(j.dump()).error == expected);
+  }
 }

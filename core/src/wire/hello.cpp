@@ -4,6 +4,7 @@
 
 #include "wire/header_scan.hpp"
 
+#include <asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -23,6 +24,21 @@ std::string clipped_text(std::string_view text, size_t max) {
   return out;
 }
 
+bool read_observed(const json& observed, Hello& hello) {
+  if (!observed.is_object()) return false;
+  auto host = observed.find("host");
+  auto port = observed.find("port");
+  if (host == observed.end() || port == observed.end() || !host->is_string() || !port->is_number_unsigned() ||
+      port->get<uint64_t>() > 65535)
+    return false;
+  const auto& text = host->get_ref<const std::string&>();
+  std::error_code error;
+  if (text.size() > kMaxObservedHostLength || (asio::ip::make_address(text, error), error)) return false;
+  hello.observed_host = text;
+  hello.observed_port = static_cast<uint16_t>(port->get<uint64_t>());
+  return true;
+}
+
 }  // namespace
 
 std::string encode_hello(const Hello& hello) {
@@ -35,6 +51,7 @@ std::string encode_hello(const Hello& hello) {
             {"max_header", hello.max_header_bytes},
             {"max_body", hello.max_body_bytes}};
   if (!hello.network_proof.empty()) j["proof"] = hello.network_proof;
+  if (!hello.observed_host.empty()) j["observed"] = {{"host", hello.observed_host}, {"port", hello.observed_port}};
   return j.dump();
 }
 
@@ -104,6 +121,12 @@ HelloParse parse_hello(std::string_view header) {
       return result;
     }
     hello.network_proof = proof->get<std::string>();
+  }
+  if (auto observed = j.find("observed"); observed != j.end()) {
+    if (!read_observed(*observed, hello)) {
+      result.error = "hello observed is not {host: numeric address, port: 0 to 65535}";
+      return result;
+    }
   }
   auto agent = j.find("agent");
   if (agent != j.end() && agent->is_string()) hello.agent = clipped_text(agent->get_ref<const std::string&>(), 64);

@@ -1,5 +1,6 @@
 // The first frame each way: who the node is, where it listens, which protocol
-// version it speaks and which message types it handles. "bye" is the last
+// version it speaks, which message types it handles and where it sees the
+// other side coming from. "bye" is the last
 // frame of an orderly close and may carry a reason.
 #pragma once
 
@@ -14,6 +15,7 @@ namespace p2pnet::wire {
 constexpr int kProtocolVersion = 1;
 constexpr size_t kMaxAdvertisedTypes = 256;
 constexpr size_t kMaxReasonLength = 200;
+constexpr size_t kMaxObservedHostLength = 64;  // the longest IPv6 text with a zone is shorter
 
 struct Hello {
   int protocol = kProtocolVersion;
@@ -24,6 +26,10 @@ struct Hello {
   uint32_t max_header_bytes = 0;  // the largest frame parts this node accepts
   uint32_t max_body_bytes = 0;
   std::string network_proof;  // hex HMAC proving the private network's key; empty without one
+  // Where the sender sees this connection come from (numeric host, port), so
+  // a node behind a NAT learns its external address; empty from older nodes.
+  std::string observed_host;
+  uint16_t observed_port = 0;
 };
 
 std::string encode_hello(const Hello& hello);

@@ -1,0 +1,109 @@
+# The NAT lab: a small internet inside network namespaces this script makes
+# (and removes), so that tests run real p2pnode processes behind real NATs
+# (nftables masquerade) with no packet leaving the machine. Sourced by the
+# lab's tests; needs root, iproute2 and nftables.
+#
+#   s1 192.0.2.10 ----+
+#   s2 198.51.100.10 -+- inet (a router) -+- 203.0.113.2 rA (NAT) 10.0.1.1 -- 10.0.1.2 hA
+#                                         +- 198.18.0.2  rB (NAT) 10.0.2.1 -- 10.0.2.2 hB
+#
+# Public addresses are from the documentation (RFC 5737) and benchmarking
+# (RFC 2544) ranges, private ones from RFC 1918; every namespace name starts
+# with a prefix unique to this run, so parallel runs do not meet.
+
+lab_prefix="p2p$$"
+lab_namespaces=()
+
+# Prints why the lab cannot run here, or nothing.
+lab_unavailable() {
+  [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)"; return; }
+  command -v ip >/dev/null || { echo "needs ip (iproute2)"; return; }
+  command -v nft >/dev/null || { echo "needs nft (nftables)"; return; }
+  ip netns add "${lab_prefix}-probe" 2>/dev/null || { echo "cannot create network namespaces here"; return; }
+  ip netns del "${lab_prefix}-probe"
+}
+
+# Skips the test with a clear line; with CI=true a skip fails the run, so a
+# CI machine that cannot run the lab is noticed.
+lab_require() {
+  local why
+  why="$(lab_unavailable)"
+  [ -z "$why" ] && return 0
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAIL: the NAT lab cannot run: $why (CI=true: a skip is a failure)" >&2
+    exit 1
+  fi
+  echo "SKIP: the NAT lab cannot run: $why"
+  exit 77
+}
+
+lab_ns() { echo "${lab_prefix}-$1"; }
+
+lab_add_ns() {
+  local ns
+  ns="$(lab_ns "$1")"
+  ip netns add "$ns"
+  lab_namespaces+=("$ns")
+  ip -n "$ns" link set lo up
+}
+
+# lab_link NS_A IF_A ADDR_A/LEN NS_B IF_B ADDR_B/LEN: a cable between two namespaces.
+lab_link() {
+  ip link add name "$2" netns "$(lab_ns "$1")" type veth peer name "$5" netns "$(lab_ns "$4")"
+  ip -n "$(lab_ns "$1")" addr add "$3" dev "$2"
+  ip -n "$(lab_ns "$4")" addr add "$6" dev "$5"
+  ip -n "$(lab_ns "$1")" link set "$2" up
+  ip -n "$(lab_ns "$4")" link set "$5" up
+}
+
+lab_forwarding() { ip netns exec "$(lab_ns "$1")" sysctl -qw net.ipv4.ip_forward=1; }
+
+# lab_masquerade NS WAN_IF: a home router's NAT (endpoint-independent mapping
+# as Linux does it: source ports are kept where free).
+lab_masquerade() {
+  ip netns exec "$(lab_ns "$1")" nft -f - <<NFT
+table ip nat {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "$2" masquerade
+  }
+}
+NFT
+}
+
+lab_up() {
+  for ns in inet s1 s2 rA hA rB hB; do lab_add_ns "$ns"; done
+  lab_forwarding inet
+  lab_link inet to-s1 192.0.2.1/24 s1 eth0 192.0.2.10/24
+  lab_link inet to-s2 198.51.100.1/24 s2 eth0 198.51.100.10/24
+  lab_link inet to-rA 203.0.113.1/24 rA wan 203.0.113.2/24
+  lab_link inet to-rB 198.18.0.1/24 rB wan 198.18.0.2/24
+  ip -n "$(lab_ns s1)" route add default via 192.0.2.1
+  ip -n "$(lab_ns s2)" route add default via 198.51.100.1
+  for side in A:1 B:2; do
+    local name="${side%%:*}" net="${side##*:}"
+    lab_link "r$name" lan "10.0.$net.1/24" "h$name" eth0 "10.0.$net.2/24"
+    lab_forwarding "r$name"
+    lab_masquerade "r$name" wan
+    ip -n "$(lab_ns "h$name")" route add default via "10.0.$net.1"
+  done
+  ip -n "$(lab_ns rA)" route add default via 203.0.113.1
+  ip -n "$(lab_ns rB)" route add default via 198.18.0.1
+}
+
+# Kills what still runs in the lab's namespaces, then removes them.
+lab_down() {
+  local ns pid
+  for ns in "${lab_namespaces[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  done
+  for ns in "${lab_namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  lab_namespaces=()
+}
+
+# lab_run NS COMMAND...: runs a command inside a lab namespace.
+lab_run() {
+  local ns="$1"
+  shift
+  ip netns exec "$(lab_ns "$ns")" "$@"
+}
