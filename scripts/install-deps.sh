@@ -16,6 +16,7 @@ packages=(
   libssl-dev                         # OpenSSL: random ids, SHA-256, TLS
   libicu-dev                         # Unicode case folding for search
   catch2                             # tests (Catch2 v2)
+  tmux                               # the console test on a real terminal
   clang libclang-rt-14-dev           # fuzzing: libFuzzer and the sanitizer runtimes
   ${P2PNET_EXTRA_PACKAGES:-}
 )

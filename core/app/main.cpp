@@ -170,7 +170,8 @@ int main(int argc, char** argv) {
     if (config.control.enabled)
       control = std::make_unique<p2pnet::ControlServer>(*node, p2pnet::control::socket_path(config),
                                                         config.control.max_clients);
-    node->set_event_sink([events = control.get()](std::string_view line, bool) {
+    node->set_event_sink([events = control.get()](std::string_view line, bool transient) {
+      if (transient) return p2pnet::TerminalOutput::instance().set_status(line);  // terminal only
       print_line(std::string(line));
       if (events) events->publish(std::string(line));
     });
