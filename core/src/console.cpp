@@ -5,9 +5,9 @@
 
 #include <fmt/core.h>
 
-#include <chrono>
 #include <poll.h>
 #include <unistd.h>
+#include <chrono>
 
 namespace p2pnet {
 namespace {

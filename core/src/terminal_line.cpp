@@ -1,8 +1,8 @@
 #include "terminal_line.hpp"
 
-#include <cstdlib>
 #include <termios.h>
 #include <unistd.h>
+#include <cstdlib>
 
 namespace p2pnet {
 namespace {

@@ -1,8 +1,8 @@
 #include "terminal_output.hpp"
 
-#include <cstdio>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <cstdio>
 
 namespace p2pnet {
 namespace {

@@ -114,8 +114,8 @@ std::string write_history(const fs::path& path, const std::deque<EndedDownload>&
                        {"outcome", ended.outcome},
                        {"elapsed_ms", static_cast<int64_t>(ended.elapsed_seconds * 1000)},
                        {"sources", ended.sources}});
-  const std::string text =
-      nlohmann::json{{"version", 1}, {"downloads", entries}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string text = nlohmann::json{{"version", 1}, {"downloads", entries}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
   fs::path temp = path;
   temp += ".tmp";
   {
@@ -138,8 +138,7 @@ std::vector<UnfinishedPart> find_unfinished_parts(const fs::path& dir) {
   for (; !error && it != end && scanned < kMaxRecordsScanned; it.increment(error), ++scanned) {
     const std::string file = it->path().filename().string();
     constexpr std::string_view suffix = ".part.json";
-    if (file.size() <= suffix.size() || file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0)
-      continue;
+    if (file.size() <= suffix.size() || file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
     const std::string name = file.substr(0, file.size() - suffix.size());
     if (name != sanitize_file_name(name)) continue;  // not a name this plugin would have written
     std::error_code part_error;
@@ -152,8 +151,7 @@ std::vector<UnfinishedPart> find_unfinished_parts(const fs::path& dir) {
     if (!record) continue;
     int64_t verified = 0;
     for (size_t i = 0; i < record->verified.size(); ++i)
-      if (record->verified[i])
-        verified += chunk_length(record->size, record->chunk_size, static_cast<int64_t>(i));
+      if (record->verified[i]) verified += chunk_length(record->size, record->chunk_size, static_cast<int64_t>(i));
     parts.push_back({name, record->sha256, record->size, verified});
   }
   std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.name < b.name; });

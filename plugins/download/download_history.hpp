@@ -20,11 +20,11 @@ struct EndedDownload {
   uint64_t id = 0;
   std::string name;
   std::string sha256;
-  int64_t size = -1;          // -1: never learned
-  std::string state;          // saved, failed, cancelled
-  std::string outcome;        // the final line
-  double elapsed_seconds = 0; // time spent running
-  int sources = 0;            // sources that delivered chunks
+  int64_t size = -1;           // -1: never learned
+  std::string state;           // saved, failed, cancelled
+  std::string outcome;         // the final line
+  double elapsed_seconds = 0;  // time spent running
+  int sources = 0;             // sources that delivered chunks
 };
 
 std::filesystem::path history_path(const std::filesystem::path& data_dir);

@@ -89,8 +89,8 @@ Transfer* Downloader::start_transfer(Command& cmd, const std::string& sha256, co
     return refuse("error: " + std::to_string(unended) + " downloads are running, queued or paused; cancel some first");
   auto transfer = std::make_unique<Transfer>();
   transfer->id = next_transfer_++;
-  transfer->command = cmd.keep();  // released once started, unless it waits (--wait)
-  transfer->phase = Phase::queued;   // until admit()
+  transfer->command = cmd.keep();   // released once started, unless it waits (--wait)
+  transfer->phase = Phase::queued;  // until admit()
   transfer->sha256 = sha256;
   transfer->wanted_name = name;
   transfer->expected_size = size;

@@ -63,8 +63,8 @@ enum class ChunkState : uint8_t { missing, requested, verifying, written };
 
 struct Transfer {
   uint64_t id = 0;
-  std::optional<Command> command;  // `download --wait`: the console command that waits for the outcome
-  std::optional<Command> pausing;  // `pause`: answered once no chunk is still on its way to the disk
+  std::optional<Command> command;   // `download --wait`: the console command that waits for the outcome
+  std::optional<Command> pausing;   // `pause`: answered once no chunk is still on its way to the disk
   std::optional<Command> removing;  // `cancel` without --keep: answered once NAME.part is removed
   bool remove_part = false;
   std::string sha256;

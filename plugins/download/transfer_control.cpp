@@ -8,9 +8,9 @@
 #include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cctype>
-#include <unistd.h>
 
 namespace p2pnet::download {
 namespace {
@@ -124,7 +124,7 @@ void Downloader::run_pause(Command& cmd) {
   Transfer* t = transfer_from_args(cmd, kPauseUsage);
   if (!t) return;
   const std::string id = std::to_string(t->id);
-  if (t->ended()) return cmd.print("error: download " + id + " has ended"), cmd.done(1);
+  if (t->ended()) return cmd.print("error: download " + id + " has ended; see downloads"), cmd.done(1);
   if (t->phase == Phase::paused) return cmd.print("error: download " + id + " is already paused"), cmd.done(1);
   if (t->phase == Phase::preparing || t->phase == Phase::finishing)
     return cmd.print("error: download " + id + " is busy on disk; try again in a moment"), cmd.done(1);
@@ -185,7 +185,7 @@ void Downloader::run_cancel(Command& cmd) {
   Transfer* t = transfer_from_args(cmd, kCancelUsage);
   if (!t) return;
   const std::string id = std::to_string(t->id);
-  if (t->ended()) return cmd.print("error: download " + id + " has ended"), cmd.done(1);
+  if (t->ended()) return cmd.print("error: download " + id + " has ended; see downloads"), cmd.done(1);
   if (t->phase == Phase::preparing || t->phase == Phase::finishing)
     return cmd.print("error: download " + id + " is busy on disk; try again in a moment"), cmd.done(1);
   t->stop_clock(Clock::now());
@@ -200,8 +200,8 @@ void Downloader::run_cancel(Command& cmd) {
   if (keep || !has_part) {
     t->record_dirty = t->has_manifest;
     flush_record(*t);
-    t->outcome = "cancelled " + id + ": " + t->display_name() +
-                 (has_part ? " (" + t->paths.part.string() + " kept)" : "");
+    t->outcome =
+        "cancelled " + id + ": " + t->display_name() + (has_part ? " (" + t->paths.part.string() + " kept)" : "");
     cmd.print(t->outcome);
     remember_ended(*t);
     return cmd.done(0);
@@ -222,8 +222,8 @@ void Downloader::remove_part_files(Transfer& t) {
       [this, id = t.id] {
         Transfer* t = find(id);
         if (!t || !t->removing) return;
-        t->outcome = "cancelled " + std::to_string(id) + ": " + t->display_name() + " (" + t->paths.part.string() +
-                     " removed)";
+        t->outcome =
+            "cancelled " + std::to_string(id) + ": " + t->display_name() + " (" + t->paths.part.string() + " removed)";
         t->removing->print(t->outcome);
         t->removing->done(0);
         t->removing.reset();
@@ -308,16 +308,16 @@ void Downloader::save_history() {
   }
   history_writing_ = true;
   auto error = std::make_shared<std::string>();
-  host_.background([error, path = history_path(host_.data_dir()),
-                    history = history_] { *error = write_history(path, history); },
-                   [this, error] {
-                     history_writing_ = false;
-                     if (!error->empty()) host_.warn(*error);
-                     if (history_dirty_) {
-                       history_dirty_ = false;
-                       save_history();
-                     }
-                   });
+  host_.background(
+      [error, path = history_path(host_.data_dir()), history = history_] { *error = write_history(path, history); },
+      [this, error] {
+        history_writing_ = false;
+        if (!error->empty()) host_.warn(*error);
+        if (history_dirty_) {
+          history_dirty_ = false;
+          save_history();
+        }
+      });
 }
 
 void Downloader::load_state() {

@@ -91,7 +91,7 @@ class Uploader {
     double speed = 0;  // bytes a second, smoothed
   };
   std::map<std::pair<std::string, std::string>, UploadSlot> uploads_;  // (peer, sha256)
-  std::map<std::string, int64_t> reads_in_flight_;                            // per peer
+  std::map<std::string, int64_t> reads_in_flight_;                     // per peer
   std::map<ManifestKey, std::shared_ptr<const Manifest>> manifests_;
   std::deque<ManifestKey> manifest_order_;
   size_t manifest_bytes_ = 0;

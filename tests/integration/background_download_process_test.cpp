@@ -34,6 +34,15 @@ struct Line {
     start_c();
   }
 
+  // Again with the same data dir and download_dir, and other settings.
+  void restart_c(const std::string& c_extra) {
+    c->process().write_line("stop");
+    REQUIRE(c->process().wait_exit(std::chrono::seconds(5)) == 0);
+    c.reset();
+    c_config = write_config(dir, "c", {}, dir / "c-downloads", c_extra);
+    start_c();
+  }
+
   void start_c() {
     c = std::make_unique<NodeRun>(c_config, c_data.path());
     REQUIRE(c->command("connect 127.0.0.1 " + port_of(*a), "^connected to " + a->id()));
@@ -72,7 +81,7 @@ TEST_CASE("peers and search answer while a rate-limited download runs in the bac
 }
 
 TEST_CASE("stop during two downloads exits at once, and resume all finishes both after a restart") {
-  Line line({{"one.bin", 3 * 1024 * 1024}, {"two.bin", 3 * 1024 * 1024}}, kSlow);
+  Line line({{"one.bin", 1024 * 1024}, {"two.bin", 1024 * 1024}}, kSlow);
   line.start("one.bin", "1");
   line.start("two.bin", "2");
   const auto one = line.downloads() / "one.bin.part.json", two = line.downloads() / "two.bin.part.json";
@@ -85,7 +94,8 @@ TEST_CASE("stop during two downloads exits at once, and resume all finishes both
   CHECK(fs::exists(two));
 
   line.c.reset();
-  line.start_c();  // same data dir and download_dir; A still runs
+  line.c_config = write_config(line.dir, "c", {}, line.downloads());  // now at full speed
+  line.start_c();                                                     // same data dir and download_dir; A still runs
   auto listed = line.c->command("downloads", R"(^2 downloads \(0 active, 2 paused\)$)");
   if (!listed) INFO(line.c->process().stdout_lines().back());
   REQUIRE(listed);
@@ -95,8 +105,7 @@ TEST_CASE("stop during two downloads exits at once, and resume all finishes both
     auto saved = line.c->process().wait_for_line(std::regex("^(saved .*" + name + " .*|error: .*)$"),
                                                  std::chrono::seconds(120), from);
     REQUIRE(saved);
-    CHECK(line.c->process().stdout_lines()[saved->first] ==
-          saved_line(line.downloads() / name, 3 * 1024 * 1024));
+    CHECK(line.c->process().stdout_lines()[saved->first] == saved_line(line.downloads() / name, 1024 * 1024));
     CHECK(sha256_hex(read_file(line.downloads() / name)) == line.sha[name]);
   }
   CHECK(no_partial_files(line.downloads()));
@@ -122,14 +131,14 @@ TEST_CASE("cancel removes the .part, cancel --keep keeps it") {
   CHECK(line.c->command("cancel x", "^usage: .*") == "usage: cancel ID [--keep]");
 }
 
-TEST_CASE("pause holds a download where it is; resume continues it to the end") {
-  Line line({{"held.bin", 2 * 1024 * 1024}}, kSlow);
+TEST_CASE("pause holds a download where it is - resume continues it to the end") {
+  Line line({{"held.bin", 512 * 1024}}, kSlow);
   line.start("held.bin", "1");
   REQUIRE(wait_until([&] { return line.verified("1", "active") > 0; }, std::chrono::seconds(20)));
   auto paused = line.c->command("pause 1", "^paused 1: .*|^error: .*");
   REQUIRE(paused);
   std::smatch match;
-  REQUIRE(std::regex_match(*paused, match, std::regex(R"(paused 1: held\.bin at (\d+) of 2097152 bytes)")));
+  REQUIRE(std::regex_match(*paused, match, std::regex(R"(paused 1: held\.bin at (\d+) of 524288 bytes)")));
   const int64_t at = std::stoll(match[1]);
   // A search goes to A and back: had the transfer still asked for chunks,
   // their answers would have arrived by then.
@@ -141,11 +150,11 @@ TEST_CASE("pause holds a download where it is; resume continues it to the end") 
   CHECK(line.c->command("resume 1", "^resumed 1: .*|^error: .*") == "resumed 1: held.bin");
   auto saved = line.c->process().wait_for_line(std::regex(kOutcome), std::chrono::seconds(120), from);
   REQUIRE(saved);
-  CHECK(line.c->process().stdout_lines()[saved->first] == saved_line(line.downloads() / "held.bin", 2 * 1024 * 1024));
+  CHECK(line.c->process().stdout_lines()[saved->first] == saved_line(line.downloads() / "held.bin", 512 * 1024));
   CHECK(sha256_hex(read_file(line.downloads() / "held.bin")) == line.sha["held.bin"]);
 }
 
-TEST_CASE("max_active queues the rest; downloads lists ended ones after a restart") {
+TEST_CASE("max_active queues the rest - downloads lists ended ones after a restart") {
   Line line({{"first.bin", 4 * 1024 * 1024}, {"second.bin", 64 * 1024}}, kSlow + "max_active = 1\n");
   CHECK(line.start("first.bin", "1") == "started 1: first.bin (4.0 MiB)");
   CHECK(line.start("second.bin", "2") == "queued 2: second.bin (64.0 KiB); 1 running (max_active)");
@@ -157,10 +166,7 @@ TEST_CASE("max_active queues the rest; downloads lists ended ones after a restar
   REQUIRE(saved);
   CHECK(line.c->process().stdout_lines()[saved->first] == saved_line(line.downloads() / "second.bin", 64 * 1024));
 
-  line.c->process().write_line("stop");
-  REQUIRE(line.c->process().wait_exit(std::chrono::seconds(5)) == 0);
-  line.c.reset();
-  line.start_c();
+  line.restart_c(kSlow);
   CHECK(line.c->command("downloads", R"(^\[1\] .*)")->rfind("[1] first.bin  cancelled  4.0 MiB", 0) == 0);
   CHECK(line.c->command("downloads", R"(^\[2\] .*)")->rfind("[2] second.bin  saved  64.0 KiB", 0) == 0);
   CHECK(line.c->command("downloads", R"(^2 downloads .*)") == "2 downloads (0 active)");

@@ -17,7 +17,8 @@ std::string find_in_path(const std::string& program) {
   std::stringstream dirs(path ? path : "/usr/bin:/bin");
   std::string dir;
   while (std::getline(dirs, dir, ':'))
-    if (!dir.empty() && ::access((fs::path(dir) / program).c_str(), X_OK) == 0) return (fs::path(dir) / program).string();
+    if (!dir.empty() && ::access((fs::path(dir) / program).c_str(), X_OK) == 0)
+      return (fs::path(dir) / program).string();
   return "";
 }
 
@@ -63,7 +64,8 @@ TEST_CASE("on a terminal the status area and the line being typed do not garble 
   const std::string tmux = find_in_path("tmux");
   if (tmux.empty()) {
     const char* ci = std::getenv("CI");
-    if (ci && std::string(ci) == "true") FAIL("tmux is missing (scripts/install-deps.sh installs it); CI must run this test");
+    if (ci && std::string(ci) == "true")
+      FAIL("tmux is missing (scripts/install-deps.sh installs it); CI must run this test");
     WARN("skipped: tmux is not installed (scripts/install-deps.sh installs it)");
     return;
   }
@@ -73,8 +75,9 @@ TEST_CASE("on a terminal the status area and the line being typed do not garble 
   auto c_config = write_config(dir, "c", {}, dir / "c-downloads", "chunk_size = 16384\nmax_download_rate = 65536\n");
 
   TmuxPane pane(tmux, dir / "tmux.sock");
-  REQUIRE(pane.run({"new-session", "-d", "-s", "node", "-x", "120", "-y", "30", std::string(P2PNODE_PATH) +
-                    " --config " + c_config.string() + " --port 0 --data-dir " + data.path().string()}));
+  REQUIRE(pane.run(
+      {"new-session", "-d", "-s", "node", "-x", "120", "-y", "30",
+       std::string(P2PNODE_PATH) + " --config " + c_config.string() + " --port 0 --data-dir " + data.path().string()}));
   REQUIRE(wait_until([&] { return pane.screen_has(std::regex("listening on ")); }, std::chrono::seconds(15)));
   auto command = [&](const std::string& line, const std::string& expect) {
     return pane.type(line) && pane.enter() &&
