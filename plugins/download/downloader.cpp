@@ -990,8 +990,7 @@ void Downloader::give_up_orphaned_manifest(Transfer& t) {
 std::string Downloader::kept_part_note(const Transfer& t) const {
   if (!t.file) return "";
   std::string verified = t.has_manifest ? std::to_string(t.written) + " of " + std::to_string(t.chunks) : "0";
-  return " (" + t.paths.part.string() + " kept, " + verified + " chunks verified; resume " + std::to_string(t.id) +
-         " or download it again to resume)";
+  return " (" + t.paths.part.string() + " kept, " + verified + " chunks verified; run download again to resume)";
 }
 
 void Downloader::fail(Transfer& t, const std::string& reason) {
