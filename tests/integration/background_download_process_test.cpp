@@ -173,3 +173,15 @@ TEST_CASE("max_active queues the rest - downloads lists ended ones after a resta
   // Ids go on from the history: the next download is 3.
   CHECK(line.start("first.bin", "3") == "started 3: first.bin (4.0 MiB)");
 }
+
+TEST_CASE("piped commands - end of input stops the node once download --wait has ended") {
+  Line line({{"piped.bin", 256 * 1024}}, kSlow);
+  REQUIRE(search_finds(*line.c, "piped.bin", 1));
+  size_t from = line.c->process().line_count();
+  line.c->process().write_line("download --wait 1");
+  line.c->process().close_stdin();
+  auto saved = line.c->process().wait_for_line(std::regex(kOutcome), std::chrono::seconds(60), from);
+  REQUIRE(saved);
+  CHECK(line.c->process().stdout_lines()[saved->first] == saved_line(line.downloads() / "piped.bin", 256 * 1024));
+  CHECK(line.c->process().wait_exit(std::chrono::seconds(10)) == 0);
+}
