@@ -78,6 +78,10 @@ TEST_CASE("peers and search answer while a rate-limited download runs in the bac
   // Still running: the commands did not wait for it.
   CHECK(line.verified("1", "active") > 0);
   CHECK(line.c->command("downloads", R"(^1 download \(1 active\)$)"));
+  // The source says what it serves, to whom.
+  CHECK(line.a->command("uploads", R"(^slow\.bin  to )" + line.c->id().substr(0, 12) +
+                                       R"( \(127\.0\.0\.1\)  .* sent  .*/s  elapsed \d+:\d\d$)"));
+  CHECK(line.a->command("uploads", "^1 upload$"));
 }
 
 TEST_CASE("stop during two downloads exits at once, and resume all finishes both after a restart") {
