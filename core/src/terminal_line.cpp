@@ -77,6 +77,11 @@ TerminalLine::Event TerminalLine::feed(char byte) {
       break;
     default:
       if (c < 0x20) return Event::none;  // other control bytes never reach the screen
+      // Nor C1 controls (U+0080-U+009F, C2 80-C2 9F in UTF-8): some terminals act on them.
+      if (c >= 0x80 && c <= 0x9F && !text_.empty() && static_cast<unsigned char>(text_.back()) == 0xC2) {
+        text_.pop_back();
+        return Event::changed;
+      }
   }
   if (text_.size() >= kMaxTypedBytes) {
     text_.clear();

@@ -58,7 +58,7 @@ std::optional<EndedDownload> decode_entry(const nlohmann::json& entry) {
   auto sources = fields::integer(entry, "sources", 0, 1024);
   if (!id || !name || !sha256 || !is_sha256_hex(*sha256) || !size || !state || !outcome || !elapsed || !sources)
     return std::nullopt;
-  if (*state != "saved" && *state != "failed" && *state != "cancelled") return std::nullopt;
+  if (*state != "saved" && *state != "failed" && *state != "cancelled" && *state != "already here") return std::nullopt;
   ended.id = static_cast<uint64_t>(*id);
   ended.name = printable(*name);  // shown on the console: no control bytes
   ended.sha256 = *sha256;

@@ -21,7 +21,7 @@ struct EndedDownload {
   std::string name;
   std::string sha256;
   int64_t size = -1;           // -1: never learned
-  std::string state;           // saved, failed, cancelled
+  std::string state;           // saved, failed, cancelled, already here
   std::string outcome;         // the final line
   double elapsed_seconds = 0;  // time spent running
   int sources = 0;             // sources that delivered chunks

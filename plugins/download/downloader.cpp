@@ -213,6 +213,7 @@ void Downloader::on_prepared(uint64_t id, PreparedPart prepared) {
   if (!t || t->phase != Phase::preparing) return;
   if (!prepared.existing_copy.empty()) {
     t->phase = Phase::saved;
+    t->already_here = true;
     host_.count("already_here");
     return end(*t, "already have " + printable(prepared.existing_copy.string()) + " (sha256 verified)", 0);
   }

@@ -137,7 +137,7 @@ void Downloader::run_downloads(Command& cmd) {
   for (const auto& ended : history_) {
     std::string line = "[" + std::to_string(ended.id) + "] " + ended.name + "  " + ended.state + "  " +
                        (ended.size < 0 ? "size unknown" : human_bytes(static_cast<double>(ended.size)));
-    if (ended.state == "saved" && ended.elapsed_seconds > 0)
+    if (ended.state == "saved" && ended.sources > 0 && ended.elapsed_seconds > 0)
       line += "  " + human_bytes(static_cast<double>(ended.size) / ended.elapsed_seconds) + "/s";
     line += "  " + count_sources(ended.sources) + "  elapsed " + format_duration(ended.elapsed_seconds);
     if (ended.state == "failed") line += "  (" + ended.outcome + ")";

@@ -70,7 +70,8 @@ struct Transfer {
   std::string sha256;
   std::string wanted_name;  // "" until a search names it
   int64_t expected_size = -1;
-  bool force = false;  // fetch even if an identical copy is already here
+  bool force = false;         // fetch even if an identical copy is already here
+  bool already_here = false;  // ended without a transfer: an identical copy was found
   Phase phase = Phase::searching;
 
   // download_dir files, once prepared.

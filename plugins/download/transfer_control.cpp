@@ -292,7 +292,10 @@ void Downloader::remember_ended(const Transfer& t) {
   ended.name = t.display_name();
   ended.sha256 = t.sha256;
   ended.size = t.has_manifest ? t.size : t.expected_size;
-  ended.state = t.phase == Phase::saved ? "saved" : t.phase == Phase::cancelled ? "cancelled" : "failed";
+  ended.state = t.already_here                ? "already here"
+                : t.phase == Phase::saved     ? "saved"
+                : t.phase == Phase::cancelled ? "cancelled"
+                                              : "failed";
   ended.outcome = t.outcome;
   ended.elapsed_seconds = t.elapsed_before;
   for (const auto& [id, s] : t.sources) ended.sources += s.chunks > 0 ? 1 : 0;
