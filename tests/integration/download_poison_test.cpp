@@ -63,8 +63,8 @@ TEST_CASE("a poisoning source is blamed after the end check and an honest source
   TestNode victim(setup.victim_config(1000));
   REQUIRE(victim.connect_to(*setup.poisoner) == setup.poisoner->id());
 
-  auto pending = std::async(std::launch::async,
-                            [&] { return victim.run("download --wait " + setup.sha + " wanted.bin", kDownloadTimeout); });
+  auto pending = std::async(
+      std::launch::async, [&] { return victim.run("download --wait " + setup.sha + " wanted.bin", kDownloadTimeout); });
   // Only the poisoner is reachable: its manifest is adopted, every chunk
   // matches it, the whole file does not.
   REQUIRE(wait_until([&] { return counter(victim, "download.sources_blamed") == 1; }, std::chrono::seconds(20)));
@@ -120,8 +120,8 @@ TEST_CASE("a liar that names another size first does not lock the honest sources
   TestNode victim(setup.victim_config(1000));
   REQUIRE(victim.connect_to(*setup.poisoner) == setup.poisoner->id());
 
-  auto pending = std::async(std::launch::async,
-                            [&] { return victim.run("download --wait " + setup.sha + " wanted.bin", kDownloadTimeout); });
+  auto pending = std::async(
+      std::launch::async, [&] { return victim.run("download --wait " + setup.sha + " wanted.bin", kDownloadTimeout); });
   // The liar's answer, with its size, is the only one the download has seen.
   REQUIRE(wait_until([&] { return counter(victim, "download.sources_blamed") == 1; }, std::chrono::seconds(20)));
   REQUIRE(victim.connect_to(*setup.honest) == setup.honest->id());
