@@ -18,6 +18,7 @@ packages=(
   libicu-dev                         # Unicode case folding for search
   nftables iproute2                  # the NAT lab: tests run nodes behind real NATs in network namespaces
   catch2                             # tests (Catch2 v2)
+  tmux                               # the console test on a real terminal
   clang libclang-rt-14-dev           # fuzzing: libFuzzer and the sanitizer runtimes
   ${P2PNET_EXTRA_PACKAGES:-}
 )

@@ -90,7 +90,7 @@ class Swarm {
   double download() {
     std::string index = search();
     auto start = Clock::now();
-    auto lines = run_command(*sink_, "download " + index);
+    auto lines = run_command(*sink_, "download --wait " + index);
     double seconds = seconds_since(start);
     auto saved = downloads_ / kFileName;
     std::string expected =

@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
     auto config = build_config(options);
     node = std::make_unique<p2pnet::Node>(config);
     if (config.control.enabled) control = std::make_unique<p2pnet::ControlServer>(*node, config);
-    node->set_event_sink([events = control.get()](std::string_view line, bool) {
+    node->set_event_sink([events = control.get()](std::string_view line, bool transient) {
+      if (transient) return p2pnet::TerminalOutput::instance().set_status(line);  // terminal only
       print_line(std::string(line));
       if (events) events->publish(std::string(line));
     });

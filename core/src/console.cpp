@@ -1,13 +1,13 @@
 #include "console.hpp"
 
+#include "terminal_line.hpp"
 #include "terminal_output.hpp"
 
 #include <fmt/core.h>
 
-#include <chrono>
-#include <future>
 #include <poll.h>
 #include <unistd.h>
+#include <chrono>
 
 namespace p2pnet {
 namespace {
@@ -15,6 +15,10 @@ namespace {
 constexpr size_t kMaxLineLength = 64 * 1024;
 constexpr auto kPipedProgressInterval = std::chrono::seconds(3);
 constexpr auto kWakeCheck = std::chrono::milliseconds(100);
+
+void say(const std::string& line) { TerminalOutput::instance().write_line(TerminalOutput::Stream::out, line); }
+
+std::string too_long_line() { return fmt::format("error: line longer than {} bytes ignored", kMaxLineLength); }
 
 }  // namespace
 
@@ -39,11 +43,16 @@ void Console::shut_down() {
     char byte = 1;
     [[maybe_unused]] auto ignored = ::write(wake_pipe_[1], &byte, 1);
   }
+  running_->changed.notify_all();
   if (reader_.joinable()) reader_.join();
   TerminalOutput::instance().set_prompt("");
 }
 
 void Console::loop() {
+  auto& output = TerminalOutput::instance();
+  // The console edits the line itself only when it also owns the screen.
+  TerminalLine typed;
+  const bool editing = output.interactive() && typed.enable();
   std::string pending;
   bool discarding = false;  // inside an over-long line
   char buffer[4096];
@@ -54,18 +63,34 @@ void Console::loop() {
     if (ready < 0 || shutting_down_ || (fds[1].revents & POLLIN)) break;
     ssize_t got = ::read(STDIN_FILENO, buffer, sizeof buffer);
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {  // end of input acts like `stop`
-      if (!pending.empty() && !discarding) run_line(pending);
-      if (!shutting_down_) node_.request_stop();
-      return;
-    }
-    for (ssize_t i = 0; i < got && !shutting_down_; ++i) {
+    bool end_of_input = got <= 0;
+    for (ssize_t i = 0; i < got && !shutting_down_ && !end_of_input; ++i) {
       char c = buffer[i];
+      if (editing) {
+        switch (typed.feed(c)) {
+          case TerminalLine::Event::changed:
+            output.set_input(typed.text());
+            break;
+          case TerminalLine::Event::line:
+            output.commit_input();
+            run_line(typed.take());
+            break;
+          case TerminalLine::Event::too_long:
+            output.set_input("");
+            say(too_long_line());
+            break;
+          case TerminalLine::Event::end_of_input:
+            end_of_input = true;
+            break;
+          case TerminalLine::Event::none:
+            break;
+        }
+        continue;
+      }
       if (c != '\n') {
         if (discarding) continue;
         if (pending.size() >= kMaxLineLength) {
-          TerminalOutput::instance().write_line(TerminalOutput::Stream::out,
-                                                fmt::format("error: line longer than {} bytes ignored", kMaxLineLength));
+          say(too_long_line());
           pending.clear();
           discarding = true;
           continue;
@@ -77,7 +102,19 @@ void Console::loop() {
       pending.clear();
       discarding = false;
     }
+    if (!end_of_input) continue;
+    if (!pending.empty() && !discarding) run_line(pending);
+    if (!editing) wait_for_running_commands();
+    typed.restore();
+    if (!shutting_down_) node_.request_stop();
+    return;
   }
+  typed.restore();
+}
+
+void Console::wait_for_running_commands() {
+  std::unique_lock lock(running_->mutex);
+  while (running_->commands > 0 && !shutting_down_) running_->changed.wait_for(lock, kWakeCheck);
 }
 
 void Console::run_line(const std::string& raw) {
@@ -86,8 +123,12 @@ void Console::run_line(const std::string& raw) {
   auto& output = TerminalOutput::instance();
   bool interactive = output.interactive();
   auto last_progress = std::make_shared<std::chrono::steady_clock::time_point>();
-  auto finished = std::make_shared<std::promise<int>>();
-  auto result = finished->get_future();
+  {
+    std::lock_guard lock(running_->mutex);
+    ++running_->commands;
+  }
+  // The command may finish on a node thread long after this returns, even
+  // after the console is gone: the callbacks hold only shared state.
   node_.execute(
       line,
       [&output, interactive, last_progress](std::string_view text, bool transient) {
@@ -98,9 +139,11 @@ void Console::run_line(const std::string& raw) {
         *last_progress = now;
         output.write_transient(text);
       },
-      [finished](int status) { finished->set_value(status); });
-  while (result.wait_for(kWakeCheck) != std::future_status::ready)
-    if (shutting_down_) return;
+      [running = running_](int) {
+        std::lock_guard lock(running->mutex);
+        --running->commands;
+        running->changed.notify_all();
+      });
 }
 
 }  // namespace p2pnet

@@ -829,8 +829,8 @@ void NodeCore::print(uint64_t token, std::string_view text, bool transient) {
   }
   if (out)
     out(text, transient);
-  else if (!transient)
-    print_event(std::string(text));
+  else  // outside any command, a transient line is the node's status area
+    print_event(std::string(text), transient);
 }
 
 void NodeCore::finish_command(uint64_t token, int status) {
@@ -850,12 +850,12 @@ void NodeCore::set_event_sink(OutputSink sink) {
   event_sink_ = std::move(sink);
 }
 
-bool NodeCore::print_event(const std::string& line) {
+bool NodeCore::print_event(const std::string& line, bool transient) {
   // Called under the lock so that once stop() clears the sink, no call to
   // it is still running: the embedder may destroy what it captured.
   std::lock_guard lock(event_sink_mutex_);
   if (!event_sink_) return false;
-  event_sink_(line, false);
+  event_sink_(line, transient);
   return true;
 }
 

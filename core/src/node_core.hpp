@@ -88,7 +88,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void finish_command(uint64_t token, int status);
   void set_event_sink(OutputSink sink);
   // False when no sink took the line (an embedder that set none).
-  bool print_event(const std::string& line);
+  bool print_event(const std::string& line, bool transient = false);
   void report_peer_event(const std::string& line);
   void set_stop_request_handler(std::function<void()> handler);
   void request_stop();  // the `stop` command: the embedder decides

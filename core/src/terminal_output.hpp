@@ -1,6 +1,8 @@
 // The process's stdout/stderr, shared by log lines, console output and the
-// prompt: whole lines only, and on a terminal, lines never garble the prompt
-// and status lines redraw in place.
+// prompt: whole lines only. On a terminal the bottom of the screen is the
+// console's own area, redrawn below every line written above it: a command's
+// progress line, the status line (running transfers), and the prompt with
+// what the user is typing, so output never garbles the typed text.
 #pragma once
 
 #include <mutex>
@@ -16,22 +18,32 @@ class TerminalOutput {
   static TerminalOutput& instance();
 
   void write_line(Stream stream, std::string_view line);
-  // A status line that the next line replaces on a terminal; a plain line otherwise.
+  // A command's progress: redrawn in place on a terminal until the next
+  // line; a plain line otherwise.
   void write_transient(std::string_view line);
+  // The status area (terminal only): stays until replaced; empty for none.
+  void set_status(std::string_view line);
   // Shown after output when stdout is a terminal; empty for none.
   void set_prompt(std::string prompt);
+  // What the user has typed so far (the console echoes it itself on a terminal).
+  void set_input(std::string_view input);
+  // Enter: the prompt and the typed line become an ordinary line above.
+  void commit_input();
   bool interactive() const { return stdout_tty_; }
 
  private:
   TerminalOutput();
-  void clear_line_locked();
-  void draw_prompt_locked();
+  void clear_area_locked();
+  void draw_area_locked();
 
   std::mutex mutex_;
   bool stdout_tty_;
-  bool transient_shown_ = false;
-  bool prompt_shown_ = false;
+  int area_lines_above_prompt_ = 0;  // drawn lines above the prompt's line
+  bool area_shown_ = false;
+  std::string transient_;
+  std::string status_;
   std::string prompt_;
+  std::string input_;
 };
 
 }  // namespace p2pnet

@@ -47,15 +47,27 @@ class DownloadPlugin : public Plugin {
     });
     subscribe("search.results", [this](const json& event) { downloader_->on_search_results(event); });
 
-    command("download", "download [--force] K | download [--force] SHA256 [NAME]",
-            "download result K of the last search, or a file by its hash, into download_dir (unless an identical "
-            "copy is already in download_dir or shared; --force fetches it anyway)",
+    command("download", "download [--wait] [--force] K | download [--wait] [--force] SHA256 [NAME]",
+            "download result K of the last search, or a file by its hash, into download_dir, in the background "
+            "(--wait: until it ends, with progress); unless an identical copy is already in download_dir or "
+            "shared (--force fetches it anyway)",
             [this](Command& cmd) { downloader_->run_download(cmd); });
-    command("downloads", "downloads", "list active and finished downloads",
+    command("downloads", "downloads",
+            "list downloads: active, queued, paused, and the last ended ones (kept across restarts)",
             [this](Command& cmd) { downloader_->run_downloads(cmd); });
+    command("pause", "pause ID", "pause download ID (its .part stays; resume continues it)",
+            [this](Command& cmd) { downloader_->run_pause(cmd); });
+    command("resume", "resume ID | resume all",
+            "continue a paused download (also those left unfinished by an earlier run)",
+            [this](Command& cmd) { downloader_->run_resume(cmd); });
+    command("cancel", "cancel ID [--keep]", "stop download ID and remove its .part (--keep keeps it)",
+            [this](Command& cmd) { downloader_->run_cancel(cmd); });
+    command("uploads", "uploads", "list what this node serves, to whom, and how fast",
+            [this](Command& cmd) { uploader_->run_uploads(cmd); });
   }
 
   void on_start() override {
+    downloader_->load_state();
     every(kTickMs, [this] {
       downloader_->tick();
       uploader_->expire_idle_uploads();

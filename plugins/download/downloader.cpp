@@ -23,6 +23,7 @@ namespace {
 constexpr int kMaxBadChunksPerSource = 3;
 constexpr size_t kMaxKnownSourcesPerTransfer = 64;
 constexpr size_t kMaxFinishedTransfers = 50;
+constexpr size_t kMaxUnendedTransfers = 1000;
 constexpr int kMaxFinishRounds = 2;
 constexpr auto kProgressInterval = std::chrono::milliseconds(500);
 constexpr auto kRecordInterval = std::chrono::seconds(1);
@@ -52,9 +53,9 @@ Transfer* Downloader::find(uint64_t id) {
 
 bool Downloader::index_lists(const std::string& sha256) const { return index_ && !index_->find(sha256).empty(); }
 
-Transfer* Downloader::find_active(const std::string& sha256) {
+Transfer* Downloader::find_unended(const std::string& sha256) {
   for (auto& [id, t] : transfers_)
-    if (t->active() && t->sha256 == sha256) return t.get();
+    if (!t->ended() && t->sha256 == sha256) return t.get();
   return nullptr;
 }
 
@@ -68,23 +69,28 @@ int64_t Downloader::choose_chunk_size(int64_t size) const {
 // --- Starting ---------------------------------------------------------------
 
 Transfer* Downloader::start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size,
-                                     bool force) {
+                                     bool force, bool wait) {
   auto refuse = [&](const std::string& line) -> Transfer* {
     cmd.print(line);
     cmd.done(1);
     return nullptr;
   };
   if (stopping_) return refuse("error: the node is stopping");
-  if (auto* other = find_active(sha256))
-    return refuse("error: already downloading " + sha256 + " as " + other->display_name());
-  int64_t active = 0;
-  for (const auto& [id, t] : transfers_) active += t->active() ? 1 : 0;
-  if (active >= settings_.max_active)
-    return refuse("error: " + counted(active, "download") + (active == 1 ? " is" : " are") +
-                  " running (max_active); wait for one to end");
+  if (auto* other = find_unended(sha256)) {
+    if (other->phase != Phase::paused)
+      return refuse("error: already downloading " + sha256 + " as " + other->display_name() + " (" +
+                    std::to_string(other->id) + ")");
+    resume_transfer(*other, cmd, wait);  // downloading it again continues it
+    return nullptr;
+  }
+  size_t unended = 0;
+  for (const auto& [id, t] : transfers_) unended += t->ended() ? 0 : 1;
+  if (unended >= kMaxUnendedTransfers)
+    return refuse("error: " + std::to_string(unended) + " downloads are running, queued or paused; cancel some first");
   auto transfer = std::make_unique<Transfer>();
   transfer->id = next_transfer_++;
-  transfer->command = cmd.keep();
+  transfer->command = cmd.keep();   // released once started, unless it waits (--wait)
+  transfer->phase = Phase::queued;  // until admit()
   transfer->sha256 = sha256;
   transfer->wanted_name = name;
   transfer->expected_size = size;
@@ -207,6 +213,7 @@ void Downloader::on_prepared(uint64_t id, PreparedPart prepared) {
   if (!t || t->phase != Phase::preparing) return;
   if (!prepared.existing_copy.empty()) {
     t->phase = Phase::saved;
+    t->already_here = true;
     host_.count("already_here");
     return end(*t, "already have " + printable(prepared.existing_copy.string()) + " (sha256 verified)", 0);
   }
@@ -215,9 +222,8 @@ void Downloader::on_prepared(uint64_t id, PreparedPart prepared) {
   t->paths = prepared.paths;
   t->file = prepared.file;
   t->resume = std::move(prepared.record);
-  if (t->paths.name != t->wanted_name && t->command)
-    t->command->print(t->wanted_name + " exists in " + settings_.download_dir.string() + "; saving as " +
-                      t->paths.name);
+  if (t->paths.name != t->wanted_name)
+    say(*t, t->wanted_name + " exists in " + settings_.download_dir.string() + "; saving as " + t->paths.name);
   if (t->resume && !is_valid_chunk_size(t->resume->chunk_size)) t->resume.reset();  // sources refuse that size now
   t->chunk_size = t->resume ? t->resume->chunk_size : choose_chunk_size(t->expected_size);
   if (t->expected_size > 0 && chunk_count(t->expected_size, t->chunk_size) > kMaxChunks)
@@ -358,12 +364,12 @@ void Downloader::adopt_manifest(uint64_t id, const std::string& manifest_sha256)
         t.bytes_written += chunk_length(size, t.chunk_size, i);
       }
       t.resumed_chunks = t.written;
-      if (t.written > 0 && t.command)
-        t.command->print("resuming " + t.paths.name + ": " + std::to_string(t.written) + " of " +
-                         counted(chunks, "chunk") + " already verified");
+      if (t.written > 0)
+        say(t, "resuming " + t.paths.name + ": " + std::to_string(t.written) + " of " + counted(chunks, "chunk") +
+                   " already verified");
       host_.count("chunks_resumed", t.written);
-    } else if (record.verified_count() > 0 && t.command) {
-      t.command->print(t.paths.name + ".part was recorded against another manifest; starting over");
+    } else if (record.verified_count() > 0) {
+      say(t, t.paths.name + ".part was recorded against another manifest; starting over");
     }
     t.resume.reset();
   }
@@ -519,11 +525,21 @@ void Downloader::on_chunk_checked(uint64_t id, int64_t chunk, const std::string&
   if (!t) return;
   --t->verifying;
   // The manifest it was checked against may have been given up meanwhile.
-  if (t->phase != Phase::fetching || !t->has_manifest || static_cast<size_t>(chunk) >= t->chunk_states.size()) return;
+  const bool paused = t->phase == Phase::paused || t->phase == Phase::queued;
+  if ((t->phase != Phase::fetching && !paused) || !t->has_manifest ||
+      static_cast<size_t>(chunk) >= t->chunk_states.size())
+    return;
   auto& state = t->chunk_states[static_cast<size_t>(chunk)];
-  if (!error.empty()) {
+  if (!error.empty() || (paused && !matches)) {
     state = ChunkState::missing;
-    return fail(*t, error);
+    return error.empty() || paused ? void() : fail(*t, error);
+  }
+  if (paused) {  // it reached NAME.part before the pause took hold: keep it
+    state = ChunkState::written;
+    ++t->written;
+    t->bytes_written += chunk_length(t->size, t->chunk_size, chunk);
+    t->record_dirty = true;
+    return;
   }
   if (!matches) {
     reject_chunk(*t, chunk, source_id, "sha256 does not match the manifest");
@@ -801,7 +817,7 @@ void Downloader::flush_record(Transfer& t) {
           if (t->phase == Phase::fetching) return fail(*t, *error);
           return host_.warn("download " + t->display_name() + ": " + *error);
         }
-        if (t->phase == Phase::failed && t->record_dirty) return flush_record(*t);
+        if ((t->phase == Phase::failed || t->phase == Phase::cancelled) && t->record_dirty) return flush_record(*t);
         maybe_finish(*t);
       });
 }
@@ -980,12 +996,8 @@ std::string Downloader::kept_part_note(const Transfer& t) const {
 
 void Downloader::fail(Transfer& t, const std::string& reason) {
   if (!t.active()) return;
+  halt(t);
   t.phase = Phase::failed;
-  for (auto it = requests_.begin(); it != requests_.end();)
-    it = it->second.transfer == t.id ? requests_.erase(it) : std::next(it);
-  t.in_flight = 0;
-  for (auto& [id, s] : t.sources)
-    if (s.live()) release(t, id);
   t.record_dirty = t.has_manifest;
   flush_record(t);
   host_.count("downloads_failed");
@@ -1001,6 +1013,7 @@ void Downloader::succeed(Transfer& t, const std::string& saved_path) {
 }
 
 void Downloader::end(Transfer& t, const std::string& line, int status) {
+  t.stop_clock(Clock::now());
   t.outcome = line;
   if (t.command) {
     t.command->print(line);
@@ -1009,6 +1022,14 @@ void Downloader::end(Transfer& t, const std::string& line, int status) {
   } else {
     host_.print(line);
   }
+  remember_ended(t);
+}
+
+void Downloader::say(Transfer& t, const std::string& line) {
+  if (t.command)
+    t.command->print(line);
+  else
+    host_.print(line);
 }
 
 // --- Time ---------------------------------------------------------------------------
@@ -1077,14 +1098,20 @@ void Downloader::tick() {
     show_progress(t, now);
     pump(t);
   }
+  finish_waiting_commands();
+  start_queued();
   forget_old_transfers();
+  if (now - status_at_ >= kProgressInterval) {
+    status_at_ = now;
+    show_status();
+  }
 }
 
 void Downloader::forget_old_transfers() {
   size_t finished = 0;
-  for (const auto& [id, t] : transfers_) finished += t->active() ? 0 : 1;
+  for (const auto& [id, t] : transfers_) finished += t->ended() ? 1 : 0;
   for (auto it = transfers_.begin(); it != transfers_.end() && finished > kMaxFinishedTransfers;) {
-    if (!it->second->active() && !it->second->busy_on_disk()) {
+    if (it->second->ended() && !it->second->busy_on_disk() && !it->second->removing) {
       it = transfers_.erase(it);
       --finished;
     } else {
@@ -1095,6 +1122,7 @@ void Downloader::forget_old_transfers() {
 
 void Downloader::stop() {
   stopping_ = true;
+  show_status();
   for (auto& [id, t] : transfers_)
     if (t->active() && t->phase != Phase::finishing) fail(*t, "the node is stopping");
 }

@@ -22,6 +22,7 @@
 // but cannot stop it while one honest source is reachable.
 #pragma once
 
+#include "download_history.hpp"
 #include "download_settings.hpp"
 #include "rate_limiter.hpp"
 #include "search_results.hpp"
@@ -30,6 +31,7 @@
 
 #include <p2pnet/plugin.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,6 +47,11 @@ class Downloader {
   // Console.
   void run_download(Command& cmd);
   void run_downloads(Command& cmd);
+  void run_pause(Command& cmd);
+  void run_resume(Command& cmd);
+  void run_cancel(Command& cmd);
+  // Start: the history of ended downloads and the unfinished ones on disk.
+  void load_state();
   // Bus.
   void on_search_results(const json& event);
   void set_index(std::shared_ptr<const IndexSnapshot> index) { index_ = std::move(index); }
@@ -66,7 +73,27 @@ class Downloader {
   };
 
   // Starting.
-  Transfer* start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size, bool force);
+  Transfer* start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size, bool force,
+                           bool wait);
+  // A new transfer runs now, or queues when max_active others run.
+  void admit(Transfer& t);
+  void begin(Transfer& t, bool wait);  // admits a new transfer and answers its command unless it waits
+  std::string describe(const Transfer& t, Clock::time_point now) const;
+  void launch(Transfer& t);
+  void start_queued();
+  size_t running() const;
+  // Pausing, resuming, cancelling (transfer_control.cpp).
+  void resume_transfer(Transfer& t, Command& cmd, bool wait);
+  // Stops asking for chunks: requests dropped, sources released.
+  void halt(Transfer& t);
+  void finish_waiting_commands();
+  void remove_part_files(Transfer& t);
+  Transfer* transfer_from_args(Command& cmd, const std::string& usage);
+  // Status area and history.
+  void show_status();
+  void remember_ended(const Transfer& t);
+  void save_history();
+  void say(Transfer& t, const std::string& line);
   bool index_lists(const std::string& sha256) const;
   // Returns how many sources are new or worth another try.
   int add_sources(Transfer& t, const std::vector<SourceAddress>& sources);
@@ -112,7 +139,7 @@ class Downloader {
   void forget_old_transfers();
 
   Transfer* find(uint64_t id);
-  Transfer* find_active(const std::string& sha256);
+  Transfer* find_unended(const std::string& sha256);
   int64_t choose_chunk_size(int64_t size) const;
 
   Plugin& host_;
@@ -131,6 +158,11 @@ class Downloader {
   std::map<std::string, std::set<std::string>> blamed_sources_;
   std::map<std::string, std::set<std::string>> wrong_manifests_;
   std::mt19937_64 random_{std::random_device{}()};
+  std::deque<EndedDownload> history_;  // oldest first, at most kMaxHistory
+  bool history_writing_ = false;
+  bool history_dirty_ = false;
+  Clock::time_point status_at_;
+  std::string status_;
 };
 
 }  // namespace p2pnet::download

@@ -54,17 +54,24 @@ struct Source {
   }
 };
 
-enum class Phase { searching, preparing, fetching, finishing, saved, failed };
+// Running: searching .. finishing (max_active of them). Waiting: queued (for
+// a running slot) and paused (by the user, or found on disk at start). Ended:
+// saved, failed, cancelled.
+enum class Phase { searching, preparing, fetching, finishing, queued, paused, saved, failed, cancelled };
 
 enum class ChunkState : uint8_t { missing, requested, verifying, written };
 
 struct Transfer {
   uint64_t id = 0;
-  std::optional<Command> command;  // the console command that waits for the outcome
+  std::optional<Command> command;   // `download --wait`: the console command that waits for the outcome
+  std::optional<Command> pausing;   // `pause`: answered once no chunk is still on its way to the disk
+  std::optional<Command> removing;  // `cancel` without --keep: answered once NAME.part is removed
+  bool remove_part = false;
   std::string sha256;
   std::string wanted_name;  // "" until a search names it
   int64_t expected_size = -1;
-  bool force = false;  // fetch even if an identical copy is already here
+  bool force = false;         // fetch even if an identical copy is already here
+  bool already_here = false;  // ended without a transfer: an identical copy was found
   Phase phase = Phase::searching;
 
   // download_dir files, once prepared.
@@ -116,7 +123,9 @@ struct Transfer {
   int64_t searches_without_progress = 0;  // reset by every verified chunk; bounded by max_searches
 
   // Progress.
-  Clock::time_point started = Clock::now();
+  Clock::time_point started = Clock::now();  // of this run (a resume starts a new one)
+  double elapsed_before = 0;                 // seconds spent running before the last pause
+  bool clock_running = false;
   int64_t bytes_this_run = 0;
   int64_t sampled_bytes = 0;
   Clock::time_point sampled_at = Clock::now();
@@ -125,7 +134,18 @@ struct Transfer {
   Clock::time_point recorded_at;
   std::string outcome;  // the final line
 
-  bool active() const { return phase != Phase::saved && phase != Phase::failed; }
+  bool active() const {  // running: holds one of max_active slots
+    return phase == Phase::searching || phase == Phase::preparing || phase == Phase::fetching ||
+           phase == Phase::finishing;
+  }
+  bool ended() const { return phase == Phase::saved || phase == Phase::failed || phase == Phase::cancelled; }
+  double elapsed_seconds(Clock::time_point now) const {
+    return elapsed_before + (clock_running ? std::chrono::duration<double>(now - started).count() : 0);
+  }
+  void stop_clock(Clock::time_point now) {
+    elapsed_before = elapsed_seconds(now);
+    clock_running = false;
+  }
   bool busy_on_disk() const {
     return verifying > 0 || record_busy || hashing || phase == Phase::preparing || phase == Phase::finishing;
   }

@@ -1,5 +1,10 @@
 #include "uploader.hpp"
 
+#include "progress_format.hpp"
+
+#include <p2pnet/counted.hpp>
+#include <p2pnet/printable.hpp>
+
 #include "protocol.hpp"
 #include "sha256.hpp"
 
@@ -141,9 +146,10 @@ bool Uploader::take_upload_slot(const std::string& peer_id, const std::string& s
       ++held;
     if (held >= per_peer) return false;
     host_.count("uploads_started");
-    it = uploads_.emplace(key, Clock::now()).first;
+    const auto now = Clock::now();
+    it = uploads_.emplace(key, UploadSlot{now, now, 0, 0, now, 0}).first;
   }
-  it->second = Clock::now();
+  it->second.last_request = Clock::now();
   return true;
 }
 
@@ -367,6 +373,8 @@ void Uploader::on_get_chunk(const PeerRef& peer, const Message& message) {
         if (status == P2PNET_OK) {
           host_.count("chunks_served");
           host_.count("bytes_served", static_cast<int64_t>(job->data.size()));
+          if (auto slot = uploads_.find({peer_id, request.sha256}); slot != uploads_.end())
+            slot->second.bytes += static_cast<int64_t>(job->data.size());
         } else if (status == P2PNET_ERR_TOO_LARGE) {
           reply_error(peer_id, request.id, request.sha256, kErrorTooLarge,
                       "chunk exceeds the peer's frame limit; use smaller chunks");
@@ -407,8 +415,40 @@ void Uploader::on_peer_disconnected(const std::string& peer_id) {
 }
 
 void Uploader::expire_idle_uploads() {
-  auto limit = Clock::now() - std::chrono::milliseconds(settings_.upload_idle_timeout_ms);
-  for (auto it = uploads_.begin(); it != uploads_.end();) it = it->second < limit ? uploads_.erase(it) : std::next(it);
+  const auto now = Clock::now();
+  auto limit = now - std::chrono::milliseconds(settings_.upload_idle_timeout_ms);
+  for (auto it = uploads_.begin(); it != uploads_.end();) {
+    if (it->second.last_request < limit) {
+      it = uploads_.erase(it);
+      continue;
+    }
+    UploadSlot& slot = it->second;
+    const double seconds = std::chrono::duration<double>(now - slot.sampled_at).count();
+    if (seconds >= 0.5) {
+      const double current = static_cast<double>(slot.bytes - slot.sampled_bytes) / seconds;
+      slot.speed = slot.speed == 0 ? current : 0.6 * slot.speed + 0.4 * current;
+      slot.sampled_bytes = slot.bytes;
+      slot.sampled_at = now;
+    }
+    ++it;
+  }
+}
+
+void Uploader::run_uploads(Command& cmd) const {
+  if (uploads_.empty()) return cmd.print("no uploads");
+  const auto now = Clock::now();
+  for (const auto& [key, slot] : uploads_) {
+    const auto& [peer_id, sha256] = key;
+    std::string name = sha256.substr(0, 16);
+    if (index_)
+      if (auto files = index_->find(sha256); !files.empty()) name = files.front()->path;
+    std::string peer = peer_id.substr(0, 12);
+    if (auto ref = host_.peer(peer_id)) peer += " (" + ref->host + ")";
+    cmd.print(printable(name) + "  to " + peer + "  " + human_bytes(static_cast<double>(slot.bytes)) + " sent  " +
+              human_bytes(slot.speed) + "/s  elapsed " +
+              format_duration(std::chrono::duration<double>(now - slot.started).count()));
+  }
+  cmd.print(counted(static_cast<long long>(uploads_.size()), "upload"));
 }
 
 }  // namespace p2pnet::download

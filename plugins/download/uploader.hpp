@@ -35,7 +35,9 @@ class Uploader {
   void on_get_chunk(const PeerRef& peer, const Message& message);
   void on_release(const PeerRef& peer, const Message& message);
   void on_peer_disconnected(const std::string& peer_id);
+  // Every tick: forgets idle uploads and measures the speed of the others.
   void expire_idle_uploads();
+  void run_uploads(Command& cmd) const;
   size_t active_uploads() const { return uploads_.size(); }
 
  private:
@@ -80,8 +82,16 @@ class Uploader {
   const DownloadSettings& settings_;
   std::filesystem::path private_dir_;
   std::shared_ptr<const IndexSnapshot> index_;
-  std::map<std::pair<std::string, std::string>, Clock::time_point> uploads_;  // (peer, sha256) -> last request
-  std::map<std::string, int64_t> reads_in_flight_;                            // per peer
+  struct UploadSlot {
+    Clock::time_point last_request;
+    Clock::time_point started;
+    int64_t bytes = 0;
+    int64_t sampled_bytes = 0;
+    Clock::time_point sampled_at;
+    double speed = 0;  // bytes a second, smoothed
+  };
+  std::map<std::pair<std::string, std::string>, UploadSlot> uploads_;  // (peer, sha256)
+  std::map<std::string, int64_t> reads_in_flight_;                     // per peer
   std::map<ManifestKey, std::shared_ptr<const Manifest>> manifests_;
   std::deque<ManifestKey> manifest_order_;
   size_t manifest_bytes_ = 0;

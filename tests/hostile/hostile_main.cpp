@@ -161,7 +161,7 @@ void download_loop(test::TestNode& good, const std::string& sha256, const std::f
   static const std::regex saved(R"(^saved (.+) \((\d+) bytes, sha256 verified\)$)");
   do {
     std::string name = fmt::format("copy-{}.bin", report.downloads.load());
-    auto result = good.run(fmt::format("download {} {}", sha256, name), 180s);
+    auto result = good.run(fmt::format("download --wait {} {}", sha256, name), 180s);
     ++report.downloads;
     bool verified = false;
     for (const auto& line : result.lines) {

@@ -45,12 +45,6 @@ std::optional<int64_t> kept_chunks(const std::string& line) {
   return std::stoll(match[1]);
 }
 
-bool no_partial_files(const fs::path& dir) {
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.path().filename().string().find(".part") != std::string::npos) return false;
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE(

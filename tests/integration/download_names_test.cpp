@@ -18,7 +18,7 @@ TEST_CASE("a search result named with a bidirectional override is never saved un
   REQUIRE(c.connect_to(a) == a.id());
   REQUIRE(c.run("search evil").contains("1 result"));
 
-  auto refused = c.run("download 1");
+  auto refused = c.run("download --wait 1");
   INFO(refused.text());
   CHECK(refused.status == 1);
   CHECK(
@@ -26,14 +26,14 @@ TEST_CASE("a search result named with a bidirectional override is never saved un
                        "control U+202E"));
   CHECK(counter(c, "download.names_refused") == 1);
 
-  auto by_hash = c.run("download " + sha, std::chrono::seconds(60));
+  auto by_hash = c.run("download --wait " + sha, std::chrono::seconds(60));
   INFO(by_hash.text());
   CHECK(by_hash.status == 0);
   CHECK(by_hash.contains(saved_line(downloads / sha.substr(0, 16), size)));
   for (const auto& entry : fs::directory_iterator(downloads.path()))
     CHECK(entry.path().filename().string().find("\xe2\x80\xae") == std::string::npos);
 
-  auto named = c.run("download " + sha + " " + evil);
+  auto named = c.run("download --wait " + sha + " " + evil);
   CHECK(named.status == 2);
   CHECK(named.contains("cannot be used as a file name: it holds the bidirectional control U+202E"));
 }

@@ -63,8 +63,8 @@ TEST_CASE("a poisoning source is blamed after the end check and an honest source
   TestNode victim(setup.victim_config(1000));
   REQUIRE(victim.connect_to(*setup.poisoner) == setup.poisoner->id());
 
-  auto pending = std::async(std::launch::async,
-                            [&] { return victim.run("download " + setup.sha + " wanted.bin", kDownloadTimeout); });
+  auto pending = std::async(
+      std::launch::async, [&] { return victim.run("download --wait " + setup.sha + " wanted.bin", kDownloadTimeout); });
   // Only the poisoner is reachable: its manifest is adopted, every chunk
   // matches it, the whole file does not.
   REQUIRE(wait_until([&] { return counter(victim, "download.sources_blamed") == 1; }, std::chrono::seconds(20)));
@@ -84,14 +84,14 @@ TEST_CASE("a retry after a failed end check fetches again instead of trusting th
   TestNode victim(setup.victim_config(1));
   REQUIRE(victim.connect_to(*setup.poisoner) == setup.poisoner->id());
 
-  auto failed = victim.run("download " + setup.sha + " wanted.bin", kDownloadTimeout);
+  auto failed = victim.run("download --wait " + setup.sha + " wanted.bin", kDownloadTimeout);
   INFO(failed.text());
   CHECK(failed.status == 1);
   CHECK(failed.contains("is not used again for this file"));
   CHECK(trusts_nothing(setup.downloads / "wanted.bin.part.json"));
 
   REQUIRE(victim.connect_to(*setup.honest) == setup.honest->id());
-  auto retry = victim.run("download " + setup.sha + " wanted.bin", kDownloadTimeout);
+  auto retry = victim.run("download --wait " + setup.sha + " wanted.bin", kDownloadTimeout);
   INFO(retry.text());
   CHECK(retry.status == 0);
   CHECK_FALSE(retry.contains("resuming"));
@@ -106,7 +106,7 @@ TEST_CASE("one poisoning and one honest source at once - the download ends saved
   REQUIRE(victim.connect_to(*setup.poisoner) == setup.poisoner->id());
   REQUIRE(victim.connect_to(*setup.honest) == setup.honest->id());
 
-  auto download = victim.run("download " + setup.sha + " wanted.bin", kDownloadTimeout);
+  auto download = victim.run("download --wait " + setup.sha + " wanted.bin", kDownloadTimeout);
   INFO(download.text());
   CHECK(download.status == 0);
   CHECK(last_line(download) == saved_line(setup.downloads / "wanted.bin", kSize));
@@ -120,8 +120,8 @@ TEST_CASE("a liar that names another size first does not lock the honest sources
   TestNode victim(setup.victim_config(1000));
   REQUIRE(victim.connect_to(*setup.poisoner) == setup.poisoner->id());
 
-  auto pending = std::async(std::launch::async,
-                            [&] { return victim.run("download " + setup.sha + " wanted.bin", kDownloadTimeout); });
+  auto pending = std::async(
+      std::launch::async, [&] { return victim.run("download --wait " + setup.sha + " wanted.bin", kDownloadTimeout); });
   // The liar's answer, with its size, is the only one the download has seen.
   REQUIRE(wait_until([&] { return counter(victim, "download.sources_blamed") == 1; }, std::chrono::seconds(20)));
   REQUIRE(victim.connect_to(*setup.honest) == setup.honest->id());

@@ -32,6 +32,13 @@ inline std::filesystem::path write_config(const TempDir& dir, const std::string&
 
 inline std::string port_of(NodeProcess& node) { return std::to_string(node.port()); }
 
+// No NAME.part or NAME.part.json left in `dir`.
+inline bool no_partial_files(const std::filesystem::path& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().filename().string().find(".part") != std::string::npos) return false;
+  return true;
+}
+
 // A p2pnode process with a data dir the test chooses, so that a restart
 // keeps the node's identity; `shell_setup` (sh commands such as ulimit) runs
 // before p2pnode is exec'd in the same process.
@@ -73,8 +80,8 @@ class NodeRun {
 };
 
 // A plugin counter from `stats` (0 if absent; -1 if the node did not answer).
-// The console runs one command at a time, so an unknown command after
-// `stats` marks where its output ends.
+// `stats` answers at once and the console hands commands to the node in
+// order, so an unknown command after `stats` marks where its output ends.
 inline int64_t stats_counter(Process& node, const std::string& name) {
   static std::atomic<int> markers{0};
   const std::string marker = "end-of-stats-" + std::to_string(++markers);

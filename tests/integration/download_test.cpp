@@ -44,7 +44,7 @@ TEST_CASE("three nodes in a line - C finds A's file through B and downloads it f
   if (std::all_of(result->size.begin(), result->size.end(), ::isdigit)) CHECK(result->size == std::to_string(size));
   CHECK(sha.rfind(result->sha_prefix, 0) == 0);
 
-  auto download = c.run("download " + std::to_string(result->index), kDownloadTimeout);
+  auto download = c.run("download --wait " + std::to_string(result->index), kDownloadTimeout);
   INFO(download.text());
   CHECK(download.status == 0);
   CHECK(last_line(download) == saved_line(downloads / "hello.bin", size));
@@ -53,7 +53,7 @@ TEST_CASE("three nodes in a line - C finds A's file through B and downloads it f
   CHECK(c.has_peer(a.id()));  // straight from the source, not through B
   CHECK(counter(a, "download.chunks_served") > 0);
   CHECK(counter(b, "download.chunks_served") == 0);
-  CHECK(c.run("downloads").contains("[1] hello.bin  " + saved_line(downloads / "hello.bin", size)));
+  CHECK(c.run("downloads").contains("[1] hello.bin  saved  3.0 MiB  "));
 }
 
 TEST_CASE("two sources serve one download at the same time") {
@@ -69,7 +69,7 @@ TEST_CASE("two sources serve one download at the same time") {
   auto result = search_until(c, "both.bin", 2);
   REQUIRE(result);
 
-  auto download = c.run("download " + std::to_string(result->index), kDownloadTimeout);
+  auto download = c.run("download --wait " + std::to_string(result->index), kDownloadTimeout);
   INFO(download.text());
   CHECK(last_line(download) == saved_line(downloads / "both.bin", size));
   CHECK(sha256_hex(read_file(downloads / "both.bin")) == sha);
@@ -103,8 +103,8 @@ TEST_CASE("a source stopped midway - the download completes from the other") {
   auto result = search_until(c, "big.bin", 2);
   REQUIRE(result);
 
-  auto pending = std::async(std::launch::async,
-                            [&] { return c.run("download " + std::to_string(result->index), kDownloadTimeout); });
+  auto pending = std::async(
+      std::launch::async, [&] { return c.run("download --wait " + std::to_string(result->index), kDownloadTimeout); });
   REQUIRE(wait_until([&] { return counter(*b, "download.chunks_served") >= 8; }));
   auto served_by_b = counter(*b, "download.chunks_served");
   b.reset();
@@ -133,7 +133,7 @@ TEST_CASE("the only source stopped midway - a new search finds another one") {
   REQUIRE(search_until(c, "lonely.bin", 1));
 
   auto pending =
-      std::async(std::launch::async, [&] { return c.run("download " + sha + " lonely.bin", kDownloadTimeout); });
+      std::async(std::launch::async, [&] { return c.run("download --wait " + sha + " lonely.bin", kDownloadTimeout); });
   REQUIRE(wait_until([&] { return counter(*a, "download.chunks_served") >= 4; }));
   a.reset();
   TestNode b(file_node(shared_b.path()));
@@ -158,8 +158,8 @@ TEST_CASE("a downloading node restarted midway resumes without fetching verified
 
   auto c1 = std::make_unique<TestNode>(file_node({}, slow));
   REQUIRE(c1->connect_to(a) == a.id());
-  auto pending =
-      std::async(std::launch::async, [&] { return c1->run("download " + sha + " resume.bin", kDownloadTimeout); });
+  auto pending = std::async(std::launch::async,
+                            [&] { return c1->run("download --wait " + sha + " resume.bin", kDownloadTimeout); });
   const auto record = downloads / "resume.bin.part.json";
   REQUIRE(wait_until([&] { return fs::exists(record) && recorded_chunks(record) >= 16; }));
   c1.reset();
@@ -175,7 +175,7 @@ TEST_CASE("a downloading node restarted midway resumes without fetching verified
 
   TestNode c2(file_node({}, settings));
   REQUIRE(c2.connect_to(a) == a.id());
-  auto download = c2.run("download " + sha + " resume.bin", kDownloadTimeout);
+  auto download = c2.run("download --wait " + sha + " resume.bin", kDownloadTimeout);
   INFO(download.text());
   CHECK(download.contains("resuming resume.bin: " + std::to_string(verified) + " of 64 chunks already verified"));
   CHECK(last_line(download) == saved_line(downloads / "resume.bin", size));
@@ -192,7 +192,7 @@ TEST_CASE("a corrupted chunk is rejected and fetched again") {
   TestNode c(file_node({}, {{"download_dir", downloads.path().string()}, {"chunk_size", 16384}}));
   REQUIRE(c.connect_to(a) == a.id());
   REQUIRE(search_until(c, "fragile.bin", 1));
-  auto download = c.run("download 1", kDownloadTimeout);
+  auto download = c.run("download --wait 1", kDownloadTimeout);
   INFO(download.text());
   CHECK(last_line(download) == saved_line(downloads / "fragile.bin", size));
   CHECK(sha256_hex(read_file(downloads / "fragile.bin")) == sha);
@@ -213,7 +213,7 @@ TEST_CASE("a source that corrupts every chunk is dropped and the other source su
   REQUIRE(c.connect_to(a) == a.id());
   REQUIRE(c.connect_to(b) == b.id());
   REQUIRE(search_until(c, "liar.bin", 2));
-  auto download = c.run("download 1", kDownloadTimeout);
+  auto download = c.run("download --wait 1", kDownloadTimeout);
   INFO(download.text());
   CHECK(last_line(download) == saved_line(downloads / "liar.bin", size));
   CHECK(sha256_hex(read_file(downloads / "liar.bin")) == sha);
@@ -232,14 +232,14 @@ TEST_CASE("a name clash in download_dir never overwrites - a new name is chosen 
   REQUIRE(c.connect_to(a) == a.id());
   REQUIRE(search_until(c, "report.txt", 1));
 
-  auto first = c.run("download 1", kDownloadTimeout);
+  auto first = c.run("download --wait 1", kDownloadTimeout);
   INFO(first.text());
   CHECK(first.contains("report.txt exists in " + downloads.path().string() + "; saving as report (1).txt"));
   CHECK(last_line(first) == saved_line(downloads / "report (1).txt", size));
   // The same file again is already here; --force fetches it under the next free name.
-  auto again = c.run("download " + sha, kDownloadTimeout);
+  auto again = c.run("download --wait " + sha, kDownloadTimeout);
   CHECK(last_line(again) == "already have " + (downloads / "report (1).txt").string() + " (sha256 verified)");
-  auto second = c.run("download --force " + sha, kDownloadTimeout);
+  auto second = c.run("download --wait --force " + sha, kDownloadTimeout);
   INFO(second.text());
   CHECK(last_line(second) == saved_line(downloads / "report (2).txt", size));
   CHECK(read_file(downloads / "report.txt") == "my own report");
@@ -255,7 +255,7 @@ TEST_CASE("an unusable download_dir gives an error line") {
   TestNode c(file_node({}, {{"download_dir", (scratch / "plain-file" / "downloads").string()}}));
   REQUIRE(c.connect_to(a) == a.id());
   REQUIRE(search_until(c, "data.bin", 1));
-  auto download = c.run("download 1", kDownloadTimeout);
+  auto download = c.run("download --wait 1", kDownloadTimeout);
   INFO(download.text());
   CHECK(download.status == 1);
   CHECK(last_line(download).rfind(
@@ -267,15 +267,16 @@ TEST_CASE("download without sources or with bad arguments explains itself") {
   TestNode c(
       file_node({}, {{"download_dir", downloads.path().string()}, {"search_timeout_ms", 300}, {"max_searches", 2}}));
   CHECK(c.run("download").lines ==
-        std::vector<std::string>{"usage: download [--force] K | download [--force] SHA256 [NAME]"});
-  CHECK(c.run("download 1 2").status == 2);
-  CHECK(c.run("download 3").lines == std::vector<std::string>{"error: no search results yet; run search first"});
+        std::vector<std::string>{"usage: download [--wait] [--force] K | download [--wait] [--force] SHA256 [NAME]"});
+  CHECK(c.run("download --wait 1 2").status == 2);
+  CHECK(c.run("download --wait 3").lines == std::vector<std::string>{"error: no search results yet; run search first"});
   CHECK(c.run("search nothing-matches").contains("0 results"));
-  CHECK(c.run("download 3").lines == std::vector<std::string>{"error: no result 3 in the last search (0 results)"});
+  CHECK(c.run("download --wait 3").lines ==
+        std::vector<std::string>{"error: no result 3 in the last search (0 results)"});
   const std::string missing(64, 'a');
-  CHECK(c.run("download " + missing + " ../evil").lines ==
+  CHECK(c.run("download --wait " + missing + " ../evil").lines ==
         std::vector<std::string>{"error: NAME must be a file name, not a path"});
-  auto none = c.run("download " + missing, kDownloadTimeout);
+  auto none = c.run("download --wait " + missing, kDownloadTimeout);
   CHECK(none.status == 1);
   CHECK(last_line(none) == "error: no source found for " + missing);
   CHECK(c.run("downloads").contains("1 download (0 active)"));
@@ -288,7 +289,7 @@ TEST_CASE("an empty file downloads and is verified") {
   TestNode c(file_node({}, {{"download_dir", downloads.path().string()}}));
   REQUIRE(c.connect_to(a) == a.id());
   REQUIRE(search_until(c, "empty.txt", 1));
-  auto download = c.run("download 1", kDownloadTimeout);
+  auto download = c.run("download --wait 1", kDownloadTimeout);
   INFO(download.text());
   CHECK(last_line(download) == saved_line(downloads / "empty.txt", 0));
   CHECK(fs::file_size(downloads / "empty.txt") == 0);

@@ -92,7 +92,7 @@ TEST_CASE("a plugin throwing from every hook is contained - downloads and other 
 
   // The other plugins of both nodes work as before.
   REQUIRE(search_until(c, "steady.bin", 1));
-  auto download = c.run("download 1", kDownloadTimeout);
+  auto download = c.run("download --wait 1", kDownloadTimeout);
   INFO(download.text());
   CHECK(last_line(download) == saved_line(downloads / "steady.bin", size));
   CHECK(sha256_hex(read_file(downloads / "steady.bin")) == sha);
@@ -109,8 +109,8 @@ TEST_CASE("a plugin throwing in on_stop does not keep the download plugin from k
   auto c = std::make_unique<TestNode>(with_thrower(file_node(
       {}, {{"download_dir", downloads.path().string()}, {"chunk_size", 16384}, {"max_download_rate", 256 * 1024}})));
   REQUIRE(c->connect_to(a) == a.id());
-  auto pending =
-      std::async(std::launch::async, [&] { return c->run("download " + sha + " stopped.bin", kDownloadTimeout); });
+  auto pending = std::async(std::launch::async,
+                            [&] { return c->run("download --wait " + sha + " stopped.bin", kDownloadTimeout); });
   const auto record = downloads / "stopped.bin.part.json";
   REQUIRE(wait_until([&] { return fs::exists(record) && recorded_chunks(record) >= 8; }, std::chrono::seconds(20)));
   c.reset();  // the thrower's on_stop throws first
@@ -125,7 +125,7 @@ TEST_CASE("a plugin throwing in on_stop does not keep the download plugin from k
   // The source still serves, and the next download resumes from what was kept.
   TestNode d(file_node({}, {{"download_dir", downloads.path().string()}, {"chunk_size", 16384}}));
   REQUIRE(d.connect_to(a) == a.id());
-  auto download = d.run("download " + sha + " stopped.bin", kDownloadTimeout);
+  auto download = d.run("download --wait " + sha + " stopped.bin", kDownloadTimeout);
   INFO(download.text());
   CHECK(download.contains("resuming stopped.bin: " + std::to_string(*kept) + " of 64 chunks already verified"));
   CHECK(last_line(download) == saved_line(downloads / "stopped.bin", size));
@@ -144,7 +144,7 @@ TEST_CASE("a shared file truncated while it is served - the download finishes fr
   REQUIRE(c.connect_to(a) == a.id());
   REQUIRE(c.connect_to(b) == b.id());
   REQUIRE(search_until(c, "shrinks.bin", 2));
-  auto pending = std::async(std::launch::async, [&] { return c.run("download 1", kDownloadTimeout); });
+  auto pending = std::async(std::launch::async, [&] { return c.run("download --wait 1", kDownloadTimeout); });
   REQUIRE(wait_until([&] { return counter(b, "download.chunks_served") >= 4; }, std::chrono::seconds(20)));
   fs::resize_file(shared_b / "shrinks.bin", size / 2);
   auto download = pending.get();
@@ -177,7 +177,7 @@ void only_source_loses_its_file(const std::function<void(const fs::path&)>& faul
                             {"max_searches", 1}}));
   REQUIRE(c.connect_to(b) == b.id());
   REQUIRE(search_until(c, "rare.bin", 1));
-  auto pending = std::async(std::launch::async, [&] { return c.run("download 1", kDownloadTimeout); });
+  auto pending = std::async(std::launch::async, [&] { return c.run("download --wait 1", kDownloadTimeout); });
   REQUIRE(wait_until([&] { return counter(b, "download.chunks_served") >= 4; }, std::chrono::seconds(20)));
   fault(shared / "rare.bin");
   auto failed = pending.get();
@@ -195,7 +195,7 @@ void only_source_loses_its_file(const std::function<void(const fs::path&)>& faul
 
   // B still serves its other files.
   REQUIRE(search_until(c, "other.bin", 1));
-  auto other = c.run("download 1", kDownloadTimeout);
+  auto other = c.run("download --wait 1", kDownloadTimeout);
   INFO(other.text());
   CHECK(last_line(other) == saved_line(downloads / "other.bin", 20000));
   CHECK(sha256_hex(read_file(downloads / "other.bin")) == other_sha);
@@ -206,7 +206,7 @@ void only_source_loses_its_file(const std::function<void(const fs::path&)>& faul
   std::ofstream(shared / "rare.bin", std::ios::binary) << data;
   CHECK(b.run("rescan").status == 0);
   REQUIRE(wait_until([&] { return recorded_chunks(downloads / "rare.bin.part.json") == *kept; }));
-  auto resumed = c.run("download " + sha + " rare.bin", kDownloadTimeout);
+  auto resumed = c.run("download --wait " + sha + " rare.bin", kDownloadTimeout);
   INFO(resumed.text());
   CHECK(resumed.contains("resuming rare.bin: " + std::to_string(*kept) + " of 32 chunks already verified"));
   CHECK(last_line(resumed) == saved_line(downloads / "rare.bin", size));

@@ -64,10 +64,12 @@ NodeConfig plaintext_config(const std::vector<std::string>& plugins) {
   return config;
 }
 
-TestNode::TestNode(NodeConfig config, std::shared_ptr<Runtime> runtime) : data_dir_(std::make_unique<TempDir>("p2pnet-node")) {
+TestNode::TestNode(NodeConfig config, std::shared_ptr<Runtime> runtime)
+    : data_dir_(std::make_unique<TempDir>("p2pnet-node")) {
   if (config.data_dir.empty()) config.data_dir = data_dir_->path();
   node_ = std::make_unique<Node>(std::move(config), std::move(runtime));
-  node_->set_event_sink([this](std::string_view line, bool) {
+  node_->set_event_sink([this](std::string_view line, bool transient) {
+    if (transient) return;  // a status area update, not an event
     std::lock_guard lock(events_mutex_);
     events_.emplace_back(line);
   });

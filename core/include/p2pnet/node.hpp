@@ -120,7 +120,9 @@ class Node {
   // Runs one console line (a core or a plugin command). Output goes to `out`;
   // `done(status)` runs once the command has finished (0 = success).
   void execute(std::string_view line, OutputSink out, std::function<void(int status)> done);
-  // Lines printed outside any command: peers joining and leaving, plugin notices.
+  // Lines printed outside any command: peers joining and leaving, plugin
+  // notices; a transient one replaces the status area (empty: none), such as
+  // the download plugin's summary of running transfers.
   void set_event_sink(OutputSink sink);
 
   // The `stop` command, end of console input or a signal asked the node to stop.

@@ -330,6 +330,9 @@ class Plugin {
 
   // --- Console, logging, counters ----------------------------------------------
   void print(std::string_view text) { api_->print(host_, 0, text.data(), text.size(), 0); }
+  // The console's status area (one line at the bottom of a terminal, shown
+  // nowhere else): replaces what was there; "" clears it.
+  void status(std::string_view text) { api_->print(host_, 0, text.data(), text.size(), P2PNET_PRINT_TRANSIENT); }
   void log(LogLevel level, std::string_view text) {
     api_->log(host_, static_cast<int>(level), text.data(), text.size());
   }

@@ -161,7 +161,9 @@ typedef struct p2pnet_host_api {
   uint64_t (*timer_start)(p2pnet_host* host, uint64_t delay_ms, uint64_t repeat_ms);
   void (*timer_cancel)(p2pnet_host* host, uint64_t timer_id);
 
-  /* Console. command_token 0 prints outside any command. */
+  /* Console. command_token 0 prints outside any command; with
+     P2PNET_PRINT_TRANSIENT it replaces the node's status area (a line at the
+     bottom of a terminal, "" clears it; a 1.0 host drops it). */
   void (*print)(p2pnet_host* host, uint64_t command_token, const char* text, size_t len,
                 uint32_t flags);
   /* Ends a command started by on_command; status 0 is success. */
