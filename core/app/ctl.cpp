@@ -98,6 +98,10 @@ int run_ctl(int argc, char** argv) {
     return kCommandFailed;
   }
 
+  if (!tcp.empty() && !p2pnet::split_host_port(tcp)) {
+    fmt::print(stderr, "error: --connect {}: expected HOST:PORT, for example 127.0.0.1:7101\n", tcp);
+    return kUnreachable;
+  }
   std::filesystem::path path;
   std::string token;
   try {

@@ -281,7 +281,8 @@ void NodeCore::stop() {
   for (const auto& connection : open) connection->close("node is stopping", true);
   {
     std::unique_lock lock(peers_mutex_);
-    if (!all_closed_.wait_for(lock, kCloseWait, [this] { return peers_.empty() && handshaking_.empty(); }))
+    if (!all_closed_.wait_for(lock, kCloseWait,
+                              [this] { return peers_.empty() && handshaking_.empty() && closes_being_reported_ == 0; }))
       log_->warn("{} connections still open after {} s; closing anyway", peers_.size() + handshaking_.size(),
                  kCloseWait.count());
   }
@@ -671,6 +672,7 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
       if (it != peers_.end() && it->second == connection) {
         peers_.erase(it);
         was_peer = true;
+        ++closes_being_reported_;  // stop() waits for the report and the plugins' notice too
       }
     }
     if (auto node = connect_waiters_.extract(connection->serial())) waiter = std::move(node.mapped());
@@ -693,12 +695,17 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
   const std::string& id = connection->peer_id();
   report_peer_event(fmt::format("peer disconnected: {} ({})", id, reason));
   for (const auto& plugin : plugins_) plugin->peer_disconnected(connection, reason);
-  std::lock_guard lock(persistent_mutex_);
-  for (size_t i = 0; i < persistent_.size(); ++i)
-    if (persistent_[i].peer_id == id) {
-      persistent_[i].peer_id.clear();
-      retry_persistent(i);
-    }
+  {
+    std::lock_guard lock(persistent_mutex_);
+    for (size_t i = 0; i < persistent_.size(); ++i)
+      if (persistent_[i].peer_id == id) {
+        persistent_[i].peer_id.clear();
+        retry_persistent(i);
+      }
+  }
+  std::lock_guard lock(peers_mutex_);
+  --closes_being_reported_;
+  all_closed_.notify_all();
 }
 
 // --- Sweeping stalled and idle connections ----------------------------------

@@ -178,6 +178,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::shared_ptr<asio::steady_timer> sweep_timer_;
   TrafficCounters retired_traffic_;
   std::condition_variable all_closed_;
+  size_t closes_being_reported_ = 0;  // peers_mutex_: closed peers whose disconnect is still being told
 
   mutable std::mutex events_mutex_;
   std::map<std::string, uint64_t> events_;

@@ -111,6 +111,9 @@ class PingPlugin : public p2pnet::Plugin {
       return;
     }
     std::string nonce = std::to_string(random_());
+    // Before the send: the frame may be written inside send(), and that time
+    // is part of the round trip.
+    auto sent_at = Clock::now();
     int status = send(peer_id, {{"type", "ping"}, {"nonce", nonce}});
     if (status != P2PNET_OK) {
       if (round)
@@ -120,7 +123,7 @@ class PingPlugin : public p2pnet::Plugin {
       return;
     }
     count("pings_sent");
-    Outstanding entry{peer_id, Clock::now(), round, 0};
+    Outstanding entry{peer_id, sent_at, round, 0};
     entry.timeout = after(static_cast<uint64_t>(timeout_ms_), [this, nonce] { expire(nonce); });
     outstanding_.emplace(nonce, std::move(entry));
   }
