@@ -333,6 +333,10 @@ class SearchPlugin : public p2pnet::Plugin {
   // --- The shared folder ----------------------------------------------------
 
   void rescan_command(p2pnet::Command& cmd) {
+    if (!cmd.args().empty()) {
+      cmd.print("usage: rescan (it takes no arguments)");
+      return cmd.done(1);
+    }
     if (!indexer_) {
       cmd.print("error: the node has not started");
       return cmd.done(1);

@@ -99,6 +99,10 @@ TEST_CASE("rescan picks up new - changed and removed files and publishes the new
   CHECK(counter(*a, "files_removed") == 2);  // change.txt's old version and remove.txt
   // Nothing changed: no new snapshot.
   CHECK(a->run("rescan").lines == std::vector<std::string>{"indexed 3 files (0 hashed)"});
+  // Arguments would suggest a rescan of a part only: said, not ignored.
+  auto with_argument = a->run("rescan new.txt");
+  CHECK(with_argument.status == 1);
+  CHECK(with_argument.lines == std::vector<std::string>{"usage: rescan (it takes no arguments)"});
   CHECK(wait_until([&] { return bus_events(*a, "search.index").size() == published + 2; }));
 }
 
