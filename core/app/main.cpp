@@ -157,6 +157,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -167,6 +168,8 @@ int main(int argc, char** argv) {
   try {
     auto config = build_config(options);
     node = std::make_unique<p2pnet::Node>(config);
+    // `reload` and SIGHUP read node.toml again, with the same flags on top.
+    if (!options.config.empty()) node->set_config_source([options] { return build_config(options); });
     if (config.control.enabled)
       control = std::make_unique<p2pnet::ControlServer>(*node, p2pnet::control::socket_path(config),
                                                         config.control.max_clients);
@@ -195,6 +198,11 @@ int main(int argc, char** argv) {
   std::thread signal_waiter([&] {
     int signal = 0;
     while (sigwait(&signals, &signal) == 0 && !finished) {
+      if (signal == SIGHUP) {
+        print_line("received SIGHUP, reloading the configuration");
+        node->execute("reload", [](std::string_view line, bool) { print_line(std::string(line)); }, {});
+        continue;
+      }
       print_line(fmt::format("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM"));
       node->request_stop();
       return;
