@@ -181,11 +181,19 @@ void PluginInstance::event(const std::string& name, const std::shared_ptr<const 
 }
 
 void PluginInstance::command(uint64_t token, const std::string& name, const std::string& args) {
-  post([this, token, name, args] {
+  asio::post(strand_, [this, self = shared_from_this(), token, name, args] {
+    auto node = node_;
+    if (!state_) {
+      // Unloaded between the console finding the command and this: the
+      // command still gets its end, or the console would wait for ever.
+      if (!node) return;
+      node->print(token, fmt::format("error: plugin {} unloaded", this->name()), false);
+      return node->finish_command(token, 1);
+    }
     if (auto fn = api_.on_command)
       fn(state_, token, name.c_str(), args.data(), args.size());
-    else
-      node_->finish_command(token, 1);
+    else if (node)
+      node->finish_command(token, 1);
   });
 }
 

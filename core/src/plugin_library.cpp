@@ -183,6 +183,10 @@ PluginLoadResult load_plugin_library_copy(const std::filesystem::path& file) {
               fmt::format("plugin file {}: cannot copy it to {}: {}", file.string(), dir.string(), error.message())};
   // The mapping stays valid once the file is gone.
   std::filesystem::remove_all(dir, error);
+  // The loader's own words name the copy; the user knows the file.
+  for (auto at = result.refusal.find(copy.string()); at != std::string::npos;
+       at = result.refusal.find(copy.string(), at + file.string().size()))
+    result.refusal.replace(at, copy.string().size(), file.string());
   return result;
 }
 
