@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <future>
+#include <set>
 
 using namespace p2pnet;
 using namespace p2pnet::test;
@@ -41,6 +42,15 @@ std::vector<std::string> peer_types(TestNode& node, const std::string& peer_id) 
   for (const auto& peer : node->peers())
     if (peer.id == peer_id) return peer.types;
   return {};
+}
+
+// Distinct libraries loaded from live-load copies that are still mapped.
+size_t mapped_plugin_copies() {
+  std::ifstream maps("/proc/self/maps");
+  std::set<std::string> files;
+  for (std::string line; std::getline(maps, line);)
+    if (auto at = line.find("/p2pnet-plugin-"); at != std::string::npos) files.insert(line.substr(at));
+  return files.size();
 }
 
 bool handles(const std::vector<std::string>& types, const std::string& type) {
@@ -201,4 +211,8 @@ TEST_CASE("200 load and unload cycles of a busy plugin", "[live]") {
   CHECK(wait_until([&] { return !a.run("live-stats").contains("received 0,"); }));
   CHECK(a.has_peer(b.id()));
   CHECK(b.has_peer(a.id()));
+  // Each unloaded build was really unloaded, not left mapped for ever.
+  auto copies = mapped_plugin_copies();
+  CHECK(copies >= 1);  // the loaded one: the probe sees them
+  CHECK(copies <= 2);
 }
