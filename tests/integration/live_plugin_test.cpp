@@ -1,5 +1,6 @@
 // Plugins loaded, unloaded and reloaded in running nodes (issue 14): real
 // Node objects on loopback, so the suite also runs under ASan and TSan.
+#include "raw_peer.hpp"
 #include "test_node.hpp"
 
 #include <catch2/catch.hpp>
@@ -215,4 +216,28 @@ TEST_CASE("200 load and unload cycles of a busy plugin", "[live]") {
   auto copies = mapped_plugin_copies();
   CHECK(copies >= 1);  // the loaded one: the probe sees them
   CHECK(copies <= 2);
+}
+
+TEST_CASE("a peer's p2pnet.types update replaces the types the node sends it; a malformed one is ignored", "[live]") {
+  TestNode node(plaintext_config({"probe"}));
+  RawPeer peer(node.port());
+  const std::string peer_id = random_id();
+  REQUIRE(peer.handshake(peer_id, {}));
+  REQUIRE(wait_until([&] { return node.has_peer(peer_id); }));
+  CHECK(node.run("probe-send " + peer_id + " hi").contains("status " + std::to_string(P2PNET_ERR_UNSUPPORTED)));
+
+  REQUIRE(peer.send_json({{"type", "p2pnet.types"}, {"types", {"probe"}}}));
+  CHECK(wait_until([&] { return node.run("probe-send " + peer_id + " hi").contains("status 0"); }));
+
+  // Not a list of type names: ignored and counted, the connection stays.
+  REQUIRE(peer.send_json({{"type", "p2pnet.types"}, {"types", {"probe", 7}}}));
+  REQUIRE(peer.send_json({{"type", "p2pnet.types"}, {"types", "probe"}}));
+  CHECK(wait_until([&] { return node->stats().events["malformed_types_updates"] == 2; }));
+  CHECK(node.has_peer(peer_id));
+  CHECK(node.run("probe-send " + peer_id + " hi").contains("status 0"));
+
+  REQUIRE(peer.send_json({{"type", "p2pnet.types"}, {"types", nlohmann::json::array()}}));
+  CHECK(wait_until([&] {
+    return node.run("probe-send " + peer_id + " hi").contains("status " + std::to_string(P2PNET_ERR_UNSUPPORTED));
+  }));
 }
