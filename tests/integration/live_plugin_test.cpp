@@ -201,7 +201,14 @@ TEST_CASE("200 load and unload cycles of a busy plugin", "[live]") {
   REQUIRE(wait_until(
       [&] { return a.run("live-stats").contains("received ") && !a.run("live-stats").contains("received 0,"); }));
 
+  // Each instance is unloaded busy: it has received messages and finished
+  // background jobs, and its timer keeps firing.
+  auto busy_now = [&] {
+    auto stats = a.run("live-stats");
+    return !stats.contains("received 0,") && !stats.contains("jobs done 0") && stats.contains("received");
+  };
   for (int cycle = 0; cycle < 200; ++cycle) {
+    REQUIRE(wait_until(busy_now));
     auto unloaded = a.run("plugin unload live");
     REQUIRE(unloaded.status == 0);
     auto loaded = a.run("plugin load live");
