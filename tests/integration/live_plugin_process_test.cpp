@@ -104,7 +104,7 @@ TEST_CASE("a download keeps running while plugins are reloaded and node.toml is 
   CHECK_FALSE(has_line_containing(b.process(), "peer disconnected"));
 }
 
-TEST_CASE("SIGHUP applies node.toml again; a setting only a restart applies is named", "[live]") {
+TEST_CASE("SIGHUP applies node.toml again - a setting only a restart applies is named", "[live]") {
   TempDir dir("live");
   auto config = dir / "node.toml";
   std::ofstream(config) << "[node]\nlog_level = \"warn\"\n\n[plugins.ping]\n";

@@ -60,7 +60,7 @@ bool handles(const std::vector<std::string>& types, const std::string& type) {
 
 }  // namespace
 
-TEST_CASE("plugin load, unload and reload at the console; peers learn the changed types", "[live]") {
+TEST_CASE("plugin load, unload and reload at the console - peers learn the changed types", "[live]") {
   TestNode a;
   TestNode b({"probe"});
   a.connect_to(b);
@@ -225,7 +225,7 @@ TEST_CASE("200 load and unload cycles of a busy plugin", "[live]") {
   CHECK(copies <= 2);
 }
 
-TEST_CASE("a peer's p2pnet.types update replaces the types the node sends it; a malformed one is ignored", "[live]") {
+TEST_CASE("a peer's p2pnet.types update replaces the types the node sends it - a malformed one is ignored", "[live]") {
   TestNode node(plaintext_config({"probe"}));
   RawPeer peer(node.port());
   const std::string peer_id = random_id();
