@@ -253,9 +253,21 @@ void NodeCore::advertise_types() {
     hello_template_.types = types;
   }
   if (!started_) return;
-  // A peer in its handshake gets the new list in our hello.
+  // Before the walk of the peers: a handshake that ends meanwhile either is
+  // in the walk or sees this (send_types_if_stale).
+  types_changed_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
   auto frame = wire::make_frame(wire::encode_types_update(types));
   for (const auto& connection : established_peers()) connection->send(frame);
+}
+
+void NodeCore::send_types_if_stale(const std::shared_ptr<Connection>& connection) {
+  if (types_changed_ns_.load() < connection->connected_at().time_since_epoch().count()) return;
+  std::vector<std::string> types;
+  {
+    std::lock_guard lock(hello_mutex_);
+    types = hello_template_.types;
+  }
+  connection->send(wire::make_frame(wire::encode_types_update(types)));
 }
 
 void NodeCore::on_types_update(const std::shared_ptr<Connection>& connection, const wire::FrameView& frame) {

@@ -473,6 +473,7 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
     for (const auto& plugin : plugin_list()) plugin->peer_disconnected(replaced, "replaced by a newer connection");
     replaced->close("duplicate connection", true);
   }
+  send_types_if_stale(connection);
   if (hello.port != 0) peer_store_.remember_verified(hello.id, connection->remote_address(), hello.port);
   const char* direction = connection->inbound() ? "inbound" : "outbound";
   report_peer_event(

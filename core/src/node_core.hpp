@@ -155,6 +155,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   // The hello template follows the router; peers get a "p2pnet.types" update.
   void advertise_types();
   void on_types_update(const std::shared_ptr<Connection>& connection, const wire::FrameView& frame);
+  void send_types_if_stale(const std::shared_ptr<Connection>& connection);
   void run_plugin_command(const std::vector<std::string>& args, const OutputSink& out,
                           const std::function<void(int)>& done);
   void accept_next();
@@ -205,6 +206,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::vector<std::filesystem::path> plugin_dirs_;  // node.toml's, then the stock plugins'
   std::vector<PluginConfig> plugin_tables_;
   mutable std::mutex hello_mutex_;  // guards hello_template_
+  // When the advertised types last changed (steady clock, ns): a peer whose
+  // handshake overlapped it may hold our old hello and gets an update.
+  std::atomic<int64_t> types_changed_ns_{0};
   SerialWorker live_worker_;
   std::mutex config_source_mutex_;
   std::function<NodeConfig()> config_source_;
