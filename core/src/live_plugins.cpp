@@ -55,8 +55,14 @@ void NodeCore::load_plugins() {
   try {
     load_enabled_plugins();
   } catch (...) {
-    // The node will not run: give back what the plugins that did load hold.
-    for (const auto& plugin : plugin_list()) plugin->destroy_and_wait();
+    // The node will not run: give back what the plugins that did load hold,
+    // and break the cycles between the node and its instances (routes,
+    // commands and the list hold instances; each instance holds the node).
+    for (const auto& plugin : plugin_list()) {
+      plugin->destroy_and_wait();
+      router_.release(plugin.get());
+      plugin->release_node();
+    }
     std::lock_guard lock(plugins_mutex_);
     plugins_.clear();
     plugin_commands_.clear();
