@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -165,6 +166,8 @@ int main(int argc, char** argv) {
   try {
     auto config = build_config(options);
     node = std::make_unique<p2pnet::Node>(config);
+    // `reload` and SIGHUP read node.toml again, with the same flags on top.
+    if (!options.config.empty()) node->set_config_source([options] { return build_config(options); });
     if (config.control.enabled) control = std::make_unique<p2pnet::ControlServer>(*node, config);
     node->set_event_sink([events = control.get()](std::string_view line, bool transient) {
       if (transient) return p2pnet::TerminalOutput::instance().set_status(line);  // terminal only
@@ -196,6 +199,11 @@ int main(int argc, char** argv) {
   std::thread signal_waiter([&] {
     int signal = 0;
     while (sigwait(&signals, &signal) == 0 && !finished) {
+      if (signal == SIGHUP) {
+        print_line("received SIGHUP, reloading the configuration");
+        node->execute("reload", [](std::string_view line, bool) { print_line(std::string(line)); }, {});
+        continue;
+      }
       print_line(fmt::format("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM"));
       node->request_stop();
       return;

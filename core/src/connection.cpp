@@ -64,7 +64,20 @@ std::string Connection::describe() const {
 }
 
 bool Connection::handles(std::string_view type) const {
-  return std::find(hello_.types.begin(), hello_.types.end(), type) != hello_.types.end();
+  std::lock_guard lock(types_mutex_);
+  const auto& types = updated_types_ ? *updated_types_ : hello_.types;
+  return std::find(types.begin(), types.end(), type) != types.end();
+}
+
+std::vector<std::string> Connection::types() const {
+  std::lock_guard lock(types_mutex_);
+  return updated_types_ ? *updated_types_ : hello_.types;
+}
+
+void Connection::replace_types(std::vector<std::string> types) {
+  auto updated = std::make_shared<const std::vector<std::string>>(std::move(types));
+  std::lock_guard lock(types_mutex_);
+  updated_types_ = std::move(updated);
 }
 
 void Connection::start() {

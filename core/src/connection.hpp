@@ -120,8 +120,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Valid once established.
   const std::string& peer_id() const { return hello_.id; }
   const wire::Hello& hello() const { return hello_; }
+  // The peer view lists the hello's types; handles() and types() follow
+  // the peer's later "p2pnet.types" updates. Thread-safe.
   const p2pnet_peer& peer_view() const { return view_; }
   bool handles(std::string_view type) const;
+  std::vector<std::string> types() const;
+  void replace_types(std::vector<std::string> types);
 
   bool encrypted() const { return tls_context_ != nullptr; }
   // The id the peer's TLS certificate proves (empty in plaintext).
@@ -235,6 +239,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   wire::Hello hello_;
   p2pnet_peer view_{};
   std::vector<const char*> type_pointers_;
+  mutable std::mutex types_mutex_;
+  std::shared_ptr<const std::vector<std::string>> updated_types_;  // null until the peer sends an update
 
   ConnectionCounters counters_;
 };

@@ -1,5 +1,5 @@
 // The console commands the core itself answers: help, connect, disconnect,
-// peers, nodes, plugins, stats, stop.
+// peers, nodes, plugins, plugin load/unload/reload, reload, stats, stop.
 #include "node_core.hpp"
 
 #include "node_id.hpp"
@@ -25,7 +25,10 @@ constexpr CoreCommand kCoreCommands[] = {
     {"disconnect", "disconnect ID", "close the connection to a peer (ID may be a unique prefix)"},
     {"peers", "peers", "list connected peers: id, host:port, direction, verified (TLS key) or not"},
     {"nodes", "nodes", "list the peer store: nodes this node knows how to reach (hearsay: named by a peer)"},
-    {"plugins", "plugins", "list loaded plugins with their message types and commands"},
+    {"plugins", "plugins", "list loaded plugins with their message types and commands (also: plugin list)"},
+    {"plugin", "plugin load|unload|reload NAME [PATH]",
+     "load a plugin ([plugins.NAME] in node.toml, or the file PATH), unload it, or load its file again"},
+    {"reload", "reload", "read node.toml again: load, unload and reconfigure plugins as it now says (also: SIGHUP)"},
     {"stats", "stats", "traffic counters, refused connections, plugin counters"},
     {"address", "address", "this node's listen address and its external address as peers see it"},
     {"stop", "stop", "stop the node gracefully (also: quit, exit)"},
@@ -34,6 +37,15 @@ constexpr CoreCommand kCoreCommands[] = {
 };
 
 constexpr size_t kMaxHostLength = 253;
+constexpr size_t kMaxPluginNameLength = 64;
+constexpr size_t kMaxPathLength = 4096;
+
+// The [plugins.NAME] names a console may type: what a plugin may call itself.
+bool valid_plugin_name(const std::string& name) {
+  return !name.empty() && name.size() <= kMaxPluginNameLength &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+             std::string::npos;
+}
 
 std::optional<uint16_t> parse_port(const std::string& text) {
   unsigned value = 0;
@@ -73,9 +85,14 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
     out("core commands:", false);
     for (const auto& command : kCoreCommands)
       if (*command.help) out(fmt::format("  {:<24} {}", command.usage, command.help), false);
-    if (!plugin_commands_.empty()) out("plugin commands:", false);
-    for (const auto& [command_name, entry] : plugin_commands_)
-      out(fmt::format("  {:<24} {} [{}]", entry.first.usage, entry.first.help, entry.second->name()), false);
+    std::vector<std::string> lines;
+    {
+      std::lock_guard lock(plugins_mutex_);
+      for (const auto& [command_name, entry] : plugin_commands_)
+        lines.push_back(fmt::format("  {:<24} {} [{}]", entry.first.usage, entry.first.help, entry.second->name()));
+    }
+    if (!lines.empty()) out("plugin commands:", false);
+    for (const auto& line : lines) out(line, false);
     return done(0);
   }
   if (name == "connect") {
@@ -153,11 +170,18 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
           false);
     return done(0);
   }
+  if (name == "plugin") return run_plugin_command(args, out, done);
+  if (name == "reload") {
+    if (!args.empty()) return usage("reload");
+    return run_live([this](const OutputSink& sink) { return reload_config(sink); }, out, done);
+  }
   if (name == "plugins") {
-    for (const auto& plugin : plugin_summaries())
+    auto plugins = plugin_summaries();
+    for (const auto& plugin : plugins)
       out(fmt::format("{} {}  types: {}  commands: {}", plugin.name, plugin.version, join(plugin.types),
                       join(plugin.commands)),
           false);
+    out(counted(static_cast<long long>(plugins.size()), "plugin") + " loaded", false);
     return done(0);
   }
   if (name == "stats") {
@@ -179,6 +203,36 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
     request_stop();
     return done(0);
   }
+}
+
+void NodeCore::run_plugin_command(const std::vector<std::string>& args, const OutputSink& out,
+                                  const std::function<void(int)>& done) {
+  constexpr const char* kUsage = "plugin load NAME [PATH] | plugin unload NAME | plugin reload NAME | plugin list";
+  auto usage = [&](const std::string& why) {
+    out(fmt::format("usage: {}{}", kUsage, why), false);
+    done(2);
+  };
+  if (args.size() == 1 && args[0] == "list") return run_core_command("plugins", {}, out, done);
+  if (args.size() < 2) return usage("");
+  const std::string& verb = args[0];
+  const std::string& name = args[1];
+  if (!valid_plugin_name(name))
+    return usage(fmt::format(" ('{}' is not a plugin name: letters, digits, '_' and '-', at most {})",
+                             printable_excerpt(name), kMaxPluginNameLength));
+  if (verb == "load" && args.size() <= 3) {
+    std::string path = args.size() == 3 ? args[2] : "";
+    if (path.size() > kMaxPathLength || first_unprintable(path).kind != Unprintable::none) {
+      out(fmt::format("error: not a usable path: '{}'", printable_excerpt(path)), false);
+      return done(2);
+    }
+    return run_live([this, name, path](const OutputSink& sink) { return load_plugin_live(name, path, sink); }, out,
+                    done);
+  }
+  if (verb == "unload" && args.size() == 2)
+    return run_live([this, name](const OutputSink& sink) { return unload_plugin_live(name, sink); }, out, done);
+  if (verb == "reload" && args.size() == 2)
+    return run_live([this, name](const OutputSink& sink) { return reload_plugin_live(name, sink); }, out, done);
+  usage("");
 }
 
 }  // namespace p2pnet

@@ -26,6 +26,17 @@ size_t EventBus::publish(const std::string& event, std::string json) {
   return targets.size();
 }
 
+void EventBus::unsubscribe(const PluginInstance* subscriber) {
+  std::lock_guard lock(mutex_);
+  for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+    std::erase_if(it->second, [subscriber](const auto& weak) {
+      auto locked = weak.lock();
+      return !locked || locked.get() == subscriber;
+    });
+    it = it->second.empty() ? subscribers_.erase(it) : std::next(it);
+  }
+}
+
 void EventBus::clear() {
   std::lock_guard lock(mutex_);
   subscribers_.clear();

@@ -20,6 +20,8 @@ class EventBus {
   void subscribe(const std::string& event, const std::shared_ptr<PluginInstance>& subscriber);
   // Returns how many subscribers the event was queued for.
   size_t publish(const std::string& event, std::string json);
+  // An unloading plugin gets no more events.
+  void unsubscribe(const PluginInstance* subscriber);
   void clear();
 
  private:

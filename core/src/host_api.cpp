@@ -17,18 +17,23 @@ constexpr size_t kMaxNameLength = 128;
 
 PluginInstance& instance(p2pnet_host* host) { return *host->instance; }
 NodeCore& node(p2pnet_host* host) { return host->instance->node(); }
+// A destroyed instance (unloaded, or its node stopped) is never forwarded to
+// the node: a thread the plugin forgot to join gets refusals, not a crash.
+bool gone(p2pnet_host* host) { return host == nullptr || host->instance->destroyed(); }
+// Unloading has begun: nothing new is started for the plugin.
+bool retiring(p2pnet_host* host) { return gone(host) || host->instance->retiring(); }
 
 bool valid_text(const char* text, size_t max = kMaxNameLength) {
   return text != nullptr && std::strlen(text) <= max && text[0] != '\0';
 }
 
-const char* node_id(p2pnet_host* host) { return node(host).id().c_str(); }
-const char* listen_host(p2pnet_host* host) { return node(host).listen_host().c_str(); }
-uint16_t listen_port(p2pnet_host* host) { return node(host).listen_port(); }
-const char* data_dir(p2pnet_host* host) { return node(host).data_dir().c_str(); }
+const char* node_id(p2pnet_host* host) { return gone(host) ? "" : node(host).id().c_str(); }
+const char* listen_host(p2pnet_host* host) { return gone(host) ? "" : node(host).listen_host().c_str(); }
+uint16_t listen_port(p2pnet_host* host) { return gone(host) ? 0 : node(host).listen_port(); }
+const char* data_dir(p2pnet_host* host) { return gone(host) ? "" : node(host).data_dir().c_str(); }
 
 void log(p2pnet_host* host, int level, const char* text, size_t len) {
-  if (!text) return;
+  if (!text || host == nullptr) return;
   if (level < P2PNET_LOG_TRACE) level = P2PNET_LOG_TRACE;
   if (level > P2PNET_LOG_ERROR) level = P2PNET_LOG_ERROR;
   auto severity = static_cast<LogSeverity>(level);
@@ -37,11 +42,13 @@ void log(p2pnet_host* host, int level, const char* text, size_t len) {
 }
 
 int register_type(p2pnet_host* host, const char* type) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
   if (!valid_text(type) || !wire::is_valid_type_name(type)) return P2PNET_ERR_INVALID;
   return node(host).register_type(instance(host), type);
 }
 
 int register_command(p2pnet_host* host, const char* name, const char* usage, const char* help) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
   if (!valid_text(name, 32)) return P2PNET_ERR_INVALID;
   for (const char* p = name; *p; ++p)
     if (*p == ' ' || *p == '\t' || static_cast<unsigned char>(*p) < 0x21) return P2PNET_ERR_INVALID;
@@ -49,6 +56,7 @@ int register_command(p2pnet_host* host, const char* name, const char* usage, con
 }
 
 int subscribe(p2pnet_host* host, const char* event) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
   if (!valid_text(event, EventBus::kMaxEventNameLength)) return P2PNET_ERR_INVALID;
   if (!instance(host).loading()) return P2PNET_ERR_NOT_ALLOWED;  // as register_type: only in the load hook
   node(host).bus().subscribe(event, instance(host).shared_from_this());
@@ -57,6 +65,7 @@ int subscribe(p2pnet_host* host, const char* event) {
 
 int send(p2pnet_host* host, const char* peer_id, const char* header, size_t header_len, const void* body,
          size_t body_len) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
   if (!peer_id || !header || (body_len && !body)) return P2PNET_ERR_INVALID;
   return node(host).send(peer_id, std::string_view(header, header_len),
                          {static_cast<const std::byte*>(body), body_len});
@@ -64,6 +73,7 @@ int send(p2pnet_host* host, const char* peer_id, const char* header, size_t head
 
 int broadcast(p2pnet_host* host, const char* header, size_t header_len, const void* body, size_t body_len,
               const char* const* except_ids, size_t except_count) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
   if (!header || (body_len && !body) || (except_count && !except_ids)) return P2PNET_ERR_INVALID;
   std::set<std::string> except;
   for (size_t i = 0; i < except_count; ++i)
@@ -73,17 +83,20 @@ int broadcast(p2pnet_host* host, const char* header, size_t header_len, const vo
 }
 
 size_t queued_bytes(p2pnet_host* host, const char* peer_id) {
+  if (gone(host)) return 0;
   if (!peer_id) return 0;
   auto connection = node(host).peer(peer_id);
   return connection ? connection->queued_bytes() : 0;
 }
 
 void list_peers(p2pnet_host* host, p2pnet_peer_visitor visit, void* user) {
+  if (gone(host)) return;
   if (!visit) return;
   for (const auto& connection : node(host).established_peers()) visit(user, &connection->peer_view());
 }
 
 int get_peer(p2pnet_host* host, const char* peer_id, p2pnet_peer_visitor visit, void* user) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
   if (!peer_id || !visit) return P2PNET_ERR_INVALID;
   auto connection = node(host).peer(peer_id);
   if (!connection) return P2PNET_ERR_NOT_FOUND;
@@ -101,6 +114,7 @@ NodeCore::ConnectDone report_to(p2pnet_host* host, uint64_t token) {
 }
 
 int connect(p2pnet_host* host, const char* address, uint16_t port, uint64_t* token) {
+  if (retiring(host)) return P2PNET_ERR_STOPPED;
   if (!valid_text(address, 255) || port == 0 || !token) return P2PNET_ERR_INVALID;
   if (node(host).stopping()) return P2PNET_ERR_STOPPED;
   *token = next_connect_token.fetch_add(1);
@@ -109,6 +123,7 @@ int connect(p2pnet_host* host, const char* address, uint16_t port, uint64_t* tok
 }
 
 int connect_id(p2pnet_host* host, const char* node_id, uint64_t* token) {
+  if (retiring(host)) return P2PNET_ERR_STOPPED;
   if (!node_id || !token) return P2PNET_ERR_INVALID;
   if (node(host).stopping()) return P2PNET_ERR_STOPPED;
   uint64_t assigned = next_connect_token.fetch_add(1);
@@ -118,12 +133,14 @@ int connect_id(p2pnet_host* host, const char* node_id, uint64_t* token) {
 }
 
 int disconnect(p2pnet_host* host, const char* peer_id) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
   if (!peer_id) return P2PNET_ERR_INVALID;
   return node(host).disconnect(peer_id, "disconnected by plugin " + instance(host).name()) ? P2PNET_OK
                                                                                            : P2PNET_ERR_NOT_FOUND;
 }
 
 int remember_node(p2pnet_host* host, const char* node_id, const char* address, uint16_t port) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
   if (!node_id || !is_valid_node_id(node_id) || !valid_text(address, 255) || port == 0) return P2PNET_ERR_INVALID;
   auto& core = node(host);
   if (node_id == core.id()) return P2PNET_ERR_INVALID;
@@ -147,6 +164,7 @@ int remember_node(p2pnet_host* host, const char* node_id, const char* address, u
 }
 
 void list_known_nodes(p2pnet_host* host, p2pnet_node_visitor visit, void* user) {
+  if (gone(host)) return;
   if (!visit) return;
   for (const auto& record : node(host).peer_store().list()) {
     p2pnet_known_node view{sizeof(p2pnet_known_node), record.id.c_str(), record.host.c_str(), record.port,
@@ -156,6 +174,7 @@ void list_known_nodes(p2pnet_host* host, p2pnet_node_visitor visit, void* user) 
 }
 
 int publish(p2pnet_host* host, const char* event, const char* json, size_t json_len) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
   if (!valid_text(event, EventBus::kMaxEventNameLength) || !json) return P2PNET_ERR_INVALID;
   // Subscribers parse what they get: a payload that is not JSON would fail
   // in every one of them instead of once, here, where the mistake is.
@@ -165,25 +184,33 @@ int publish(p2pnet_host* host, const char* event, const char* json, size_t json_
 }
 
 uint64_t timer_start(p2pnet_host* host, uint64_t delay_ms, uint64_t repeat_ms) {
+  if (retiring(host)) return 0;
   return instance(host).start_timer(delay_ms, repeat_ms);
 }
 
-void timer_cancel(p2pnet_host* host, uint64_t timer_id) { instance(host).cancel_timer(timer_id); }
+void timer_cancel(p2pnet_host* host, uint64_t timer_id) {
+  if (gone(host)) return;
+  instance(host).cancel_timer(timer_id);
+}
 
 void print(p2pnet_host* host, uint64_t command_token, const char* text, size_t len, uint32_t flags) {
+  if (gone(host)) return;
   if (!text) return;
   node(host).print(command_token, std::string_view(text, len), (flags & P2PNET_PRINT_TRANSIENT) != 0);
 }
 
 void command_done(p2pnet_host* host, uint64_t command_token, int status) {
+  if (gone(host)) return;
   node(host).finish_command(command_token, status);
 }
 
 int run_background(p2pnet_host* host, p2pnet_work_fn work, p2pnet_work_fn done, void* user) {
+  if (retiring(host)) return P2PNET_ERR_STOPPED;
   return instance(host).run_background(work, done, user);
 }
 
 void count(p2pnet_host* host, const char* counter, int64_t delta) {
+  if (gone(host)) return;
   if (valid_text(counter)) instance(host).count(counter, delta);
 }
 

@@ -65,6 +65,9 @@ void Node::execute(std::string_view line, OutputSink out, std::function<void(int
 void Node::set_event_sink(OutputSink sink) {
   if (core_) core_->set_event_sink(std::move(sink));
 }
+void Node::set_config_source(std::function<NodeConfig()> source) {
+  if (core_) core_->set_config_source(std::move(source));
+}
 void Node::request_stop() {
   std::lock_guard lock(stop_request_mutex_);
   stop_requested_ = true;

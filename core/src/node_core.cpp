@@ -9,7 +9,6 @@
 #include "wire/header_scan.hpp"
 
 #include <fmt/core.h>
-#include <boost/dll/runtime_symbol_info.hpp>
 #include <p2pnet/printable.hpp>
 
 #include <algorithm>
@@ -28,15 +27,6 @@ constexpr auto kMinSweepInterval = std::chrono::milliseconds(50);
 // How long an address that proved to be another node is not dialed for the
 // id it was stored under.
 constexpr int64_t kBadAddressMs = 10 * 60 * 1000;
-
-// Where stock plugins live relative to the running program: <prefix>/bin and
-// <prefix>/lib/p2pnet/plugins, in the build tree and in an installed tree alike.
-std::filesystem::path default_plugin_dir() {
-  std::error_code error;
-  auto program = boost::dll::program_location(error);
-  if (error) return {};
-  return program.parent_path().parent_path() / "lib" / "p2pnet" / "plugins";
-}
 
 }  // namespace
 
@@ -71,6 +61,10 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   limits_.max_total_queued_bytes = config_.max_total_queued_bytes;
   limits_.inbound_hello_after_peer = tls_ && !config_.network_key.empty();
   idle_message_types_ = {config_.idle_message_types.begin(), config_.idle_message_types.end()};
+  hello_template_.id = id_;
+  hello_template_.agent = kAgent;
+  hello_template_.max_header_bytes = config_.max_header_bytes;
+  hello_template_.max_body_bytes = config_.max_body_bytes;
   if (!config_.network_key.empty() && config_.network_key.size() < kRecommendedNetworkKeyBytes)
     log_->warn(
         "network_key has {} characters; a node that dials a stranger shows it a proof that can be attacked "
@@ -79,119 +73,6 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
 }
 
 NodeCore::~NodeCore() = default;
-
-// --- Plugins ----------------------------------------------------------------
-
-void NodeCore::load_plugins() {
-  try {
-    load_enabled_plugins();
-  } catch (...) {
-    // The node will not run: give back what the plugins that did load hold.
-    for (const auto& plugin : plugins_) plugin->destroy_and_wait();
-    plugins_.clear();
-    throw;
-  }
-}
-
-void NodeCore::load_enabled_plugins() {
-  std::vector<std::filesystem::path> dirs = config_.plugin_dirs;
-  if (auto fallback = default_plugin_dir(); !fallback.empty()) dirs.push_back(fallback);
-  std::map<std::string, std::filesystem::path> names;
-  for (const auto& plugin_config : config_.plugins) {
-    if (!plugin_config.enabled) {
-      log_->debug("plugin '{}' is disabled in the config", plugin_config.name);
-      continue;
-    }
-    std::string refusal = load_plugin(plugin_config, dirs, names);
-    if (refusal.empty()) continue;
-    std::string line = fmt::format("[plugins.{}] {}", plugin_config.name, refusal);
-    if (plugin_config.required) throw StartupError(line);
-    log_->warn("{}; skipped, as it is not required (required = false)", line);
-  }
-  hello_template_.id = id_;
-  hello_template_.types = router_.types();
-  hello_template_.agent = kAgent;
-  hello_template_.max_header_bytes = config_.max_header_bytes;
-  hello_template_.max_body_bytes = config_.max_body_bytes;
-}
-
-std::string NodeCore::load_plugin(const PluginConfig& plugin_config, const std::vector<std::filesystem::path>& dirs,
-                                  std::map<std::string, std::filesystem::path>& names) {
-  std::filesystem::path file;
-  try {
-    file = plugin_config.path.empty() ? find_plugin_file(plugin_config.name, dirs) : plugin_config.path;
-  } catch (const PluginLoadError& e) {
-    return e.what();
-  }
-  auto loaded = load_plugin_library(file);
-  if (!loaded) return loaded.refusal;
-  auto library = loaded.library;
-  for (const auto& note : library->notes)
-    log_->warn("[plugins.{}] plugin file {}: {}", plugin_config.name, file.string(), note);
-  if (names.contains(library->name))
-    return fmt::format("two plugins are named '{}': {} and {}", library->name, names[library->name].string(),
-                       library->file.string());
-  if (library->name != plugin_config.name)
-    log_->warn("[plugins.{}] loads {}, which calls itself '{}'", plugin_config.name, library->file.string(),
-               library->name);
-  auto instance = std::make_shared<PluginInstance>(library, shared_from_this(), runtime_.io, runtime_.background,
-                                                   config_.log_level);
-  registration_error_.clear();
-  try {
-    instance->create(plugin_config.settings);
-  } catch (const StartupError& e) {
-    // Never created, nothing to destroy; what it registered before failing goes.
-    router_.release(instance.get());
-    std::erase_if(plugin_commands_, [&](const auto& entry) { return entry.second.second == instance.get(); });
-    return fmt::format("{} ({})", registration_error_.empty() ? e.what() : registration_error_, library->file.string());
-  }
-  names.emplace(library->name, library->file);
-  plugins_.push_back(instance);
-  log_->debug("loaded plugin '{}' {} from {}", library->name, library->version, library->file.string());
-  return "";
-}
-
-int NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
-  if (!plugin.loading()) return P2PNET_ERR_NOT_ALLOWED;
-  switch (router_.claim(type, &plugin)) {
-    case Router::Claim::ok:
-      plugin.types.push_back(type);
-      return P2PNET_OK;
-    case Router::Claim::reserved:
-      registration_error_ =
-          fmt::format("plugin '{}' claims message type '{}', which the core reserves", plugin.name(), type);
-      return P2PNET_ERR_CONFLICT;
-    case Router::Claim::taken:
-      registration_error_ = fmt::format("plugins '{}' and '{}' both claim message type '{}'",
-                                        router_.owner(type)->name(), plugin.name(), type);
-      return P2PNET_ERR_CONFLICT;
-  }
-  return P2PNET_ERR_INVALID;
-}
-
-int NodeCore::register_command(PluginInstance& plugin, const CommandInfo& command) {
-  if (!plugin.loading()) return P2PNET_ERR_NOT_ALLOWED;
-  if (!plugin.library().callbacks.on_command) {
-    // The command could only ever print nothing and fail.
-    registration_error_ = fmt::format("plugin '{}' registers command '{}' but has no on_command callback to run it",
-                                      plugin.name(), command.name);
-    plugin.log().error("{}", registration_error_);
-    return P2PNET_ERR_INVALID;
-  }
-  if (is_core_command(command.name)) {
-    registration_error_ =
-        fmt::format("plugin '{}' registers command '{}', which the core already has", plugin.name(), command.name);
-    return P2PNET_ERR_CONFLICT;
-  }
-  auto [it, inserted] = plugin_commands_.emplace(command.name, std::make_pair(command, &plugin));
-  if (!inserted) {
-    registration_error_ = fmt::format("plugins '{}' and '{}' both register command '{}'", it->second.second->name(),
-                                      plugin.name(), command.name);
-    return P2PNET_ERR_CONFLICT;
-  }
-  plugin.commands.push_back(command);
-  return P2PNET_OK;
-}
 
 // --- Lifecycle --------------------------------------------------------------
 
@@ -222,7 +103,10 @@ void NodeCore::start() {
   acceptor_.listen(asio::socket_base::max_listen_connections, error);
   if (error) throw fail("listen");
   listen_port_ = acceptor_.local_endpoint(error).port();
-  hello_template_.port = listen_port_;
+  {
+    std::lock_guard lock(hello_mutex_);
+    hello_template_.port = listen_port_;
+  }
   // A console (an event sink) prints its own "listening on" line; the log
   // repeats it at info only when it has more to say: plaintext.
   bool has_console = false;
@@ -236,7 +120,7 @@ void NodeCore::start() {
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] { self->accept_next(); });
   sweep_timer_ = std::make_shared<asio::steady_timer>(asio::make_strand(runtime_.io));
   schedule_sweep();
-  for (const auto& plugin : plugins_) plugin->start();
+  for (const auto& plugin : plugin_list()) plugin->start();
   {
     std::lock_guard lock(persistent_mutex_);
     for (const auto& peer : config_.peers)
@@ -269,8 +153,11 @@ void NodeCore::stop() {
     for (auto& peer : persistent_) peer.timer->cancel();
   }
   if (sweep_timer_) asio::post(sweep_timer_->get_executor(), [timer = sweep_timer_] { timer->cancel(); });
+  // A load or unload under way finishes first; later ones see stopping_.
+  live_worker_.shut_down();
 
-  for (const auto& plugin : plugins_) plugin->stop_and_wait();
+  const auto plugins = plugin_list();
+  for (const auto& plugin : plugins) plugin->stop_and_wait();
 
   std::vector<std::shared_ptr<Connection>> open;
   {
@@ -287,10 +174,10 @@ void NodeCore::stop() {
                  kCloseWait.count());
   }
 
-  // plugins_ itself never changes after loading: connection handlers may
-  // still be walking it. Each instance lets go of the node instead, which
-  // breaks the cycle between them.
-  for (const auto& plugin : plugins_) {
+  // Connection handlers may still be walking the plugin list, so it stays;
+  // each instance lets go of the node instead, which breaks the cycle
+  // between them.
+  for (const auto& plugin : plugins) {
     plugin->destroy_and_wait();
     plugin->release_node();
   }
@@ -584,22 +471,27 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
     count_event("duplicate_connections");
     log_->info("replacing connection {} with {}: both ends keep the same one", replaced->describe(),
                connection->describe());
-    for (const auto& plugin : plugins_) plugin->peer_disconnected(replaced, "replaced by a newer connection");
+    for (const auto& plugin : plugin_list()) plugin->peer_disconnected(replaced, "replaced by a newer connection");
     replaced->close("duplicate connection", true);
   }
+  send_types_if_stale(connection);
   if (hello.port != 0) peer_store_.remember_verified(hello.id, connection->remote_address(), hello.port);
   const char* direction = connection->inbound() ? "inbound" : "outbound";
   report_peer_event(
       fmt::format("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction));
   if (auto confirmed = external_address_.observe(connection->remote_address(), hello.observed_host))
     report_peer_event("external address " + *confirmed);
-  for (const auto& plugin : plugins_) plugin->peer_connected(connection);
+  for (const auto& plugin : plugin_list()) plugin->peer_connected(connection);
   settle(hello.id, "");
   return {true, "", false};
 }
 
 std::string NodeCore::hello_for(const Connection& connection) {
-  wire::Hello hello = hello_template_;
+  wire::Hello hello;
+  {
+    std::lock_guard lock(hello_mutex_);
+    hello = hello_template_;
+  }
   if (!config_.network_key.empty()) hello.network_proof = connection.network_proof(config_.network_key, true);
   hello.observed_host = connection.remote_address();
   hello.observed_port = connection.remote_port();
@@ -648,7 +540,8 @@ std::string NodeCore::on_pinned_mismatch(const Connection& connection, const std
 
 void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
                         const wire::FrameView& frame) {
-  PluginInstance* plugin = router_.owner(type);
+  if (type == wire::kTypesUpdateType) return on_types_update(connection, frame);
+  auto plugin = router_.owner(type);
   if (!plugin) {
     count_event("unknown_type");
     log_->debug("dropped message of unknown type '{}' from {}", type, connection->describe());
@@ -694,7 +587,7 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
   }
   const std::string& id = connection->peer_id();
   report_peer_event(fmt::format("peer disconnected: {} ({})", id, reason));
-  for (const auto& plugin : plugins_) plugin->peer_disconnected(connection, reason);
+  for (const auto& plugin : plugin_list()) plugin->peer_disconnected(connection, reason);
   {
     std::lock_guard lock(persistent_mutex_);
     for (size_t i = 0; i < persistent_.size(); ++i)
@@ -805,8 +698,12 @@ void NodeCore::execute(std::string_view line, OutputSink out, std::function<void
   std::string name = args.front();
   args.erase(args.begin());
   if (is_core_command(name)) return run_core_command(name, args, out, done);
-  auto it = plugin_commands_.find(name);
-  if (it == plugin_commands_.end()) {
+  std::shared_ptr<PluginInstance> plugin;
+  {
+    std::lock_guard lock(plugins_mutex_);
+    if (auto it = plugin_commands_.find(name); it != plugin_commands_.end()) plugin = it->second.second;
+  }
+  if (!plugin) {
     out(fmt::format("unknown command '{}'; type help for the list", printable_excerpt(name)), false);
     return done(1);
   }
@@ -818,13 +715,13 @@ void NodeCore::execute(std::string_view line, OutputSink out, std::function<void
   {
     std::lock_guard lock(commands_mutex_);
     token = next_command_++;
-    pending_commands_[token] = PendingCommand{out, done};
+    pending_commands_[token] = PendingCommand{out, done, plugin.get()};
   }
   // The rest of the line, untouched, so a plugin can parse its own syntax.
   auto start = line.find_first_not_of(" \t");
   auto rest = line.substr(std::min(line.size(), start + name.size()));
   auto first = rest.find_first_not_of(" \t");
-  it->second.second->command(token, name, first == std::string_view::npos ? "" : std::string(rest.substr(first)));
+  plugin->command(token, name, first == std::string_view::npos ? "" : std::string(rest.substr(first)));
 }
 
 void NodeCore::print(uint64_t token, std::string_view text, bool transient) {
@@ -904,7 +801,7 @@ std::vector<PeerSummary> NodeCore::peer_summaries() const {
     summary.port = connection->hello().port;
     summary.inbound = connection->inbound();
     summary.authenticated = connection->encrypted();
-    summary.types = connection->hello().types;
+    summary.types = connection->types();
     summary.traffic = {counters.messages_in, counters.messages_out, counters.bytes_in, counters.bytes_out,
                        counters.errors};
     out.push_back(std::move(summary));
@@ -940,14 +837,14 @@ NodeStats NodeCore::stats() const {
   if (auto evicted = peer_store_.evictions()) stats.events["known_nodes_evicted"] = evicted;
   if (auto evicted = peer_store_.group_evictions()) stats.events["known_nodes_group_full"] = evicted;
   if (auto queued = limits_.node_queued_bytes->load(std::memory_order_relaxed)) stats.events["queued_bytes"] = queued;
-  for (const auto& plugin : plugins_)
+  for (const auto& plugin : plugin_list())
     for (const auto& [name, value] : plugin->counters()) stats.plugin_counters[plugin->name() + "." + name] = value;
   return stats;
 }
 
 std::vector<PluginSummary> NodeCore::plugin_summaries() const {
   std::vector<PluginSummary> out;
-  for (const auto& plugin : plugins_) {
+  for (const auto& plugin : plugin_list()) {
     PluginSummary summary{plugin->name(),
                           plugin->library().version,
                           plugin->library().description,

@@ -14,6 +14,7 @@
 #include "plugin_instance.hpp"
 #include "router.hpp"
 #include "runtime.hpp"
+#include "serial_worker.hpp"
 #include "write_budget_groups.hpp"
 
 #include "p2pnet/node.hpp"
@@ -82,6 +83,19 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   int register_type(PluginInstance& plugin, const std::string& type);
   int register_command(PluginInstance& plugin, const CommandInfo& command);
 
+  // --- Live plugins (live_plugins.cpp) ---------------------------------------
+  // Where `reload` and SIGHUP read the configuration again (p2pnode: node.toml
+  // with the command line's overrides). Throws ConfigError.
+  void set_config_source(std::function<NodeConfig()> source);
+  // Each runs on the live-plugin worker, prints what it did and why, and
+  // returns a console status. Peers stay connected throughout.
+  int load_plugin_live(const std::string& name, const std::string& path, const OutputSink& out);
+  int unload_plugin_live(const std::string& name, const OutputSink& out);
+  int reload_plugin_live(const std::string& name, const OutputSink& out);
+  int reload_config(const OutputSink& out);
+  // Runs `operation` on the live-plugin worker, one at a time, then done(status).
+  void run_live(std::function<int(const OutputSink&)> operation, OutputSink out, std::function<void(int)> done);
+
   // --- Console ----------------------------------------------------------------
   void execute(std::string_view line, OutputSink out, std::function<void(int)> done);
   void print(uint64_t token, std::string_view text, bool transient);
@@ -117,12 +131,34 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   struct PendingCommand {
     OutputSink out;
     std::function<void(int)> done;
+    const PluginInstance* plugin = nullptr;  // the plugin running it
   };
 
   void load_enabled_plugins();
-  // Loads and creates one plugin; returns why it was refused, or "".
-  std::string load_plugin(const PluginConfig& plugin_config, const std::vector<std::filesystem::path>& dirs,
-                          std::map<std::string, std::filesystem::path>& names);
+  // Finds and loads one plugin's library and adds an instance of it (a
+  // private copy of the file while the node runs); returns why it was
+  // refused, or "".
+  std::string load_plugin(const PluginConfig& plugin_config, bool private_copy);
+  // Creates an instance of a loaded library and, once the node runs, starts
+  // it, tells it of the connected peers and routes its types to it.
+  std::string add_instance(const PluginConfig& plugin_config, const std::shared_ptr<const PluginLibrary>& library);
+  // Takes it out of the node, then drains and destroys it (bounded); says what happened.
+  int remove_instance(const std::shared_ptr<PluginInstance>& plugin, const OutputSink& out);
+  // Checks the new file, swaps the instances, brings the old one back if the
+  // new one's load hook fails. 0 when the new one runs.
+  int reload_instance(const std::shared_ptr<PluginInstance>& old, const PluginConfig& plugin_config,
+                      const OutputSink& out);
+  std::shared_ptr<PluginInstance> find_plugin(const std::string& name) const;
+  std::vector<std::shared_ptr<PluginInstance>> plugin_list() const;
+  std::filesystem::path plugin_file_for(const PluginConfig& plugin_config) const;  // throws PluginLoadError
+  // A command's token is finished for it when its plugin goes.
+  void finish_commands_of(const PluginInstance* plugin, const std::string& line);
+  // The hello template follows the router; peers get a "p2pnet.types" update.
+  void advertise_types();
+  void on_types_update(const std::shared_ptr<Connection>& connection, const wire::FrameView& frame);
+  void send_types_if_stale(const std::shared_ptr<Connection>& connection);
+  void run_plugin_command(const std::vector<std::string>& args, const OutputSink& out,
+                          const std::function<void(int)>& done);
   void accept_next();
   void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id = "");
   std::string check_identity(const Connection& connection, const wire::Hello& hello);
@@ -164,8 +200,20 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   WriteBudgetGroups write_groups_;
   EventBus bus_;
   Router router_;
+  // Plugins load and unload while connection handlers walk the list.
+  mutable std::mutex plugins_mutex_;
   std::vector<std::shared_ptr<PluginInstance>> plugins_;
-  std::map<std::string, std::pair<CommandInfo, PluginInstance*>> plugin_commands_;
+  std::map<std::string, std::pair<CommandInfo, std::shared_ptr<PluginInstance>>> plugin_commands_;
+  // As node.toml said last (start-up, then `reload`); the worker's only once running.
+  std::vector<std::filesystem::path> plugin_dirs_;  // node.toml's, then the stock plugins'
+  std::vector<PluginConfig> plugin_tables_;
+  mutable std::mutex hello_mutex_;  // guards hello_template_
+  // When the advertised types last changed (steady clock, ns): a peer whose
+  // handshake overlapped it may hold our old hello and gets an update.
+  std::atomic<int64_t> types_changed_ns_{0};
+  SerialWorker live_worker_;
+  std::mutex config_source_mutex_;
+  std::function<NodeConfig()> config_source_;
 
   mutable std::mutex peers_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Connection>> peers_;

@@ -25,13 +25,16 @@ void PluginInstance::create(const nlohmann::json& settings) {
   if (!create_fn)
     throw StartupError(fmt::format("plugin '{}' ({}): no create function", name(), library_->file.string()));
   std::string text = settings.dump();
-  char error[512] = {0};
-  state_ = create_fn(&host_api_table(), handle(), text.data(), text.size(), error, sizeof error);
-  loading_ = false;
-  if (!state_) {
+  std::promise<std::string> failure;
+  asio::post(strand_, [this, self = shared_from_this(), create_fn, &text, &failure] {
+    char error[512] = {0};
+    state_ = create_fn(&host_api_table(), handle(), text.data(), text.size(), error, sizeof error);
+    loading_ = false;
     error[sizeof error - 1] = '\0';
-    throw StartupError(fmt::format("plugin '{}' failed to load: {}", name(), error[0] ? error : "no reason given"));
-  }
+    failure.set_value(state_ ? "" : error[0] ? error : "no reason given");
+  });
+  if (auto why = failure.get_future().get(); !why.empty())
+    throw StartupError(fmt::format("plugin '{}' failed to load: {}", name(), why));
 }
 
 template <class F>
@@ -57,13 +60,32 @@ void PluginInstance::stop_and_wait() {
   finished.get_future().wait();
 }
 
+void PluginInstance::stop_accepting_work() {
+  std::map<uint64_t, std::shared_ptr<asio::steady_timer>> timers;
+  {
+    std::lock_guard lock(mutex_);
+    accepting_background_ = false;
+    timers.swap(timers_);  // a timer that fires now finds itself gone and calls nothing
+  }
+  retiring_ = true;
+  // Timers are used on the strand only.
+  asio::post(strand_, [timers = std::move(timers)] {
+    for (const auto& [id, timer] : timers) timer->cancel();
+  });
+}
+
+void PluginInstance::destroy_on_strand(bool call_destroy) {
+  if (!state_) return;
+  if (auto fn = api_.destroy; fn && call_destroy) fn(state_);
+  state_ = nullptr;
+  destroyed_ = true;
+}
+
 void PluginInstance::destroy_and_wait() {
   bool work_finished;
+  stop_accepting_work();
   {
     std::unique_lock lock(mutex_);
-    accepting_background_ = false;
-    for (auto& [id, timer] : timers_) timer->cancel();
-    timers_.clear();
     // Background work calls back into the plugin when it ends; let it end.
     work_finished = background_idle_.wait_for(lock, std::chrono::seconds(30), [this] { return background_jobs_ == 0; });
     if (!work_finished)
@@ -73,24 +95,59 @@ void PluginInstance::destroy_and_wait() {
   }
   std::promise<void> finished;
   asio::post(strand_, [this, self = shared_from_this(), &finished, work_finished] {
-    if (state_) {
-      // The SDK promises destroy only once every work function has returned.
-      if (auto fn = api_.destroy; fn && work_finished) fn(state_);
-      state_ = nullptr;
-    }
+    // The SDK promises destroy only once every work function has returned.
+    destroy_on_strand(work_finished);
     finished.set_value();
   });
   finished.get_future().wait();
 }
 
+UnloadReport PluginInstance::unload(std::chrono::steady_clock::time_point deadline) {
+  UnloadReport report;
+  stop_accepting_work();
+  // Promises in shared state: the wait may give up before the strand gets there.
+  auto stopped = std::make_shared<std::promise<void>>();
+  auto stopped_future = stopped->get_future();
+  asio::post(strand_, [this, self = shared_from_this(), stopped] {
+    if (state_)
+      if (auto fn = api_.on_stop) fn(state_);
+    stopped->set_value();
+  });
+  report.callbacks_finished = stopped_future.wait_until(deadline) == std::future_status::ready;
+  {
+    std::unique_lock lock(mutex_);
+    background_idle_.wait_until(lock, deadline, [this] { return background_jobs_ == 0; });
+    report.jobs_running = background_jobs_;
+    // The last job to end destroys the plugin (see run_background).
+    if (report.jobs_running) destroy_when_idle_ = true;
+  }
+  if (report.jobs_running) {
+    report.destroyed = false;
+    return report;
+  }
+  auto destroyed = std::make_shared<std::promise<void>>();
+  auto destroyed_future = destroyed->get_future();
+  asio::post(strand_, [this, self = shared_from_this(), destroyed] {
+    destroy_on_strand(true);
+    destroyed->set_value();
+  });
+  report.destroyed = destroyed_future.wait_until(deadline) == std::future_status::ready;
+  return report;
+}
+
+// A plugin loaded while peers connect may be told of a peer both by the
+// node's walk of its peers and by the handshake: each peer is announced once,
+// and a disconnect only follows a connect.
 void PluginInstance::peer_connected(const std::shared_ptr<Connection>& peer) {
   post([this, peer] {
+    if (!announced_peers_.insert(peer->serial()).second) return;
     if (auto fn = api_.on_peer_connected) fn(state_, &peer->peer_view());
   });
 }
 
 void PluginInstance::peer_disconnected(const std::shared_ptr<Connection>& peer, const std::string& reason) {
   post([this, peer, reason] {
+    if (announced_peers_.erase(peer->serial()) == 0) return;
     if (auto fn = api_.on_peer_disconnected) fn(state_, &peer->peer_view(), reason.c_str());
   });
 }
@@ -124,11 +181,19 @@ void PluginInstance::event(const std::string& name, const std::shared_ptr<const 
 }
 
 void PluginInstance::command(uint64_t token, const std::string& name, const std::string& args) {
-  post([this, token, name, args] {
+  asio::post(strand_, [this, self = shared_from_this(), token, name, args] {
+    auto node = node_;
+    if (!state_) {
+      // Unloaded between the console finding the command and this: the
+      // command still gets its end, or the console would wait for ever.
+      if (!node) return;
+      node->print(token, fmt::format("error: plugin {} unloaded", this->name()), false);
+      return node->finish_command(token, 1);
+    }
     if (auto fn = api_.on_command)
       fn(state_, token, name.c_str(), args.data(), args.size());
-    else
-      node_->finish_command(token, 1);
+    else if (node)
+      node->finish_command(token, 1);
   });
 }
 
@@ -192,8 +257,18 @@ int PluginInstance::run_background(p2pnet_work_fn work, p2pnet_work_fn done, voi
     work(user);
     asio::post(strand_, [this, self, done, user] {
       if (state_ && done) done(user);
-      std::lock_guard lock(mutex_);
-      if (--background_jobs_ == 0) background_idle_.notify_all();
+      bool destroy_now = false;
+      {
+        std::lock_guard lock(mutex_);
+        if (--background_jobs_ == 0) {
+          background_idle_.notify_all();
+          destroy_now = destroy_when_idle_;
+        }
+      }
+      if (destroy_now) {
+        log_->info("its last background job ended: destroyed");
+        destroy_on_strand(true);
+      }
     });
   });
   return P2PNET_OK;

@@ -5,6 +5,7 @@
 
 #include "connection.hpp"
 #include "logger.hpp"
+#include "p2pnet/config.hpp"
 #include "plugin_library.hpp"
 #include "wire/frame.hpp"
 
@@ -14,10 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,29 +42,51 @@ struct CommandInfo {
   std::string help;
 };
 
+// What an unload found when its time was up: the instance is always out of
+// the node by then; what still runs finishes later, then the plugin is
+// destroyed and its library unloaded.
+struct UnloadReport {
+  bool callbacks_finished = true;  // on_stop returned (no callback stuck on the strand)
+  size_t jobs_running = 0;         // background jobs not finished yet
+  bool destroyed = true;           // destroy has run
+};
+
 class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
  public:
   PluginInstance(std::shared_ptr<const PluginLibrary> library, std::shared_ptr<NodeCore> node, asio::io_context& io,
                  asio::thread_pool& background, LogSeverity log_level);
 
-  // Runs the plugin's load hook on the calling thread. Throws StartupError.
+  // Runs the plugin's load hook on its strand and waits for it, so that
+  // everything the plugin does later is ordered after it. Throws StartupError.
   void create(const nlohmann::json& settings);
 
   const std::string& name() const { return library_->name; }
   const PluginLibrary& library() const { return *library_; }
+  std::shared_ptr<const PluginLibrary> library_handle() const { return library_; }
   NodeCore& node() { return *node_; }
   const Logger& log() const { return *log_; }
   p2pnet_host* handle() { return &handle_; }
   bool loading() const { return loading_; }
+  // Unloading has begun: no new timers, jobs or connects; host calls that
+  // reach the node are refused once it is destroyed.
+  bool retiring() const { return retiring_.load(); }
+  bool destroyed() const { return destroyed_.load(); }
 
   // What the plugin registered while loading.
   std::vector<std::string> types;
   std::vector<CommandInfo> commands;
+  // The [plugins.NAME] table it was loaded from (name, path, settings).
+  PluginConfig config;
 
   // --- Calls into the plugin, each queued on the plugin's strand -------------
   void start();
   void stop_and_wait();     // on_stop; blocks the (non-network) caller until done
   void destroy_and_wait();  // waits for background work, then destroy
+  // Unload while the node runs (the node already stopped routing to it):
+  // cancels timers, refuses new work, runs on_stop, waits for running
+  // callbacks and background jobs until `deadline`, then destroys. What is
+  // still running then finishes first; destroy follows it.
+  UnloadReport unload(std::chrono::steady_clock::time_point deadline);
   // After destroy: nothing calls into the node any more, so the instance
   // stops keeping it alive.
   void release_node() { node_.reset(); }
@@ -84,6 +109,8 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   template <class F>
   void post(F&& f);
   void arm_timer(uint64_t id, const std::shared_ptr<asio::steady_timer>& timer, uint64_t repeat_ms);
+  void stop_accepting_work();
+  void destroy_on_strand(bool call_destroy);
 
   std::shared_ptr<const PluginLibrary> library_;
   const p2pnet_plugin_api api_;  // every member usable: missing ones are null
@@ -92,8 +119,11 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   asio::thread_pool& background_;
   std::shared_ptr<Logger> log_;
   p2pnet_host handle_{this};
-  void* state_ = nullptr;  // the plugin's own object; strand only once running
+  void* state_ = nullptr;  // the plugin's own object; strand only
   bool loading_ = true;
+  std::atomic<bool> retiring_{false};
+  std::atomic<bool> destroyed_{false};
+  std::set<uint64_t> announced_peers_;  // connection serials told to the plugin; strand only
 
   mutable std::mutex mutex_;  // guards everything below
   std::map<uint64_t, std::shared_ptr<asio::steady_timer>> timers_;
@@ -101,6 +131,7 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   std::map<std::string, int64_t> counters_;
   size_t background_jobs_ = 0;
   bool accepting_background_ = true;
+  bool destroy_when_idle_ = false;  // an unload timed out on background jobs
   std::condition_variable background_idle_;
 };
 

@@ -5,7 +5,9 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -14,9 +16,11 @@ namespace p2pnet {
 namespace {
 
 std::mutex cache_mutex;
-// Libraries stay loaded until the process ends: code of a plugin may still be
-// on a stack somewhere, and unloading buys nothing for a long-running node.
-std::map<std::filesystem::path, std::shared_ptr<const PluginLibrary>> loaded;
+// Nodes in one process share a library loaded from the same path. A library
+// is unloaded (dlclose) when the last instance using it is gone; each
+// instance keeps it until then, and everything that may still call into a
+// plugin (a queued callback, a background job) holds its instance.
+std::map<std::filesystem::path, std::weak_ptr<const PluginLibrary>> loaded;
 
 // The descriptor as ABI 1.0 released it; the host accepts this size for ever.
 constexpr size_t kDescriptorSize10 = offsetof(p2pnet_plugin_descriptor, api) + sizeof(const p2pnet_plugin_api*);
@@ -89,9 +93,11 @@ bool read_callbacks(const p2pnet_plugin_api* raw, PluginLibrary& library, std::s
   return true;
 }
 
-PluginLoadResult open_library(const std::filesystem::path& file) {
+// Opens `file`; messages and the library's `file` name `shown` (the path the
+// user gave when `file` is a private copy of it).
+PluginLoadResult open_library(const std::filesystem::path& file, const std::filesystem::path& shown) {
   auto refuse = [&](const std::string& reason) {
-    return PluginLoadResult{nullptr, fmt::format("plugin file {}: {}", file.string(), reason)};
+    return PluginLoadResult{nullptr, fmt::format("plugin file {}: {}", shown.string(), reason)};
   };
   auto library = std::make_shared<boost::dll::shared_library>();
   std::error_code error;
@@ -115,7 +121,7 @@ PluginLoadResult open_library(const std::filesystem::path& file) {
 
   auto result = std::make_shared<PluginLibrary>();
   if (!read_callbacks(descriptor.api, *result, refusal)) return refuse(refusal);
-  result->file = file;
+  result->file = shown;
   result->name = descriptor.name;
   result->version = descriptor.version ? descriptor.version : "";
   result->description = descriptor.description ? descriptor.description : "";
@@ -148,10 +154,39 @@ PluginLoadResult load_plugin_library(const std::filesystem::path& file) {
   auto key = std::filesystem::weakly_canonical(file, error);
   if (error) key = file;
   std::lock_guard lock(cache_mutex);
+  std::erase_if(loaded, [](const auto& entry) { return entry.second.expired(); });
   auto it = loaded.find(key);
-  if (it != loaded.end()) return {it->second, ""};
-  auto result = open_library(file);
-  if (result) loaded.emplace(key, result.library);
+  if (it != loaded.end())
+    if (auto library = it->second.lock()) return {library, ""};
+  auto result = open_library(file, file);
+  if (result) loaded[key] = result.library;
+  return result;
+}
+
+PluginLoadResult load_plugin_library_copy(const std::filesystem::path& file) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(file, error))
+    return {nullptr, fmt::format("plugin file {}: file not found", file.string())};
+  // A directory only this user can enter: nobody can swap the copy between
+  // writing it and loading it.
+  std::string pattern = (std::filesystem::temp_directory_path(error) / "p2pnet-plugin-XXXXXX").string();
+  if (error || !mkdtemp(pattern.data()))
+    return {nullptr, fmt::format("plugin file {}: cannot make a private temporary directory to load a copy from: {}",
+                                 file.string(), std::strerror(errno))};
+  std::filesystem::path dir = pattern;
+  auto copy = dir / file.filename();
+  PluginLoadResult result;
+  if (std::filesystem::copy_file(file, copy, error))
+    result = open_library(copy, file);
+  else
+    result = {nullptr,
+              fmt::format("plugin file {}: cannot copy it to {}: {}", file.string(), dir.string(), error.message())};
+  // The mapping stays valid once the file is gone.
+  std::filesystem::remove_all(dir, error);
+  // The loader's own words name the copy; the user knows the file.
+  for (auto at = result.refusal.find(copy.string()); at != std::string::npos;
+       at = result.refusal.find(copy.string(), at + file.string().size()))
+    result.refusal.replace(at, copy.string().size(), file.string());
   return result;
 }
 

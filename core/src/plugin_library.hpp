@@ -49,6 +49,12 @@ std::filesystem::path find_plugin_file(const std::string& name, const std::vecto
 // naming the file and the reason.
 PluginLoadResult load_plugin_library(const std::filesystem::path& file);
 
+// Loads a private copy of the file, never a library already loaded: the way
+// to load a new build of a plugin while the old one still runs (the dynamic
+// loader would hand back the old one for the same path). The copy is
+// deleted once mapped; the library's `file` and messages name `file`.
+PluginLoadResult load_plugin_library_copy(const std::filesystem::path& file);
+
 std::string plugin_file_name(const std::string& name);
 
 }  // namespace p2pnet

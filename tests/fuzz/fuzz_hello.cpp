@@ -1,4 +1,5 @@
-// Fuzzes header validation and hello parsing on raw header text.
+// Fuzzes header validation and the core's own headers on raw text: hello,
+// bye and the "p2pnet.types" update.
 #include "wire/header_scan.hpp"
 #include "wire/hello.hpp"
 
@@ -16,5 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!again.hello || again.hello->id != hello.hello->id) __builtin_trap();  // must round-trip
   }
   (void)p2pnet::wire::parse_bye_reason(header);
+  auto update = p2pnet::wire::parse_types_update(header);
+  if (update.types) {
+    auto again = p2pnet::wire::parse_types_update(p2pnet::wire::encode_types_update(*update.types));
+    if (!again.types || *again.types != *update.types) __builtin_trap();  // must round-trip
+  }
   return 0;
 }

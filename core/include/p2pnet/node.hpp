@@ -64,8 +64,8 @@ struct PeerSummary {
 
 struct NodeStats {
   TrafficCounters total;
-  std::map<std::string, uint64_t> events;           // refused connections, malformed frames, ...
-  std::map<std::string, int64_t> plugin_counters;   // "plugin.counter" -> value
+  std::map<std::string, uint64_t> events;          // refused connections, malformed frames, ...
+  std::map<std::string, int64_t> plugin_counters;  // "plugin.counter" -> value
   std::vector<PeerSummary> peers;
 };
 
@@ -124,6 +124,11 @@ class Node {
   // notices; a transient one replaces the status area (empty: none), such as
   // the download plugin's summary of running transfers.
   void set_event_sink(OutputSink sink);
+
+  // Where the `reload` command (and p2pnode's SIGHUP) reads the configuration
+  // again: typically node.toml with the command line's overrides. It throws
+  // ConfigError for a file that cannot be used; the node then changes nothing.
+  void set_config_source(std::function<NodeConfig()> source);
 
   // The `stop` command, end of console input or a signal asked the node to stop.
   void request_stop();

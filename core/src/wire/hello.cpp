@@ -5,6 +5,7 @@
 #include "wire/header_scan.hpp"
 
 #include <asio/ip/address.hpp>
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -37,6 +38,19 @@ bool read_observed(const json& observed, Hello& hello) {
   hello.observed_host = text;
   hello.observed_port = static_cast<uint16_t>(port->get<uint64_t>());
   return true;
+}
+
+// A list of at most kMaxAdvertisedTypes valid type names, or why not.
+std::string read_types(const json& j, const char* what, std::vector<std::string>& out) {
+  auto types = j.find("types");
+  if (types == j.end() || !types->is_array() || types->size() > kMaxAdvertisedTypes)
+    return fmt::format("{} types is not an array of at most {} type names", what, kMaxAdvertisedTypes);
+  for (const auto& t : *types) {
+    if (!t.is_string() || !is_valid_type_name(t.get_ref<const std::string&>()))
+      return fmt::format("{} types holds an invalid type name", what);
+    out.push_back(t.get<std::string>());
+  }
+  return "";
 }
 
 }  // namespace
@@ -92,18 +106,7 @@ HelloParse parse_hello(std::string_view header) {
     return result;
   }
   hello.port = static_cast<uint16_t>(port->get<int64_t>());
-  auto types = j.find("types");
-  if (types == j.end() || !types->is_array() || types->size() > kMaxAdvertisedTypes) {
-    result.error = "hello types is not an array of at most 256 type names";
-    return result;
-  }
-  for (const auto& t : *types) {
-    if (!t.is_string() || !is_valid_type_name(t.get_ref<const std::string&>())) {
-      result.error = "hello types holds an invalid type name";
-      return result;
-    }
-    hello.types.push_back(t.get<std::string>());
-  }
+  if (result.error = read_types(j, "hello", hello.types); !result.error.empty()) return result;
   auto max_header = j.find("max_header");
   auto max_body = j.find("max_body");
   if (max_header == j.end() || !max_header->is_number_unsigned() || max_header->get<uint64_t>() < 1024 ||
@@ -131,6 +134,22 @@ HelloParse parse_hello(std::string_view header) {
   auto agent = j.find("agent");
   if (agent != j.end() && agent->is_string()) hello.agent = clipped_text(agent->get_ref<const std::string&>(), 64);
   result.hello = std::move(hello);
+  return result;
+}
+
+std::string encode_types_update(const std::vector<std::string>& types) {
+  return json{{"type", kTypesUpdateType}, {"types", types}}.dump();
+}
+
+TypesUpdateParse parse_types_update(std::string_view header) {
+  TypesUpdateParse result;
+  json j = json::parse(header, nullptr, false);
+  if (!j.is_object()) {
+    result.error = "types update is not a JSON object";
+    return result;
+  }
+  std::vector<std::string> types;
+  if (result.error = read_types(j, "types update", types); result.error.empty()) result.types = std::move(types);
   return result;
 }
 

@@ -42,6 +42,20 @@ struct HelloParse {
 
 HelloParse parse_hello(std::string_view header);
 
+// Sent to every peer when the set of types this node handles changes after
+// the hello (a plugin loaded or unloaded): the full new list, bounded like
+// the hello's. A node that does not know the type drops it.
+constexpr std::string_view kTypesUpdateType = "p2pnet.types";
+
+std::string encode_types_update(const std::vector<std::string>& types);
+
+struct TypesUpdateParse {
+  std::optional<std::vector<std::string>> types;
+  std::string error;
+};
+
+TypesUpdateParse parse_types_update(std::string_view header);
+
 // The reason a "bye" header gives, bounded and stripped of control characters.
 std::string parse_bye_reason(std::string_view header);
 
