@@ -4,8 +4,8 @@
 
 #include "wire/header_scan.hpp"
 
-#include <asio/ip/address.hpp>
 #include <fmt/core.h>
+#include <asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
