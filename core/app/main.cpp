@@ -214,11 +214,13 @@ int main(int argc, char** argv) {
   if (!options.no_console) console.start();
   node->wait_for_stop_request();
   console.shut_down();
-  if (control) control->stop_taking_commands();
-  node->stop();
-  if (control) control->stop();  // after the node: no command still writes to a client
+  // No SIGHUP may run `reload` on a node that is being taken apart; signals
+  // that come later stay blocked until the process exits.
   finished = true;
   pthread_kill(signal_waiter.native_handle(), SIGTERM);
   signal_waiter.join();
+  if (control) control->stop_taking_commands();
+  node->stop();
+  if (control) control->stop();  // after the node: no command still writes to a client
   return 0;
 }
