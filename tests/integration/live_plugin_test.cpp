@@ -166,9 +166,11 @@ TEST_CASE("unloading a plugin with a pending timer, a running job and a command 
   run_async("live-job 400", job);
   auto held_status = held->status.get_future();
   auto job_status = job->status.get_future();
+  // Both commands reached the plugin (the job runs) before it goes; they
+  // queue on its strand in either order.
   REQUIRE(wait_until([&] {
-    std::lock_guard lock(held->mutex);
-    return !held->lines.empty();
+    std::scoped_lock lock(held->mutex, job->mutex);
+    return !held->lines.empty() && !job->lines.empty();
   }));
 
   auto unloaded = node.run("plugin unload live");

@@ -47,6 +47,7 @@ class LivePlugin : public p2pnet::Plugin {
                    kept.print("job done");
                    kept.done(0);
                  });
+      cmd.print("job started");  // a test waits for this before it unloads
     });
     // Never finishes by itself: the node finishes it when the plugin goes.
     command("live-hold", "live-hold", "a command that stays in progress", [this](p2pnet::Command& cmd) {
