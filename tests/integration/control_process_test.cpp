@@ -292,8 +292,11 @@ TEST_CASE("a node started with --no-console is searched and downloaded with and 
 
   CHECK(ctl({"-d", data_dir, "connect", "127.0.0.1", port_of(source)}).status == 0);
   CtlRun search;
-  REQUIRE(wait_until([&] { return (search = ctl({"-d", data_dir, "search", "holiday"})).has("1 result"); },
-                     std::chrono::seconds(20)));
+  REQUIRE(wait_until(
+      [&] {
+        return (search = ctl({"-d", data_dir, "search", "holiday"})).has("1 result");
+      },
+      std::chrono::seconds(20)));
   CHECK(search.has("[1] holiday.mp4  " + std::to_string(size) + "  " + sha.substr(0, 16) + "  (1 source)"));
   auto download = ctl({"-d", data_dir, "download", "--wait", "1"});
   INFO(download.errors);
