@@ -117,7 +117,6 @@ std::string NodeCore::add_instance(const PluginConfig& plugin_config,
   auto instance = std::make_shared<PluginInstance>(library, shared_from_this(), runtime_.io, runtime_.background,
                                                    config_.log_level);
   instance->config = plugin_config;
-  registration_error_.clear();
   try {
     instance->create(plugin_config.settings);
   } catch (const StartupError& e) {
@@ -128,7 +127,7 @@ std::string NodeCore::add_instance(const PluginConfig& plugin_config,
       std::lock_guard lock(plugins_mutex_);
       std::erase_if(plugin_commands_, [&](const auto& entry) { return entry.second.second == instance; });
     }
-    return fmt::format("{} ({})", registration_error_.empty() ? e.what() : registration_error_, library->file.string());
+    return fmt::format("{} ({})", e.what(), library->file.string());
   }
   // In this order, each queued on the plugin's strand: on_start, the peers
   // already connected (a peer that connects meanwhile is told once), then
@@ -159,7 +158,7 @@ int NodeCore::remove_instance(const std::shared_ptr<PluginInstance>& plugin, con
   advertise_types();
   auto report = plugin->unload(std::chrono::steady_clock::now() + kUnloadWait);
   // Its commands can no longer end by themselves; the console and ctl must not wait for ever.
-  finish_commands_of(plugin.get(), fmt::format("error: plugin {} unloaded", plugin->name()));
+  running_commands_.fail_all(plugin.get(), fmt::format("error: plugin {} unloaded", plugin->name()));
   if (!report.callbacks_finished)
     out(fmt::format("plugin {}: a callback was still running after {} s; on_stop and destroy run when it returns",
                     plugin->name(), kUnloadWait.count()),
@@ -186,67 +185,42 @@ std::vector<std::shared_ptr<PluginInstance>> NodeCore::plugin_list() const {
   return plugins_;
 }
 
-void NodeCore::finish_commands_of(const PluginInstance* plugin, const std::string& line) {
-  std::vector<PendingCommand> unfinished;
-  {
-    std::lock_guard lock(commands_mutex_);
-    for (auto it = pending_commands_.begin(); it != pending_commands_.end();) {
-      if (it->second.plugin != plugin) {
-        ++it;
-        continue;
-      }
-      unfinished.push_back(std::move(it->second));
-      it = pending_commands_.erase(it);
-    }
-  }
-  for (auto& command : unfinished) {
-    if (command.out) command.out(line, false);
-    if (command.done) command.done(1);
-  }
-}
-
-int NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
-  if (!plugin.loading()) return P2PNET_ERR_NOT_ALLOWED;
+Registration NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
+  if (!plugin.loading()) return {P2PNET_ERR_NOT_ALLOWED, ""};
   switch (router_.claim(type, plugin.shared_from_this())) {
     case Router::Claim::ok:
       plugin.types.push_back(type);
-      return P2PNET_OK;
+      return {P2PNET_OK, ""};
     case Router::Claim::reserved:
-      registration_error_ =
-          fmt::format("plugin '{}' claims message type '{}', which the core reserves", plugin.name(), type);
-      return P2PNET_ERR_CONFLICT;
+      return {P2PNET_ERR_CONFLICT,
+              fmt::format("plugin '{}' claims message type '{}', which the core reserves", plugin.name(), type)};
     case Router::Claim::taken:
       auto owner = router_.claimant(type);
-      registration_error_ = fmt::format("plugins '{}' and '{}' both claim message type '{}'",
-                                        owner ? owner->name() : "?", plugin.name(), type);
-      return P2PNET_ERR_CONFLICT;
+      return {P2PNET_ERR_CONFLICT, fmt::format("plugins '{}' and '{}' both claim message type '{}'",
+                                               owner ? owner->name() : "?", plugin.name(), type)};
   }
-  return P2PNET_ERR_INVALID;
+  return {P2PNET_ERR_INVALID, ""};
 }
 
-int NodeCore::register_command(PluginInstance& plugin, const CommandInfo& command) {
-  if (!plugin.loading()) return P2PNET_ERR_NOT_ALLOWED;
+Registration NodeCore::register_command(PluginInstance& plugin, const CommandInfo& command) {
+  if (!plugin.loading()) return {P2PNET_ERR_NOT_ALLOWED, ""};
   if (!plugin.library().callbacks.on_command) {
     // The command could only ever print nothing and fail.
-    registration_error_ = fmt::format("plugin '{}' registers command '{}' but has no on_command callback to run it",
-                                      plugin.name(), command.name);
-    plugin.log().error("{}", registration_error_);
-    return P2PNET_ERR_INVALID;
+    auto why = fmt::format("plugin '{}' registers command '{}' but has no on_command callback to run it", plugin.name(),
+                           command.name);
+    plugin.log().error("{}", why);
+    return {P2PNET_ERR_INVALID, why};
   }
-  if (is_core_command(command.name)) {
-    registration_error_ =
-        fmt::format("plugin '{}' registers command '{}', which the core already has", plugin.name(), command.name);
-    return P2PNET_ERR_CONFLICT;
-  }
+  if (is_core_command(command.name))
+    return {P2PNET_ERR_CONFLICT,
+            fmt::format("plugin '{}' registers command '{}', which the core already has", plugin.name(), command.name)};
   std::lock_guard lock(plugins_mutex_);
   auto [it, inserted] = plugin_commands_.emplace(command.name, std::make_pair(command, plugin.shared_from_this()));
-  if (!inserted) {
-    registration_error_ = fmt::format("plugins '{}' and '{}' both register command '{}'", it->second.second->name(),
-                                      plugin.name(), command.name);
-    return P2PNET_ERR_CONFLICT;
-  }
+  if (!inserted)
+    return {P2PNET_ERR_CONFLICT, fmt::format("plugins '{}' and '{}' both register command '{}'",
+                                             it->second.second->name(), plugin.name(), command.name)};
   plugin.commands.push_back(command);
-  return P2PNET_OK;
+  return {P2PNET_OK, ""};
 }
 
 // --- The types peers may send us --------------------------------------------

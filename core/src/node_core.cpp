@@ -35,8 +35,7 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
       runtime_(runtime),
       acceptor_(asio::make_strand(runtime.io)),
       peer_store_(config_.max_known_nodes, config_.max_hearsay_nodes, config_.max_known_nodes_per_group,
-                  config_.cap_loopback_inbound),
-      known_dials_(config_.max_known_dials_per_s) {
+                  config_.cap_loopback_inbound) {
   if (!config_.data_dir.empty()) {
     data_dir_lock_ = DataDirLock(config_.data_dir);
     data_dir_text_ = config_.data_dir.string();
@@ -65,6 +64,14 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   hello_template_.agent = kAgent;
   hello_template_.max_header_bytes = config_.max_header_bytes;
   hello_template_.max_body_bytes = config_.max_body_bytes;
+  // The dialer lives and dies with this core, and stop() stops it first.
+  dialer_ = std::make_shared<Dialer>(
+      config_, runtime_.io, peer_store_, log_,
+      Dialer::Node{[this](const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id) {
+                     connect(host, port, std::move(done), expected_id);
+                   },
+                   [this](const std::string& peer_id) { return peer(peer_id) != nullptr; },
+                   [this](const std::string& event) { count_event(event); }});
   if (!config_.network_key.empty() && config_.network_key.size() < kRecommendedNetworkKeyBytes)
     log_->warn(
         "network_key has {} characters; a node that dials a stranger shows it a proof that can be attacked "
@@ -121,13 +128,7 @@ void NodeCore::start() {
   sweep_timer_ = std::make_shared<asio::steady_timer>(asio::make_strand(runtime_.io));
   schedule_sweep();
   for (const auto& plugin : plugin_list()) plugin->start();
-  {
-    std::lock_guard lock(persistent_mutex_);
-    for (const auto& peer : config_.peers)
-      persistent_.push_back(
-          PersistentPeer{peer, config_.reconnect_initial, "", std::make_shared<asio::steady_timer>(runtime_.io)});
-  }
-  for (size_t i = 0; i < config_.peers.size(); ++i) dial_persistent(i);
+  dialer_->start();
 }
 
 void NodeCore::stop() {
@@ -148,10 +149,7 @@ void NodeCore::stop() {
     acceptor_closed.set_value();
   });
   acceptor_closed.get_future().wait();
-  {
-    std::lock_guard lock(persistent_mutex_);
-    for (auto& peer : persistent_) peer.timer->cancel();
-  }
+  dialer_->stop();
   if (sweep_timer_) asio::post(sweep_timer_->get_executor(), [timer = sweep_timer_] { timer->cancel(); });
   // A load or unload under way finishes first; later ones see stopping_.
   live_worker_.shut_down();
@@ -182,15 +180,7 @@ void NodeCore::stop() {
     plugin->release_node();
   }
 
-  std::map<uint64_t, PendingCommand> unfinished;
-  {
-    std::lock_guard lock(commands_mutex_);
-    unfinished.swap(pending_commands_);
-  }
-  for (auto& [token, command] : unfinished) {
-    if (command.out) command.out("error: node stopped before the command finished", false);
-    if (command.done) command.done(1);
-  }
+  running_commands_.fail_all(nullptr, "error: node stopped before the command finished");
   bus_.clear();
   set_event_sink({});
   set_stop_request_handler({});
@@ -329,23 +319,7 @@ void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done,
 }
 
 bool NodeCore::connect_known(const std::string& node_id, ConnectDone done) {
-  if (auto existing = peer(node_id)) {
-    done(node_id, "");
-    return true;
-  }
-  auto record = peer_store_.find(node_id);
-  if (!record) return false;
-  if (!known_dials_.take()) {
-    count_event("known_dials_throttled");
-    log_->debug("not dialing {} at {}:{}: more than max_known_dials_per_s ({}) dials by id this second", node_id,
-                record->host, record->port, config_.max_known_dials_per_s);
-    done("", "too many dials by id this second (max_known_dials_per_s); try again shortly");
-    return true;
-  }
-  // Pinned: whoever answers at that address must prove this id, so a forged
-  // record can neither impersonate the node nor be reached under its name.
-  connect(record->host, record->port, std::move(done), node_id);
-  return true;
+  return dialer_->dial_known(node_id, std::move(done));
 }
 
 bool NodeCore::disconnect(const std::string& peer_id, const std::string& reason) {
@@ -596,14 +570,7 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
   publish_public("peer.disconnected", nlohmann::json{{"id", id}, {"reason", reason}}.dump(
                                           -1, ' ', false, nlohmann::json::error_handler_t::replace));
   for (const auto& plugin : plugin_list()) plugin->peer_disconnected(connection, reason);
-  {
-    std::lock_guard lock(persistent_mutex_);
-    for (size_t i = 0; i < persistent_.size(); ++i)
-      if (persistent_[i].peer_id == id) {
-        persistent_[i].peer_id.clear();
-        retry_persistent(i);
-      }
-  }
+  dialer_->peer_lost(id);
   std::lock_guard lock(peers_mutex_);
   --closes_being_reported_;
   all_closed_.notify_all();
@@ -656,42 +623,6 @@ void NodeCore::sweep_connections() {
   }
 }
 
-// --- Configured and persistent peers ----------------------------------------
-
-void NodeCore::dial_persistent(size_t index) {
-  PeerAddress address;
-  {
-    std::lock_guard lock(persistent_mutex_);
-    address = persistent_[index].address;
-  }
-  connect(address.host, address.port,
-          [weak = weak_from_this(), index, address](const std::string& peer_id, const std::string& error) {
-            auto self = weak.lock();
-            if (!self) return;
-            std::lock_guard lock(self->persistent_mutex_);
-            auto& peer = self->persistent_[index];
-            if (error.empty()) {
-              peer.peer_id = peer_id;
-              peer.backoff = self->config_.reconnect_initial;
-              return;
-            }
-            self->log_->info("configured peer {}:{} unreachable: {}{}", address.host, address.port, error,
-                             address.persistent ? fmt::format("; retrying in {} ms", peer.backoff.count()) : "");
-            self->retry_persistent(index);
-          });
-}
-
-void NodeCore::retry_persistent(size_t index) {
-  auto& peer = persistent_[index];
-  if (!peer.address.persistent || stopping_) return;
-  peer.timer->expires_after(peer.backoff);
-  peer.backoff = std::min(peer.backoff * 2, config_.reconnect_max);
-  peer.timer->async_wait([weak = weak_from_this(), index](const std::error_code& error) {
-    auto self = weak.lock();
-    if (!error && self && !self->stopping_) self->dial_persistent(index);
-  });
-}
-
 // --- Console ----------------------------------------------------------------
 
 void NodeCore::execute(std::string_view line, OutputSink out, std::function<void(int)> done) {
@@ -719,12 +650,7 @@ void NodeCore::execute(std::string_view line, OutputSink out, std::function<void
     out("error: node is stopping", false);
     return done(1);
   }
-  uint64_t token;
-  {
-    std::lock_guard lock(commands_mutex_);
-    token = next_command_++;
-    pending_commands_[token] = PendingCommand{out, done, plugin.get()};
-  }
+  uint64_t token = running_commands_.add(std::move(out), std::move(done), plugin.get());
   // The rest of the line, untouched, so a plugin can parse its own syntax.
   auto start = line.find_first_not_of(" \t");
   auto rest = line.substr(std::min(line.size(), start + name.size()));
@@ -733,12 +659,7 @@ void NodeCore::execute(std::string_view line, OutputSink out, std::function<void
 }
 
 void NodeCore::print(uint64_t token, std::string_view text, bool transient) {
-  OutputSink out;
-  {
-    std::lock_guard lock(commands_mutex_);
-    auto it = pending_commands_.find(token);
-    if (it != pending_commands_.end()) out = it->second.out;
-  }
+  OutputSink out = running_commands_.output(token);
   if (out) return out(text, transient);
   // Outside any command, a transient line is the node's status area; a
   // plugin's other lines are notices (`saved PATH (...)` of a background
@@ -749,17 +670,7 @@ void NodeCore::print(uint64_t token, std::string_view text, bool transient) {
                    nlohmann::json{{"text", text}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-void NodeCore::finish_command(uint64_t token, int status) {
-  std::function<void(int)> done;
-  {
-    std::lock_guard lock(commands_mutex_);
-    auto it = pending_commands_.find(token);
-    if (it == pending_commands_.end()) return;
-    done = std::move(it->second.done);
-    pending_commands_.erase(it);
-  }
-  if (done) done(status);
-}
+void NodeCore::finish_command(uint64_t token, int status) { running_commands_.finish(token, status); }
 
 void NodeCore::set_event_sink(OutputSink sink) {
   std::lock_guard lock(event_sink_mutex_);
@@ -787,14 +698,14 @@ void NodeCore::publish_public(const std::string& event, std::string json) {
 }
 
 void NodeCore::set_stop_request_handler(std::function<void()> handler) {
-  std::lock_guard lock(commands_mutex_);
+  std::lock_guard lock(stop_request_mutex_);
   stop_request_handler_ = std::move(handler);
 }
 
 void NodeCore::request_stop() {
   std::function<void()> handler;
   {
-    std::lock_guard lock(commands_mutex_);
+    std::lock_guard lock(stop_request_mutex_);
     handler = stop_request_handler_;
   }
   if (handler) handler();

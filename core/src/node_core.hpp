@@ -4,7 +4,7 @@
 
 #include "connection.hpp"
 #include "data_dir_lock.hpp"
-#include "dial_budget.hpp"
+#include "dialer.hpp"
 #include "event_bus.hpp"
 #include "external_address.hpp"
 #include "logger.hpp"
@@ -13,6 +13,7 @@
 #include "peer_store.hpp"
 #include "plugin_instance.hpp"
 #include "router.hpp"
+#include "running_commands.hpp"
 #include "runtime.hpp"
 #include "serial_worker.hpp"
 #include "write_budget_groups.hpp"
@@ -80,8 +81,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   const Router& router() const { return router_; }
 
   // --- Registration from plugins (load phase only) ---------------------------
-  int register_type(PluginInstance& plugin, const std::string& type);
-  int register_command(PluginInstance& plugin, const CommandInfo& command);
+  // A P2PNET_* status, and why the node refused, if it did.
+  Registration register_type(PluginInstance& plugin, const std::string& type);
+  Registration register_command(PluginInstance& plugin, const CommandInfo& command);
 
   // --- Live plugins (live_plugins.cpp) ---------------------------------------
   // Where `reload` and SIGHUP read the configuration again (p2pnode: node.toml
@@ -125,18 +127,6 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) override;
 
  private:
-  struct PersistentPeer {
-    PeerAddress address;
-    std::chrono::milliseconds backoff;
-    std::string peer_id;  // while connected
-    std::shared_ptr<asio::steady_timer> timer;
-  };
-  struct PendingCommand {
-    OutputSink out;
-    std::function<void(int)> done;
-    const PluginInstance* plugin = nullptr;  // the plugin running it
-  };
-
   void load_enabled_plugins();
   // Finds and loads one plugin's library and adds an instance of it (a
   // private copy of the file while the node runs); returns why it was
@@ -154,8 +144,6 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::shared_ptr<PluginInstance> find_plugin(const std::string& name) const;
   std::vector<std::shared_ptr<PluginInstance>> plugin_list() const;
   std::filesystem::path plugin_file_for(const PluginConfig& plugin_config) const;  // throws PluginLoadError
-  // A command's token is finished for it when its plugin goes.
-  void finish_commands_of(const PluginInstance* plugin, const std::string& line);
   // The hello template follows the router; peers get a "p2pnet.types" update.
   void advertise_types();
   void on_types_update(const std::shared_ptr<Connection>& connection, const wire::FrameView& frame);
@@ -172,8 +160,6 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void schedule_sweep();
   void sweep_connections();
   std::string make_hello() const;
-  void dial_persistent(size_t index);
-  void retry_persistent(size_t index);
   static bool is_core_command(const std::string& name);
   void run_core_command(const std::string& name, const std::vector<std::string>& args, const OutputSink& out,
                         const std::function<void(int)>& done);
@@ -191,7 +177,6 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   uint16_t listen_port_ = 0;
   ConnectionLimits limits_;
   wire::Hello hello_template_;
-  std::string registration_error_;  // why the last registration was refused
 
   asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> started_{false};
@@ -199,7 +184,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
 
   PeerStore peer_store_;
   ExternalAddress external_address_;
-  DialBudget known_dials_;
+  std::shared_ptr<Dialer> dialer_;
   WriteBudgetGroups write_groups_;
   EventBus bus_;
   Router router_;
@@ -234,18 +219,14 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   mutable std::mutex events_mutex_;
   std::map<std::string, uint64_t> events_;
 
-  std::mutex persistent_mutex_;
-  std::vector<PersistentPeer> persistent_;
-
-  std::mutex commands_mutex_;
-  std::map<uint64_t, PendingCommand> pending_commands_;
-  uint64_t next_command_ = 1;
+  RunningCommands running_commands_;
   std::mutex event_sink_mutex_;
   OutputSink event_sink_;
 
   std::mutex stop_mutex_;
   bool stopped_ = false;
 
+  std::mutex stop_request_mutex_;
   std::function<void()> stop_request_handler_;
 };
 
