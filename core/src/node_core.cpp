@@ -157,20 +157,9 @@ void NodeCore::stop() {
   const auto plugins = plugin_list();
   for (const auto& plugin : plugins) plugin->stop_and_wait();
 
-  std::vector<std::shared_ptr<Connection>> open;
-  {
-    std::lock_guard lock(peers_mutex_);
-    for (const auto& [id, connection] : peers_) open.push_back(connection);
-    for (const auto& [serial, connection] : handshaking_) open.push_back(connection);
-  }
-  for (const auto& connection : open) connection->close("node is stopping", true);
-  {
-    std::unique_lock lock(peers_mutex_);
-    if (!all_closed_.wait_for(lock, kCloseWait,
-                              [this] { return peers_.empty() && handshaking_.empty() && closes_being_reported_ == 0; }))
-      log_->warn("{} connections still open after {} s; closing anyway", peers_.size() + handshaking_.size(),
-                 kCloseWait.count());
-  }
+  for (const auto& connection : peers_.all()) connection->close("node is stopping", true);
+  if (auto open = peers_.wait_until_empty(kCloseWait))
+    log_->warn("{} connections still open after {} s; closing anyway", open, kCloseWait.count());
 
   // Connection handlers may still be walking the plugin list, so it stays;
   // each instance lets go of the node instead, which breaks the cycle
@@ -221,51 +210,17 @@ ConnectionLimits NodeCore::limits_for(const asio::ip::tcp::socket& socket, bool 
   return limits;
 }
 
-// Returns why the connection may not have a slot, or nothing; sets `evicted`
-// to an inbound peer that must make room for it.
-std::string NodeCore::admit_locked(const std::shared_ptr<Connection>& connection,
-                                   std::shared_ptr<Connection>& evicted) {
-  if (stopping_) return "node is stopping";
-  std::vector<SlotHolder> holders;
-  std::map<uint64_t, std::shared_ptr<Connection>> by_serial;
-  auto add = [&](const std::shared_ptr<Connection>& holder) {
-    if (evicting_.count(holder->serial())) return;
-    by_serial[holder->serial()] = holder;
-    holders.push_back({holder->inbound(),
-                       {holder->serial(), holder->remote_address(), address_group(holder->remote_address()),
-                        holder->connected_at(), holder->last_useful_traffic()}});
-  };
-  for (const auto& [id, holder] : peers_) add(holder);
-  for (const auto& [serial, holder] : handshaking_) add(holder);
-  SlotLimits limits{config_.max_connections, config_.max_inbound_per_address, config_.max_inbound_per_group,
-                    config_.outbound_reserved, config_.cap_loopback_inbound};
-  auto decision = decide_slot(holders, connection->inbound(), connection->remote_address(), limits);
-  if (decision.kind == SlotDecision::Kind::refuse) {
-    count_event(decision.counter);
-    return decision.reason;
-  }
-  if (decision.kind == SlotDecision::Kind::admit_after_evicting) {
-    evicted = by_serial.at(decision.evict_serial);
-    evicting_.insert(decision.evict_serial);
-  }
-  return "";
-}
-
 void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id) {
   ConnectionLimits limits = limits_for(socket, inbound);
   auto connection =
       std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits, log_, tls_.get());
   connection->expect_peer_id(expected_id);
-  std::string refusal;
-  std::shared_ptr<Connection> evicted;
-  {
-    std::lock_guard lock(peers_mutex_);
-    refusal = admit_locked(connection, evicted);
-    if (refusal.empty()) {
-      handshaking_[connection->serial()] = connection;
-      if (done) connect_waiters_[connection->serial()] = std::move(done);
-    }
-  }
+  SlotLimits slots{config_.max_connections, config_.max_inbound_per_address, config_.max_inbound_per_group,
+                   config_.outbound_reserved, config_.cap_loopback_inbound};
+  auto admission = peers_.admit(connection, slots, done);
+  const std::string& refusal = admission.refusal;
+  const auto& evicted = admission.evicted;
+  if (!admission.counter.empty()) count_event(admission.counter);
   if (evicted) {
     count_event("inbound_evicted");
     log_->info("evicting inbound {} to make room for {}", evicted->describe(), connection->describe());
@@ -329,30 +284,12 @@ bool NodeCore::disconnect(const std::string& peer_id, const std::string& reason)
   return true;
 }
 
-std::shared_ptr<Connection> NodeCore::peer(const std::string& peer_id) const {
-  std::lock_guard lock(peers_mutex_);
-  auto it = peers_.find(peer_id);
-  return it == peers_.end() ? nullptr : it->second;
-}
+std::shared_ptr<Connection> NodeCore::peer(const std::string& peer_id) const { return peers_.peer(peer_id); }
 
-std::vector<std::shared_ptr<Connection>> NodeCore::established_peers() const {
-  std::lock_guard lock(peers_mutex_);
-  std::vector<std::shared_ptr<Connection>> out;
-  out.reserve(peers_.size());
-  for (const auto& [id, connection] : peers_) out.push_back(connection);
-  return out;
-}
+std::vector<std::shared_ptr<Connection>> NodeCore::established_peers() const { return peers_.peers(); }
 
 std::optional<std::string> NodeCore::resolve_peer_id(const std::string& id_or_prefix) const {
-  if (id_or_prefix.empty()) return std::nullopt;
-  std::lock_guard lock(peers_mutex_);
-  std::optional<std::string> match;
-  for (const auto& [id, connection] : peers_) {
-    if (id.compare(0, id_or_prefix.size(), id_or_prefix) != 0) continue;
-    if (match) return std::nullopt;  // ambiguous
-    match = id;
-  }
-  return match;
+  return peers_.resolve(id_or_prefix);
 }
 
 int NodeCore::send(const std::string& peer_id, std::string_view header, std::span<const std::byte> body) {
@@ -386,67 +323,50 @@ int NodeCore::broadcast(std::string_view header, std::span<const std::byte> body
 // --- Handshake and traffic --------------------------------------------------
 
 HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connection, const wire::Hello& hello) {
-  std::shared_ptr<Connection> replaced;
-  ConnectDone waiter;
+  using Outcome = PeerTable::Establishment::Outcome;
+  auto result = peers_.establish(connection, hello.id, [&] {
+    auto refusal = check_identity(*connection, hello);
+    if (refusal.empty()) connection->answer_hello();  // before any plugin can send it a frame
+    return refusal;
+  });
   auto settle = [&](const std::string& peer_id, const std::string& error) {
-    if (waiter) asio::post(runtime_.io, [waiter = std::move(waiter), peer_id, error] { waiter(peer_id, error); });
+    if (result.waiter)
+      asio::post(runtime_.io, [waiter = std::move(result.waiter), peer_id, error] { waiter(peer_id, error); });
   };
-  {
-    std::lock_guard lock(peers_mutex_);
-    handshaking_.erase(connection->serial());
-    all_closed_.notify_all();
-    if (auto node = connect_waiters_.extract(connection->serial())) waiter = std::move(node.mapped());
-    if (stopping_) {
+  switch (result.outcome) {
+    case Outcome::stopping:
       settle("", "node is stopping");
       return {false, "node is stopping", true};
-    }
-    if (auto refusal = check_identity(*connection, hello); !refusal.empty()) {
-      settle("", refusal);
-      return {false, refusal, true};
-    }
-    connection->answer_hello();  // before any plugin can send it a frame
-    if (hello.id == id_) {
+    case Outcome::refused:
+      settle("", result.refusal);
+      return {false, result.refusal, true};
+    case Outcome::itself:
       count_event("self_connections");
       log_->info("closing connection {}: it leads back to this node", connection->describe());
       settle("", "that address leads back to this node");
       return {false, "connected to itself", false};
-    }
-    auto existing = peers_.find(hello.id);
-    if (existing != peers_.end()) {
-      // Both ends pick the same survivor: the connection dialed by the node
-      // with the smaller id; between two dialed by the same node, the older.
-      const auto& old = existing->second;
-      auto initiator = [&](const Connection& c) { return c.inbound() ? hello.id : id_; };
-      bool keep_new = initiator(*old) != initiator(*connection) && initiator(*connection) < initiator(*old);
-      // Without TLS the id is only claimed: a stranger elsewhere could claim
-      // it to take the real peer's place. Two ends that dial each other at
-      // once connect from the same address, so only such a duplicate may win.
-      if (keep_new && !connection->encrypted() && connection->remote_address() != old->remote_address()) {
-        count_event("unproven_duplicates_refused");
-        log_->warn("refusing {}: it claims id {}, which is connected from {}, and without TLS it cannot prove it",
-                   connection->describe(), hello.id, old->remote_address());
-        settle("", "that id is already connected from another address");
-        return {false, "duplicate connection from another address", true};
-      }
-      if (!keep_new) {
-        count_event("duplicate_connections");
-        log_->info("closing duplicate connection {}: already connected to {}", connection->describe(),
-                   hello.id.substr(0, 12));
-        settle(hello.id, "");
-        return {false, "duplicate connection", true};
-      }
-      replaced = old;
-      existing->second = connection;
-    } else {
-      peers_.emplace(hello.id, connection);
-    }
-  }
-  if (replaced) {
-    count_event("duplicate_connections");
-    log_->info("replacing connection {} with {}: both ends keep the same one", replaced->describe(),
-               connection->describe());
-    for (const auto& plugin : plugin_list()) plugin->peer_disconnected(replaced, "replaced by a newer connection");
-    replaced->close("duplicate connection", true);
+    case Outcome::unproven_duplicate:
+      count_event("unproven_duplicates_refused");
+      log_->warn("refusing {}: it claims id {}, which is connected from {}, and without TLS it cannot prove it",
+                 connection->describe(), hello.id, result.replaced->remote_address());
+      settle("", "that id is already connected from another address");
+      return {false, "duplicate connection from another address", true};
+    case Outcome::duplicate:
+      count_event("duplicate_connections");
+      log_->info("closing duplicate connection {}: already connected to {}", connection->describe(),
+                 hello.id.substr(0, 12));
+      settle(hello.id, "");
+      return {false, "duplicate connection", true};
+    case Outcome::replaced:
+      count_event("duplicate_connections");
+      log_->info("replacing connection {} with {}: both ends keep the same one", result.replaced->describe(),
+                 connection->describe());
+      for (const auto& plugin : plugin_list())
+        plugin->peer_disconnected(result.replaced, "replaced by a newer connection");
+      result.replaced->close("duplicate connection", true);
+      break;
+    case Outcome::added:
+      break;
   }
   send_types_if_stale(connection);
   if (hello.port != 0) peer_store_.remember_verified(hello.id, connection->remote_address(), hello.port);
@@ -533,33 +453,10 @@ void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std
 
 void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) {
   if (connection->refusing() && tls_) refusals_in_tls_.fetch_sub(1);
-  bool was_peer = false;
-  bool was_handshaking = false;
-  ConnectDone waiter;
-  {
-    std::lock_guard lock(peers_mutex_);
-    was_handshaking = handshaking_.erase(connection->serial()) > 0;
-    evicting_.erase(connection->serial());
-    if (connection->established()) {
-      auto it = peers_.find(connection->peer_id());
-      if (it != peers_.end() && it->second == connection) {
-        peers_.erase(it);
-        was_peer = true;
-        ++closes_being_reported_;  // stop() waits for the report and the plugins' notice too
-      }
-    }
-    if (auto node = connect_waiters_.extract(connection->serial())) waiter = std::move(node.mapped());
-    const auto& counters = connection->counters();
-    retired_traffic_.messages_in += counters.messages_in;
-    retired_traffic_.messages_out += counters.messages_out;
-    retired_traffic_.bytes_in += counters.bytes_in;
-    retired_traffic_.bytes_out += counters.bytes_out;
-    retired_traffic_.errors += counters.errors;
-    all_closed_.notify_all();
-  }
-  if (waiter) waiter("", reason);
-  if (!was_peer) {
-    if (was_handshaking) {
+  auto removal = peers_.remove(connection);
+  if (removal.waiter) removal.waiter("", reason);
+  if (!removal.was_peer) {
+    if (removal.was_handshaking) {
       count_event("handshakes_failed");
       log_->info("connection {} closed before the handshake finished: {}", connection->describe(), reason);
     }
@@ -571,9 +468,7 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
                                           -1, ' ', false, nlohmann::json::error_handler_t::replace));
   for (const auto& plugin : plugin_list()) plugin->peer_disconnected(connection, reason);
   dialer_->peer_lost(id);
-  std::lock_guard lock(peers_mutex_);
-  --closes_being_reported_;
-  all_closed_.notify_all();
+  peers_.reported();
 }
 
 // --- Sweeping stalled and idle connections ----------------------------------
@@ -595,14 +490,8 @@ void NodeCore::schedule_sweep() {
 // it is dropped; an inbound peer that only keeps itself alive holds a slot
 // an honest peer could use.
 void NodeCore::sweep_connections() {
-  std::vector<std::shared_ptr<Connection>> connections;
-  {
-    std::lock_guard lock(peers_mutex_);
-    for (const auto& [id, connection] : peers_) connections.push_back(connection);
-    for (const auto& [serial, connection] : handshaking_) connections.push_back(connection);
-  }
   const auto now = std::chrono::steady_clock::now();
-  for (const auto& connection : connections) {
+  for (const auto& connection : peers_.all()) {
     if (connection->closing()) continue;
     if (connection->write_stalled_for(now) >= config_.write_stall_timeout) {
       count_event("write_stalls");
@@ -740,16 +629,7 @@ std::vector<PeerSummary> NodeCore::peer_summaries() const {
 NodeStats NodeCore::stats() const {
   NodeStats stats;
   stats.peers = peer_summaries();
-  {
-    std::lock_guard lock(peers_mutex_);
-    stats.total = retired_traffic_;
-    for (const auto& [serial, connection] : handshaking_) {
-      const auto& c = connection->counters();
-      stats.total.bytes_in += c.bytes_in;
-      stats.total.bytes_out += c.bytes_out;
-      stats.total.errors += c.errors;
-    }
-  }
+  stats.total = peers_.traffic_outside_peers();
   for (const auto& peer : stats.peers) {
     stats.total.messages_in += peer.traffic.messages_in;
     stats.total.messages_out += peer.traffic.messages_out;

@@ -11,6 +11,7 @@
 #include "network_address.hpp"
 #include "node_key.hpp"
 #include "peer_store.hpp"
+#include "peer_table.hpp"
 #include "plugin_instance.hpp"
 #include "router.hpp"
 #include "running_commands.hpp"
@@ -156,7 +157,6 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void resolve_connect(std::shared_ptr<Connection> connection, const std::string& peer_id, const std::string& error);
   static constexpr size_t kWriteBudgetGroupShare = 8;
   ConnectionLimits limits_for(const asio::ip::tcp::socket& socket, bool inbound);
-  std::string admit_locked(const std::shared_ptr<Connection>& connection, std::shared_ptr<Connection>& evicted);
   void schedule_sweep();
   void sweep_connections();
   std::string make_hello() const;
@@ -203,18 +203,10 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::mutex config_source_mutex_;
   std::function<NodeConfig()> config_source_;
 
-  mutable std::mutex peers_mutex_;
-  std::unordered_map<std::string, std::shared_ptr<Connection>> peers_;
-  std::map<uint64_t, std::shared_ptr<Connection>> handshaking_;
-  std::map<uint64_t, ConnectDone> connect_waiters_;  // by connection serial
-  size_t dialing_ = 0;
+  PeerTable peers_{id_, stopping_};
   std::atomic<size_t> refusals_in_tls_{0};  // refused dialers being told so inside TLS
-  std::set<uint64_t> evicting_;             // serials closing to make room: no longer hold a slot
   std::set<std::string> idle_message_types_;
   std::shared_ptr<asio::steady_timer> sweep_timer_;
-  TrafficCounters retired_traffic_;
-  std::condition_variable all_closed_;
-  size_t closes_being_reported_ = 0;  // peers_mutex_: closed peers whose disconnect is still being told
 
   mutable std::mutex events_mutex_;
   std::map<std::string, uint64_t> events_;
