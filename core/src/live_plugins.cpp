@@ -63,9 +63,7 @@ void NodeCore::load_plugins() {
       router_.release(plugin.get());
       plugin->release_node();
     }
-    std::lock_guard lock(plugins_mutex_);
     plugins_.clear();
-    plugin_commands_.clear();
     throw;
   }
 }
@@ -123,10 +121,7 @@ std::string NodeCore::add_instance(const PluginConfig& plugin_config,
     // Never created, nothing to destroy; what it registered before failing goes.
     router_.release(instance.get());
     bus_.unsubscribe(instance.get());
-    {
-      std::lock_guard lock(plugins_mutex_);
-      std::erase_if(plugin_commands_, [&](const auto& entry) { return entry.second.second == instance; });
-    }
+    plugins_.remove(instance.get());
     return fmt::format("{} ({})", e.what(), library->file.string());
   }
   // In this order, each queued on the plugin's strand: on_start, the peers
@@ -134,10 +129,7 @@ std::string NodeCore::add_instance(const PluginConfig& plugin_config,
   // the messages its types bring.
   const bool running = started_.load();
   if (running) instance->start();
-  {
-    std::lock_guard lock(plugins_mutex_);
-    plugins_.push_back(instance);
-  }
+  plugins_.add(instance);
   if (running)
     for (const auto& connection : established_peers())
       if (!connection->closing()) instance->peer_connected(connection);
@@ -148,11 +140,7 @@ std::string NodeCore::add_instance(const PluginConfig& plugin_config,
 }
 
 int NodeCore::remove_instance(const std::shared_ptr<PluginInstance>& plugin, const OutputSink& out) {
-  {
-    std::lock_guard lock(plugins_mutex_);
-    std::erase(plugins_, plugin);
-    std::erase_if(plugin_commands_, [&](const auto& entry) { return entry.second.second == plugin; });
-  }
+  plugins_.remove(plugin.get());
   router_.release(plugin.get());
   bus_.unsubscribe(plugin.get());
   advertise_types();
@@ -173,17 +161,9 @@ int NodeCore::remove_instance(const std::shared_ptr<PluginInstance>& plugin, con
   return report.destroyed ? 0 : 1;
 }
 
-std::shared_ptr<PluginInstance> NodeCore::find_plugin(const std::string& name) const {
-  std::lock_guard lock(plugins_mutex_);
-  for (const auto& plugin : plugins_)
-    if (plugin->name() == name || plugin->config.name == name) return plugin;
-  return nullptr;
-}
+std::shared_ptr<PluginInstance> NodeCore::find_plugin(const std::string& name) const { return plugins_.find(name); }
 
-std::vector<std::shared_ptr<PluginInstance>> NodeCore::plugin_list() const {
-  std::lock_guard lock(plugins_mutex_);
-  return plugins_;
-}
+std::vector<std::shared_ptr<PluginInstance>> NodeCore::plugin_list() const { return plugins_.list(); }
 
 Registration NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
   if (!plugin.loading()) return {P2PNET_ERR_NOT_ALLOWED, ""};
@@ -214,11 +194,9 @@ Registration NodeCore::register_command(PluginInstance& plugin, const CommandInf
   if (is_core_command(command.name))
     return {P2PNET_ERR_CONFLICT,
             fmt::format("plugin '{}' registers command '{}', which the core already has", plugin.name(), command.name)};
-  std::lock_guard lock(plugins_mutex_);
-  auto [it, inserted] = plugin_commands_.emplace(command.name, std::make_pair(command, plugin.shared_from_this()));
-  if (!inserted)
-    return {P2PNET_ERR_CONFLICT, fmt::format("plugins '{}' and '{}' both register command '{}'",
-                                             it->second.second->name(), plugin.name(), command.name)};
+  if (auto owner = plugins_.claim_command(plugin.shared_from_this(), command); !owner.empty())
+    return {P2PNET_ERR_CONFLICT,
+            fmt::format("plugins '{}' and '{}' both register command '{}'", owner, plugin.name(), command.name)};
   plugin.commands.push_back(command);
   return {P2PNET_OK, ""};
 }

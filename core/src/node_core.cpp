@@ -526,11 +526,7 @@ void NodeCore::execute(std::string_view line, OutputSink out, std::function<void
   std::string name = args.front();
   args.erase(args.begin());
   if (is_core_command(name)) return run_core_command(name, args, out, done);
-  std::shared_ptr<PluginInstance> plugin;
-  {
-    std::lock_guard lock(plugins_mutex_);
-    if (auto it = plugin_commands_.find(name); it != plugin_commands_.end()) plugin = it->second.second;
-  }
+  auto plugin = plugins_.command_owner(name);
   if (!plugin) {
     out(fmt::format("unknown command '{}'; type help for the list", printable_excerpt(name)), false);
     return done(1);

@@ -13,6 +13,7 @@
 #include "peer_store.hpp"
 #include "peer_table.hpp"
 #include "plugin_instance.hpp"
+#include "plugin_registry.hpp"
 #include "router.hpp"
 #include "running_commands.hpp"
 #include "runtime.hpp"
@@ -188,10 +189,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   WriteBudgetGroups write_groups_;
   EventBus bus_;
   Router router_;
-  // Plugins load and unload while connection handlers walk the list.
-  mutable std::mutex plugins_mutex_;
-  std::vector<std::shared_ptr<PluginInstance>> plugins_;
-  std::map<std::string, std::pair<CommandInfo, std::shared_ptr<PluginInstance>>> plugin_commands_;
+  PluginRegistry plugins_;
   // As node.toml said last (start-up, then `reload`); the worker's only once running.
   std::vector<std::filesystem::path> plugin_dirs_;  // node.toml's, then the stock plugins'
   std::vector<PluginConfig> plugin_tables_;
