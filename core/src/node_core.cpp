@@ -22,11 +22,6 @@ constexpr auto kAcceptRetry = std::chrono::milliseconds(200);
 constexpr const char* kAgent = "p2pnet/0.1.0";
 constexpr size_t kRecommendedNetworkKeyBytes = 32;
 constexpr size_t kMaxRefusalsInTls = 16;
-constexpr auto kMaxSweepInterval = std::chrono::milliseconds(1000);
-constexpr auto kMinSweepInterval = std::chrono::milliseconds(50);
-// How long an address that proved to be another node is not dialed for the
-// id it was stored under.
-constexpr int64_t kBadAddressMs = 10 * 60 * 1000;
 
 }  // namespace
 
@@ -398,46 +393,6 @@ std::string NodeCore::hello_for(const Connection& connection) {
   return wire::encode_hello(hello);
 }
 
-// Whether the peer is who it says, in the network we are in, and the one the
-// caller asked for. Returns why not, or nothing. Never logs the network key.
-std::string NodeCore::check_identity(const Connection& connection, const wire::Hello& hello) {
-  if (connection.encrypted() && hello.id != connection.peer_key_id()) {
-    count_event("spoofed_ids");
-    log_->warn("rejecting {}: it claims id {} but its key proves id {}", connection.describe(), hello.id,
-               connection.peer_key_id());
-    return "the claimed id does not match the key";
-  }
-  if (!config_.network_key.empty() &&
-      !proofs_equal(hello.network_proof, connection.network_proof(config_.network_key, false))) {
-    count_event("network_key_rejected");
-    log_->warn("rejecting {} ({}): it does not hold this private network's key", connection.describe(),
-               hello.id.substr(0, 12));
-    return "network key required: this is a private network";
-  }
-  if (config_.network_key.empty() && !hello.network_proof.empty()) {
-    count_event("network_key_rejected");
-    log_->warn("rejecting {} ({}): it belongs to a private network (network_key) and this node has no key",
-               connection.describe(), hello.id.substr(0, 12));
-    return "the peer is in a private network and this node has no network key";
-  }
-  if (!connection.expected_peer_id().empty() && hello.id != connection.expected_peer_id())
-    return on_pinned_mismatch(connection, hello.id);
-  return "";
-}
-
-// Under TLS the connection finds this before any hello (from the key), in
-// plaintext check_identity does (from the hello): either way the address is
-// not dialed for that id again for a while.
-std::string NodeCore::on_pinned_mismatch(const Connection& connection, const std::string& actual_id) {
-  count_event("pinned_id_mismatch");
-  log_->warn("refusing {}: its id is {}, not the expected {}; that address is not dialed for {} again for {} s",
-             connection.describe(), actual_id, connection.expected_peer_id(), connection.expected_peer_id(),
-             kBadAddressMs / 1000);
-  peer_store_.mark_bad(connection.expected_peer_id(), connection.remote_address(), connection.remote_port(),
-                       unix_millis_now() + kBadAddressMs);
-  return fmt::format("the peer's id is {}, not the expected {}", actual_id, connection.expected_peer_id());
-}
-
 void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
                         const wire::FrameView& frame) {
   if (type == wire::kTypesUpdateType) return on_types_update(connection, frame);
@@ -469,131 +424,6 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
   for (const auto& plugin : plugin_list()) plugin->peer_disconnected(connection, reason);
   dialer_->peer_lost(id);
   peers_.reported();
-}
-
-// --- Sweeping stalled and idle connections ----------------------------------
-
-void NodeCore::schedule_sweep() {
-  auto interval =
-      std::clamp(std::min(config_.write_stall_timeout, config_.inbound_idle_timeout) / 4,
-                 std::chrono::milliseconds(kMinSweepInterval), std::chrono::milliseconds(kMaxSweepInterval));
-  sweep_timer_->expires_after(interval);
-  sweep_timer_->async_wait([weak = weak_from_this()](const std::error_code& error) {
-    auto self = weak.lock();
-    if (error || !self || self->stopping_) return;
-    self->sweep_connections();
-    self->schedule_sweep();
-  });
-}
-
-// A peer that does not read holds its queue (and the node-wide budget) until
-// it is dropped; an inbound peer that only keeps itself alive holds a slot
-// an honest peer could use.
-void NodeCore::sweep_connections() {
-  const auto now = std::chrono::steady_clock::now();
-  for (const auto& connection : peers_.all()) {
-    if (connection->closing()) continue;
-    if (connection->write_stalled_for(now) >= config_.write_stall_timeout) {
-      count_event("write_stalls");
-      log_->warn("dropping {}: {} bytes queued and none written for {} ms (it does not read)", connection->describe(),
-                 connection->queued_bytes(), config_.write_stall_timeout.count());
-      connection->close(fmt::format("not reading: nothing written for {} ms", config_.write_stall_timeout.count()),
-                        false);
-      continue;
-    }
-    if (!connection->inbound() || !connection->established()) continue;
-    auto last = connection->last_useful_traffic().value_or(connection->connected_at());
-    if (now - last >= config_.inbound_idle_timeout) {
-      count_event("inbound_idle_timeouts");
-      log_->info("dropping inbound {}: nothing but keep-alives for {} ms", connection->describe(),
-                 config_.inbound_idle_timeout.count());
-      connection->close(fmt::format("idle for {} ms", config_.inbound_idle_timeout.count()), true);
-    }
-  }
-}
-
-// --- Console ----------------------------------------------------------------
-
-void NodeCore::execute(std::string_view line, OutputSink out, std::function<void(int)> done) {
-  if (!out) out = [](std::string_view, bool) {};
-  if (!done) done = [](int) {};
-  if (auto quote = unterminated_quote(line)) {
-    out(fmt::format("error: unterminated quote at column {}", *quote + 1), false);
-    return done(2);
-  }
-  auto args = split_command_line(line);
-  if (args.empty()) return done(0);
-  std::string name = args.front();
-  args.erase(args.begin());
-  if (is_core_command(name)) return run_core_command(name, args, out, done);
-  auto plugin = plugins_.command_owner(name);
-  if (!plugin) {
-    out(fmt::format("unknown command '{}'; type help for the list", printable_excerpt(name)), false);
-    return done(1);
-  }
-  if (stopping_) {
-    out("error: node is stopping", false);
-    return done(1);
-  }
-  uint64_t token = running_commands_.add(std::move(out), std::move(done), plugin.get());
-  // The rest of the line, untouched, so a plugin can parse its own syntax.
-  auto start = line.find_first_not_of(" \t");
-  auto rest = line.substr(std::min(line.size(), start + name.size()));
-  auto first = rest.find_first_not_of(" \t");
-  plugin->command(token, name, first == std::string_view::npos ? "" : std::string(rest.substr(first)));
-}
-
-void NodeCore::print(uint64_t token, std::string_view text, bool transient) {
-  OutputSink out = running_commands_.output(token);
-  if (out) return out(text, transient);
-  // Outside any command, a transient line is the node's status area; a
-  // plugin's other lines are notices (`saved PATH (...)` of a background
-  // download), which programs following the node's events get too.
-  print_event(std::string(text), transient);
-  if (!transient)
-    publish_public("notice",
-                   nlohmann::json{{"text", text}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
-void NodeCore::finish_command(uint64_t token, int status) { running_commands_.finish(token, status); }
-
-void NodeCore::set_event_sink(OutputSink sink) {
-  std::lock_guard lock(event_sink_mutex_);
-  event_sink_ = std::move(sink);
-}
-
-bool NodeCore::print_event(const std::string& line, bool transient) {
-  // Called under the lock so that once stop() clears the sink, no call to
-  // it is still running: the embedder may destroy what it captured.
-  std::lock_guard lock(event_sink_mutex_);
-  if (!event_sink_) return false;
-  event_sink_(line, transient);
-  return true;
-}
-
-void NodeCore::report_peer_event(const std::string& line) {
-  // One place says it: the console when there is one (p2pnode), else the log
-  // at info. A terminal would otherwise show every peer event twice.
-  bool printed = print_event(line);
-  log_->log(printed ? LogSeverity::debug : LogSeverity::info, "{}", line);
-}
-
-void NodeCore::publish_public(const std::string& event, std::string json) {
-  bus_.publish(event, std::move(json), true);
-}
-
-void NodeCore::set_stop_request_handler(std::function<void()> handler) {
-  std::lock_guard lock(stop_request_mutex_);
-  stop_request_handler_ = std::move(handler);
-}
-
-void NodeCore::request_stop() {
-  std::function<void()> handler;
-  {
-    std::lock_guard lock(stop_request_mutex_);
-    handler = stop_request_handler_;
-  }
-  if (handler) handler();
 }
 
 // --- Introspection ----------------------------------------------------------

@@ -1,5 +1,10 @@
-// The node behind p2pnet::Node: listener, connections by peer id, router,
-// peer store, event bus, plugin instances and console commands.
+// The node behind p2pnet::Node: the glue that owns its parts, each with one
+// job and its own lock (PeerTable: connections by state; Dialer: the dials
+// the node decides on; PluginRegistry: plugins and their commands;
+// RunningCommands: plugin commands under way; Router, EventBus, PeerStore),
+// and says what happens to them. Its methods are spread by concern:
+// node_core.cpp (lifecycle, connections, the handshake), peer_policing.cpp,
+// node_console.cpp, core_commands.cpp and live_plugins.cpp.
 #pragma once
 
 #include "connection.hpp"
