@@ -165,7 +165,6 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   ConnectionLimits limits_for(const asio::ip::tcp::socket& socket, bool inbound);
   void schedule_sweep();
   void sweep_connections();
-  std::string make_hello() const;
   static bool is_core_command(const std::string& name);
   void run_core_command(const std::string& name, const std::vector<std::string>& args, const OutputSink& out,
                         const std::function<void(int)>& done);
