@@ -6,9 +6,9 @@
 #include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
+#include "common/sha256.hpp"
 #include "progress_format.hpp"
 #include "protocol.hpp"
-#include "sha256.hpp"
 
 #include <p2pnet/fields.hpp>
 

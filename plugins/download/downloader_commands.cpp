@@ -6,8 +6,8 @@
 #include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
+#include <p2pnet/hex.hpp>
 #include "progress_format.hpp"
-#include "sha256.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -3,9 +3,9 @@
 // pieces (the PartFile), never a Transfer.
 #pragma once
 
+#include "common/sha256.hpp"
 #include "part_file.hpp"
 #include "search_results.hpp"
-#include "sha256.hpp"
 
 #include <p2pnet/plugin.hpp>
 

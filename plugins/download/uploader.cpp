@@ -5,8 +5,8 @@
 #include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
+#include "common/sha256.hpp"
 #include "protocol.hpp"
-#include "sha256.hpp"
 
 #include <p2pnet/fields.hpp>
 
