@@ -1,6 +1,5 @@
 // Helpers for download tests with p2pnode processes: a node.toml per node,
-// nodes whose data dir outlives them (to restart one) or that start under
-// resource limits, and reading counters from `stats`.
+// reading counters from `stats`, searching until a file is found.
 #pragma once
 
 #include "download_support.hpp"
@@ -38,46 +37,6 @@ inline bool no_partial_files(const std::filesystem::path& dir) {
     if (entry.path().filename().string().find(".part") != std::string::npos) return false;
   return true;
 }
-
-// A p2pnode process with a data dir the test chooses, so that a restart
-// keeps the node's identity; `shell_setup` (sh commands such as ulimit) runs
-// before p2pnode is exec'd in the same process.
-class NodeRun {
- public:
-  NodeRun(const std::filesystem::path& config, const std::filesystem::path& data_dir,
-          const std::string& shell_setup = "") {
-    std::vector<std::string> args{"--config", config.string(), "--port", "0", "--data-dir", data_dir.string()};
-    if (shell_setup.empty()) {
-      process_ = std::make_unique<Process>(P2PNODE_PATH, args);
-    } else {
-      args.insert(args.begin(), {"-c", shell_setup + "; exec \"$0\" \"$@\"", P2PNODE_PATH});
-      process_ = std::make_unique<Process>("/bin/sh", args);
-    }
-    auto listening = process_->wait_for_line(std::regex(R"(listening on 127\.0\.0\.1:(\d+) id ([0-9a-f]{64}))"));
-    INFO(process_->stderr_text());
-    REQUIRE(listening);
-    port_ = static_cast<uint16_t>(std::stoi(listening->second[1]));
-    id_ = listening->second[2];
-  }
-
-  Process& process() { return *process_; }
-  uint16_t port() const { return port_; }
-  const std::string& id() const { return id_; }
-
-  std::optional<std::string> command(const std::string& line, const std::string& expect,
-                                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-    size_t from = process_->line_count();
-    process_->write_line(line);
-    auto match = process_->wait_for_line(std::regex(expect), timeout, from);
-    if (!match) return std::nullopt;
-    return process_->stdout_lines()[match->first];
-  }
-
- private:
-  std::unique_ptr<Process> process_;
-  uint16_t port_ = 0;
-  std::string id_;
-};
 
 // A plugin counter from `stats` (0 if absent; -1 if the node did not answer).
 // `stats` answers at once and the console hands commands to the node in
