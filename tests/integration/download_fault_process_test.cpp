@@ -17,8 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr auto kDownloadTimeout = std::chrono::seconds(60);
-
 // Sends `download ...` and waits for its outcome line.
 template <class Node>
 std::optional<std::string> run_download(Node& node, const std::string& args) {
@@ -96,17 +94,9 @@ TEST_CASE(
 
 TEST_CASE(
     "a source killed with SIGKILL before it answers the manifest request - the other source serves the download") {
-  TempDir dir("setup");
-  const size_t size = 1024 * 1024;
-  auto sha = write_random_file(dir / "a-shared" / "film.mkv", size, 32);
-  write_random_file(dir / "b-shared" / "film.mkv", size, 32);
-  NodeProcess a(P2PNODE_PATH, write_config(dir, "a", dir / "a-shared", dir / "a-downloads").string());
-  NodeProcess b(P2PNODE_PATH, write_config(dir, "b", dir / "b-shared", dir / "b-downloads").string());
-  NodeProcess c(
-      P2PNODE_PATH,
-      write_config(dir, "c", {}, dir / "c-downloads", "chunk_size = 16384\nmax_download_rate = 393216\n").string());
-  REQUIRE(c.command("connect 127.0.0.1 " + port_of(a), "^connected to " + a.id()));
-  REQUIRE(c.command("connect 127.0.0.1 " + port_of(b), "^connected to " + b.id()));
+  TwoSourceProcesses nodes("film.mkv", 32);
+  auto& [dir, sha, a, b, c] = nodes;
+  const size_t size = TwoSourceProcesses::kSize;
   REQUIRE(search_finds(c, "film.mkv", 2));
   // A freezes, so it cannot answer the manifest request C is about to send.
   a.process().signal(SIGSTOP);

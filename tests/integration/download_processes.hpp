@@ -31,12 +31,31 @@ inline std::filesystem::path write_config(const TempDir& dir, const std::string&
 
 inline std::string port_of(NodeProcess& node) { return std::to_string(node.port()); }
 
-// No NAME.part or NAME.part.json left in `dir`.
-inline bool no_partial_files(const std::filesystem::path& dir) {
-  for (const auto& entry : std::filesystem::directory_iterator(dir))
-    if (entry.path().filename().string().find(".part") != std::string::npos) return false;
-  return true;
-}
+// Sources A and B share the same file (1 MiB) and C, connected to both,
+// downloads it slowly enough (16 KiB chunks, 384 KiB/s) for a fault midway.
+struct TwoSourceProcesses {
+  TwoSourceProcesses(const std::string& name, uint64_t seed)
+      : sha(share_twice(dir, name, seed)),
+        a(P2PNODE_PATH, write_config(dir, "a", dir / "a-shared", dir / "a-downloads").string()),
+        b(P2PNODE_PATH, write_config(dir, "b", dir / "b-shared", dir / "b-downloads").string()),
+        c(P2PNODE_PATH,
+          write_config(dir, "c", {}, dir / "c-downloads", "chunk_size = 16384\nmax_download_rate = 393216\n")
+              .string()) {
+    REQUIRE(c.command("connect 127.0.0.1 " + std::to_string(a.port()), "^connected to " + a.id()));
+    REQUIRE(c.command("connect 127.0.0.1 " + std::to_string(b.port()), "^connected to " + b.id()));
+  }
+
+  static constexpr size_t kSize = 1024 * 1024;
+  TempDir dir{"setup"};
+  std::string sha;
+  NodeProcess a, b, c;
+
+ private:
+  static std::string share_twice(const TempDir& dir, const std::string& name, uint64_t seed) {
+    write_random_file(dir / "b-shared" / name, kSize, seed);
+    return write_random_file(dir / "a-shared" / name, kSize, seed);
+  }
+};
 
 // A plugin counter from `stats` (0 if absent; -1 if the node did not answer).
 // `stats` answers at once and the console hands commands to the node in

@@ -29,6 +29,17 @@ namespace p2pnet::test::download_tests {
 inline const std::string kSearchPlugin = "search";
 // Tests that use the stand-in's own commands (fake-rescan, fake-index-add).
 inline const std::string kFakeSearchPlugin = "fake_search";
+// How long a test waits for a download's outcome.
+constexpr auto kDownloadTimeout = std::chrono::seconds(60);
+
+inline std::string last_line(const CommandResult& result) { return result.lines.empty() ? "" : result.lines.back(); }
+
+// No NAME.part or NAME.part.json left in `dir`.
+inline bool no_partial_files(const std::filesystem::path& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().filename().string().find(".part") != std::string::npos) return false;
+  return true;
+}
 
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
