@@ -72,6 +72,12 @@ class Downloader {
     int64_t chunk = -1;  // -1: a manifest request
     Clock::time_point sent;
   };
+  // An answer's request with the transfer and source it was sent for.
+  struct Answer {
+    PendingRequest request;
+    Transfer* transfer = nullptr;
+    Source* source = nullptr;
+  };
   // What becomes of a settled chunk request's chunk.
   enum class Requeue { no, yes };
   struct ChunkCheck {
@@ -124,6 +130,8 @@ class Downloader {
   // transfer's and source's counts drop, and with Requeue::yes its chunk goes
   // back to the queue (never answered, or answered with something else).
   std::optional<PendingRequest> take_request(const PeerRef& peer, const json& header);
+  // take_request, and the transfer and source still there.
+  std::optional<Answer> take_answer(const PeerRef& peer, const json& header);
   void settle(Transfer& t, const PendingRequest& request, Requeue requeue);
   // Settles and forgets the transfer's requests that `which` selects.
   void drop_requests(Transfer& t, const std::function<bool(const PendingRequest&)>& which, Requeue requeue);

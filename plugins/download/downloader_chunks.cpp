@@ -121,20 +121,18 @@ void Downloader::schedule_pump(std::chrono::milliseconds delay) {
 }
 
 void Downloader::on_chunk(const PeerRef& peer, const Message& message) {
-  auto request = take_request(peer, message.header);
-  if (!request) return;
-  Transfer* t = find(request->transfer);
-  if (!t) return;
-  auto it = t->sources.find(request->peer_id);
-  if (it == t->sources.end()) return;
-  Source& s = it->second;
-  if (request->chunk < 0) {
+  auto answer = take_answer(peer, message.header);
+  if (!answer) return;
+  Transfer* t = answer->transfer;
+  Source& s = *answer->source;
+  const PendingRequest& request = answer->request;
+  if (request.chunk < 0) {
     if (t->active()) lose_source(*t, s, SourceState::dropped, "it answered a manifest request with a chunk");
     return;
   }
-  settle(*t, *request, Requeue::no);  // what became of it is decided below
+  settle(*t, request, Requeue::no);  // what became of it is decided below
   if (t->phase != Phase::fetching) return;
-  const int64_t chunk = request->chunk;
+  const int64_t chunk = request.chunk;
   auto index = fields::integer(message.header, "index", 0, kMaxChunks);
   auto sha256 = fields::string(message.header, "sha256", 64);
   if (!index || *index != chunk || !sha256 || *sha256 != t->sha256) {

@@ -119,6 +119,16 @@ std::optional<Downloader::PendingRequest> Downloader::take_request(const PeerRef
   return request;
 }
 
+std::optional<Downloader::Answer> Downloader::take_answer(const PeerRef& peer, const json& header) {
+  auto request = take_request(peer, header);
+  if (!request) return std::nullopt;
+  Transfer* t = find(request->transfer);
+  if (!t) return std::nullopt;
+  auto it = t->sources.find(request->peer_id);
+  if (it == t->sources.end()) return std::nullopt;
+  return Answer{std::move(*request), t, &it->second};
+}
+
 void Downloader::settle(Transfer& t, const PendingRequest& request, Requeue requeue_chunk) {
   if (request.chunk < 0) return;  // a manifest request holds no chunk
   --t.in_flight;
@@ -166,15 +176,12 @@ void Downloader::expire_requests() {
 // --- Answers --------------------------------------------------------------------
 
 void Downloader::on_manifest(const PeerRef& peer, const Message& message) {
-  auto request = take_request(peer, message.header);
-  if (!request) return;
-  Transfer* t = find(request->transfer);
-  if (!t || !t->active()) return;
-  auto it = t->sources.find(request->peer_id);
-  if (it == t->sources.end()) return;
-  Source& s = it->second;
-  if (request->chunk != -1) {
-    settle(*t, *request, Requeue::yes);
+  auto answer = take_answer(peer, message.header);
+  if (!answer || !answer->transfer->active()) return;
+  Transfer* t = answer->transfer;
+  Source& s = *answer->source;
+  if (answer->request.chunk != -1) {
+    settle(*t, answer->request, Requeue::yes);
     lose_source(*t, s, SourceState::dropped, "it answered a chunk request with a manifest");
     return pump(*t);
   }
@@ -225,14 +232,11 @@ void Downloader::on_manifest(const PeerRef& peer, const Message& message) {
 }
 
 void Downloader::on_error(const PeerRef& peer, const Message& message) {
-  auto request = take_request(peer, message.header);
-  if (!request) return;
-  Transfer* t = find(request->transfer);
-  if (!t || !t->active()) return;
-  auto it = t->sources.find(request->peer_id);
-  if (it == t->sources.end()) return;
-  Source& s = it->second;
-  settle(*t, *request, Requeue::yes);
+  auto answer = take_answer(peer, message.header);
+  if (!answer || !answer->transfer->active()) return;
+  Transfer* t = answer->transfer;
+  Source& s = *answer->source;
+  settle(*t, answer->request, Requeue::yes);
   auto code = fields::string(message.header, "code", kMaxErrorCode).value_or("");
   auto text = fields::string(message.header, "message", kMaxErrorMessage).value_or("");
   text = printable(text);
