@@ -254,6 +254,7 @@ void Downloader::tick() {
     status_at_ = now;
     show_status();
   }
+  publish_progress(now);
 }
 
 void Downloader::forget_old_transfers() {

@@ -156,9 +156,11 @@ class Downloader {
   void succeed(Transfer& t, const std::string& saved_path);
   std::string kept_part_note(const Transfer& t) const;
   // What the user sees of a transfer (transfer_progress.cpp): a --wait
-  // command's progress line, the console's status area, the final line.
+  // command's progress line, the console's status area, progress events,
+  // the final line.
   void show_progress(Transfer& t, Clock::time_point now);
   void show_status();
+  void publish_progress(Clock::time_point now);
   void say(Transfer& t, const std::string& line);
   void end(Transfer& t, const std::string& line, int status);
   void forget_old_transfers();
@@ -187,6 +189,7 @@ class Downloader {
   bool history_writing_ = false;
   bool history_dirty_ = false;
   Clock::time_point status_at_;
+  Clock::time_point progress_events_at_;
   std::string status_;
 };
 

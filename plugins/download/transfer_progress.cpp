@@ -1,10 +1,11 @@
 // What the user sees of transfers while they run and when they end: the
 // progress line of a `download --wait` command (show_progress), the
-// console's status area over all transfers (show_status, each tick), and a
-// transfer's lines and final line (say, end). Anything else that reports
-// progress or outcomes (events, say) belongs here too.
+// console's status area over all transfers (show_status, each tick),
+// download.progress events for programs that follow the node
+// (publish_progress), and a transfer's lines and final line (say, end).
 #include "downloader.hpp"
 #include "progress_format.hpp"
+#include "transfer_events.hpp"
 
 namespace p2pnet::download {
 namespace {
@@ -12,6 +13,8 @@ namespace {
 constexpr auto kProgressInterval = std::chrono::milliseconds(500);
 constexpr auto kSpeedSampleInterval = std::chrono::milliseconds(500);
 constexpr size_t kMaxStatusItems = 3;
+// Programs following the node's events get each running transfer this often.
+constexpr auto kProgressEventInterval = std::chrono::seconds(1);
 
 std::string percent_text(int64_t done, int64_t total) {
   if (total <= 0) return "0%";
@@ -79,6 +82,15 @@ void Downloader::show_status() {
   if (text == status_) return;
   status_ = text;
   host_.status(text);
+}
+
+// download.progress for each running transfer, to programs following the
+// node's public events (download.finished goes out with remember_ended).
+void Downloader::publish_progress(Clock::time_point now) {
+  if (now - progress_events_at_ < kProgressEventInterval) return;
+  progress_events_at_ = now;
+  for (const auto& [id, t] : transfers_)
+    if (t->active()) host_.publish_public(kProgressEvent, progress_event(*t));
 }
 
 void Downloader::say(Transfer& t, const std::string& line) {
