@@ -1,20 +1,16 @@
 #include "footprint_bench.hpp"
 
+#include "process.hpp"
+
 #include <fmt/core.h>
 
-#include <fcntl.h>
 #include <malloc.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <csignal>
 #include <fstream>
 #include <future>
 #include <stdexcept>
 #include <thread>
-
-extern char** environ;
 
 namespace p2pnet::bench {
 namespace {
@@ -35,71 +31,17 @@ void raise_fd_limit() {
   setrlimit(RLIMIT_NOFILE, &limit);
 }
 
-// p2pnode as a child process, stdout on a pipe so we can see "listening on".
-class Child {
- public:
-  explicit Child(std::vector<std::string> args) {
-    int out[2];
-    if (pipe(out) != 0) throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    args.insert(args.begin(), P2PNODE_PATH);
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    start_ = Clock::now();
-    if (posix_spawn(&pid_, P2PNODE_PATH, &actions, nullptr, argv.data(), environ) != 0)
-      throw std::runtime_error("cannot start p2pnode");
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    out_ = fdopen(out[0], "r");
-  }
-  ~Child() {
-    if (pid_ > 0) {  // never kill(-1): that signals every process we may signal
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (drain_.joinable()) drain_.join();  // the pipe ends with the child
-    if (out_) fclose(out_);
-  }
-  // Seconds from spawn until a stdout line contains `text`; the line in *line.
-  double seconds_until(const std::string& text, std::string* line = nullptr) {
-    char buffer[4096];
-    while (fgets(buffer, sizeof buffer, out_)) {
-      if (std::string(buffer).find(text) != std::string::npos) {
-        if (line) *line = buffer;
-        return seconds_since(start_);
-      }
-    }
-    throw std::runtime_error("p2pnode ended before printing '" + text + "'");
-  }
-  // Reads and drops the rest of stdout from now on. p2pnode prints a line per
-  // connection and blocks once the pipe is full, so a child that keeps
-  // running must be drained.
-  void discard_output() {
-    drain_ = std::thread([out = out_] {
-      char buffer[4096];
-      while (fgets(buffer, sizeof buffer, out)) {
-      }
-    });
-  }
-  double wait_exit() {
-    ::waitpid(pid_, nullptr, 0);
-    double elapsed = seconds_since(start_);
-    pid_ = -1;
-    return elapsed;
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  std::thread drain_;
-  Clock::time_point start_;
-};
+// How long a p2pnode child took from its start to a stdout line matching
+// `pattern`; its first group in *group. The child's output is read (and
+// kept) by the Process's own threads, so a child that keeps printing never blocks.
+double seconds_until(test::Process& child, Clock::time_point started, const std::string& pattern,
+                     std::string* group = nullptr) {
+  auto found = child.wait_for_line(std::regex(pattern), std::chrono::seconds(30));
+  if (!found) throw std::runtime_error("p2pnode ended or timed out before printing '" + pattern + "'");
+  double seconds = seconds_since(started);
+  if (group) *group = found->second[1].str();
+  return seconds;
+}
 
 std::string write_config(ScratchDir& dir, const std::string& extra_node_keys) {
   auto path = dir.path() / "node.toml";
@@ -128,11 +70,17 @@ std::vector<Figure> startup_bench(const Options& options) {
   std::vector<double> listening, bare;
   for (int i = 0; i < runs; ++i) {
     {
-      Child node({"--config", config, "--data-dir", (dir.path() / fmt::format("d{}", i)).string(), "--no-console"});
-      listening.push_back(node.seconds_until("listening on") * 1000.0);
+      const auto started = Clock::now();
+      test::Process node(P2PNODE_PATH, {"--config", config, "--data-dir", (dir.path() / fmt::format("d{}", i)).string(),
+                                        "--no-console"});
+      listening.push_back(seconds_until(node, started, "listening on") * 1000.0);
     }
-    Child version({"--version"});
-    bare.push_back(version.wait_exit() * 1000.0);
+    // The baseline ends when the process exits, which closes its output.
+    const auto started = Clock::now();
+    test::Process version(P2PNODE_PATH, {"--version"});
+    version.drain_output();
+    bare.push_back(seconds_since(started) * 1000.0);
+    version.wait_exit();
   }
   Figure figure{"start-up to listening, stock plugins, first start (new key)", median(listening), median(bare), "ms",
                 false};
@@ -166,12 +114,11 @@ ServerMemory server_memory(bool encryption, size_t connections, const std::share
   ScratchDir dir(encryption ? "memory-tls" : "memory-plain");
   std::string config =
       write_config(dir, fmt::format("max_connections = {}\nencryption = {}\n", connections + 100, encryption));
-  Child server({"--config", config, "--data-dir", (dir.path() / "server").string(), "--no-console"});
-  std::string line;
-  server.seconds_until("listening on", &line);
-  server.discard_output();
-  auto colon = line.find(':', line.find("listening on"));
-  uint16_t port = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+  test::Process server(P2PNODE_PATH,
+                       {"--config", config, "--data-dir", (dir.path() / "server").string(), "--no-console"});
+  std::string port_text;
+  seconds_until(server, Clock::now(), R"(listening on [^ ]+:(\d+))", &port_text);
+  uint16_t port = static_cast<uint16_t>(std::stoi(port_text));
 
   std::vector<std::unique_ptr<Node>> clients;
   size_t sockets_before = open_sockets(server.pid());

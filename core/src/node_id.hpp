@@ -1,15 +1,12 @@
 #pragma once
 
+#include <p2pnet/hex.hpp>
+
 #include <string_view>
 
 namespace p2pnet {
 
-// A node id is 256 bits written as 64 lowercase hex characters.
-inline bool is_valid_node_id(std::string_view id) {
-  if (id.size() != 64) return false;
-  for (char c : id)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
+// A node id is 256 bits written as plugins see them: 64 lowercase hex characters.
+inline bool is_valid_node_id(std::string_view id) { return is_sha256_hex(id); }
 
 }  // namespace p2pnet

@@ -1,9 +1,9 @@
 #include "download_history.hpp"
 
+#include <p2pnet/hex.hpp>
 #include "part_file.hpp"
 #include "part_record.hpp"
 #include "protocol.hpp"
-#include "sha256.hpp"
 
 #include <p2pnet/fields.hpp>
 #include <p2pnet/printable.hpp>

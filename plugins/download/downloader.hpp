@@ -32,6 +32,7 @@
 #include <p2pnet/plugin.hpp>
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -71,6 +72,18 @@ class Downloader {
     int64_t chunk = -1;  // -1: a manifest request
     Clock::time_point sent;
   };
+  // An answer's request with the transfer and source it was sent for.
+  struct Answer {
+    PendingRequest request;
+    Transfer* transfer = nullptr;
+    Source* source = nullptr;
+  };
+  // What becomes of a settled chunk request's chunk.
+  enum class Requeue { no, yes };
+  struct ChunkCheck {
+    bool matches = false;  // its SHA-256 is the manifest's (then it was written)
+    std::string error;     // a disk error
+  };
 
   // Starting.
   Transfer* start_transfer(Command& cmd, const std::string& sha256, const std::string& name, int64_t size, bool force,
@@ -89,18 +102,17 @@ class Downloader {
   void finish_waiting_commands();
   void remove_part_files(Transfer& t);
   Transfer* transfer_from_args(Command& cmd, const std::string& usage);
-  // Status area and history.
-  void show_status();
+  // History of ended downloads.
   void remember_ended(const Transfer& t);
   void save_history();
-  void say(Transfer& t, const std::string& line);
+  // Finding sources and the file's place on disk.
   bool index_lists(const std::string& sha256) const;
   // Returns how many sources are new or worth another try.
   int add_sources(Transfer& t, const std::vector<SourceAddress>& sources);
   void begin_search(Transfer& t);
   void prepare(Transfer& t);
   void on_prepared(uint64_t id, PreparedPart prepared);
-  // Sources.
+  // Sources and their answers (downloader_sources.cpp).
   void activate_sources(Transfer& t);
   void connect_source(Transfer& t, Source& s);
   void on_source_connected(Transfer& t, Source& s);
@@ -114,7 +126,17 @@ class Downloader {
   void give_up_manifest(Transfer& t, bool blame, const std::string& reason);
   void give_up_orphaned_manifest(Transfer& t);
   bool is_blamed(const std::string& sha256, const std::string& node_id) const;
-  // Chunks.
+  // Requests in flight. Every request leaves flight through settle(): its
+  // transfer's and source's counts drop, and with Requeue::yes its chunk goes
+  // back to the queue (never answered, or answered with something else).
+  std::optional<PendingRequest> take_request(const PeerRef& peer, const json& header);
+  // take_request, and the transfer and source still there.
+  std::optional<Answer> take_answer(const PeerRef& peer, const json& header);
+  void settle(Transfer& t, const PendingRequest& request, Requeue requeue);
+  // Settles and forgets the transfer's requests that `which` selects.
+  void drop_requests(Transfer& t, const std::function<bool(const PendingRequest&)>& which, Requeue requeue);
+  void expire_requests();
+  // Chunks (downloader_chunks.cpp).
   void pump(Transfer& t);
   void pump_all();
   void schedule_pump(std::chrono::milliseconds delay);
@@ -122,20 +144,25 @@ class Downloader {
   std::optional<int64_t> next_chunk_for(Transfer& t, const std::string& source_id);
   bool request_chunk(Transfer& t, Source& s, int64_t chunk);
   void requeue(Transfer& t, int64_t chunk);
-  void on_chunk_checked(uint64_t id, int64_t chunk, const std::string& source_id, bool matches, std::string error);
+  void on_chunk_checked(uint64_t id, int64_t chunk, const std::string& source_id, ChunkCheck check);
   void reject_chunk(Transfer& t, int64_t chunk, const std::string& source_id, const std::string& why);
   void hash_ahead(Transfer& t);
-  std::optional<PendingRequest> take_request(const PeerRef& peer, const json& header);
-  void expire_requests();
-  // Disk bookkeeping and the end.
+  // The record and the end (downloader_finish.cpp).
   void flush_record(Transfer& t);
+  void on_record_written(uint64_t id, const std::string& error);
   void maybe_finish(Transfer& t);
   void on_finished(uint64_t id, FinishedPart finished);
   void fail(Transfer& t, const std::string& reason);
   void succeed(Transfer& t, const std::string& saved_path);
-  void end(Transfer& t, const std::string& line, int status);
-  void show_progress(Transfer& t, Clock::time_point now);
   std::string kept_part_note(const Transfer& t) const;
+  // What the user sees of a transfer (transfer_progress.cpp): a --wait
+  // command's progress line, the console's status area, progress events,
+  // the final line.
+  void show_progress(Transfer& t, Clock::time_point now);
+  void show_status();
+  void publish_progress(Clock::time_point now);
+  void say(Transfer& t, const std::string& line);
+  void end(Transfer& t, const std::string& line, int status);
   void forget_old_transfers();
 
   Transfer* find(uint64_t id);

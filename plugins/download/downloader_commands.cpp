@@ -6,8 +6,8 @@
 #include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
+#include <p2pnet/hex.hpp>
 #include "progress_format.hpp"
-#include "sha256.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -107,7 +107,7 @@ void Downloader::begin(Transfer& t, bool wait) {
 std::string Downloader::describe(const Transfer& t, Clock::time_point now) const {
   std::string line = "[" + std::to_string(t.id) + "] " + t.display_name() + "  ";
   const std::string elapsed = "  elapsed " + format_duration(t.elapsed_seconds(now));
-  const int64_t total = t.has_manifest ? t.size : t.expected_size;
+  const int64_t total = t.has_manifest() ? t.size : t.expected_size;
   const std::string size = total < 0 ? "size unknown" : human_bytes(static_cast<double>(total));
   int sources = 0;
   for (const auto& [node, s] : t.sources) sources += s.state == SourceState::ready ? 1 : 0;
@@ -119,7 +119,7 @@ std::string Downloader::describe(const Transfer& t, Clock::time_point now) const
     case Phase::finishing:
       return line + "checking sha256" + elapsed;
     case Phase::fetching:
-      if (!t.has_manifest) return line + "asking " + count_sources(t.live_sources()) + elapsed;
+      if (!t.has_manifest()) return line + "asking " + count_sources(t.live_sources()) + elapsed;
       return line + "active  " + progress_line({"", t.bytes_written, t.size, t.speed, sources}).substr(2) + elapsed;
     case Phase::queued:
       return line + "queued  " + size;

@@ -1,6 +1,6 @@
 #include "existing_copy.hpp"
 
-#include "sha256.hpp"
+#include "common/sha256.hpp"
 
 #include <cerrno>
 #include <vector>

@@ -1,7 +1,7 @@
 #include "part_file.hpp"
 
+#include "common/sha256.hpp"
 #include "protocol.hpp"
-#include "sha256.hpp"
 
 #include <cerrno>
 #include <cstdio>

@@ -5,8 +5,8 @@
 // name, "NAME (1).ext", is chosen instead.
 #pragma once
 
+#include "common/sha256.hpp"
 #include "part_record.hpp"
-#include "sha256.hpp"
 #include "unique_fd.hpp"
 
 #include <cstdint>

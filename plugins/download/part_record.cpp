@@ -1,7 +1,7 @@
 #include "part_record.hpp"
 
+#include <p2pnet/hex.hpp>
 #include "protocol.hpp"
-#include "sha256.hpp"
 
 #include <p2pnet/fields.hpp>
 

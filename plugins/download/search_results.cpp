@@ -1,7 +1,7 @@
 #include "search_results.hpp"
 
+#include <p2pnet/hex.hpp>
 #include "protocol.hpp"
-#include "sha256.hpp"
 
 #include <p2pnet/fields.hpp>
 #include <p2pnet/plugin.hpp>

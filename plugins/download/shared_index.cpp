@@ -1,7 +1,7 @@
 #include "shared_index.hpp"
 
+#include <p2pnet/hex.hpp>
 #include "protocol.hpp"
-#include "sha256.hpp"
 
 #include <p2pnet/fields.hpp>
 

@@ -3,9 +3,9 @@
 // pieces (the PartFile), never a Transfer.
 #pragma once
 
+#include "common/sha256.hpp"
 #include "part_file.hpp"
 #include "search_results.hpp"
-#include "sha256.hpp"
 
 #include <p2pnet/plugin.hpp>
 
@@ -38,8 +38,9 @@ enum class SourceState {
 struct Source {
   SourceAddress address;
   SourceState state = SourceState::standby;
-  bool adopting = false;      // the first manifest arrived; its hash is being computed
-  bool has_manifest = false;  // its manifest matched the transfer's
+  // It served the manifest the transfer adopted (or is adopting): blamed with
+  // it if that manifest proves wrong, whatever state the source is in by then.
+  bool has_manifest = false;
   Clock::time_point retry_at;
   int in_flight = 0;
   int64_t requests = 0;  // chunk requests sent to it
@@ -61,6 +62,22 @@ enum class Phase { searching, preparing, fetching, finishing, queued, paused, sa
 
 enum class ChunkState : uint8_t { missing, requested, verifying, written };
 
+// The manifest that chunks are requested by and checked against.
+enum class ManifestState {
+  none,      // no source has answered (or the last manifest was given up)
+  adopting,  // the first manifest arrived; its own hash is computed in the background
+  adopted,   // chunks are requested and checked against it
+};
+
+// The whole file's SHA-256 over the verified prefix of NAME.part.
+enum class PrefixHashState {
+  idle,     // caught up with the written prefix, or waiting for the next chunks
+  hashing,  // a background step reads the next chunks; the hash object is with it
+  failed,   // a step failed: the end reads the whole file instead
+};
+
+inline std::string short_id(const std::string& node_id) { return node_id.substr(0, 12); }
+
 struct Transfer {
   uint64_t id = 0;
   std::optional<Command> command;   // `download --wait`: the console command that waits for the outcome
@@ -81,8 +98,7 @@ struct Transfer {
   int64_t chunk_size = 0;            // what we ask sources for
 
   // The manifest adopted from the first source that answered.
-  bool adopting = false;  // the first manifest arrived; its hash is being computed
-  bool has_manifest = false;
+  ManifestState manifest = ManifestState::none;
   int64_t size = 0;
   int64_t chunks = 0;
   std::string digests;  // chunks x 32 bytes
@@ -105,10 +121,11 @@ struct Transfer {
   // The whole file's SHA-256 over the verified prefix of NAME.part, advanced
   // by background work while chunks arrive, so the end needs no second pass
   // over the file. The hash object is with the background job while hashing.
-  std::unique_ptr<Sha256> prefix_hash;
+  std::shared_ptr<Sha256> prefix_hash;
   int64_t hashed_chunks = 0;
-  bool hashing = false;
-  bool prefix_hash_failed = false;  // the end reads the whole file instead
+  PrefixHashState prefix_hash_state = PrefixHashState::idle;
+  // NAME.part.json: chunks were verified since it was last written (dirty),
+  // and whether a write is running; both at once is normal.
   bool record_dirty = false;
   bool record_busy = false;
   int finish_rounds = 0;
@@ -146,9 +163,11 @@ struct Transfer {
     elapsed_before = elapsed_seconds(now);
     clock_running = false;
   }
-  bool busy_on_disk() const {
-    return verifying > 0 || record_busy || hashing || phase == Phase::preparing || phase == Phase::finishing;
-  }
+  bool has_manifest() const { return manifest == ManifestState::adopted; }
+  bool hashing() const { return prefix_hash_state == PrefixHashState::hashing; }
+  // A chunk write, a hash step or a record write is running in the background.
+  bool disk_jobs_running() const { return verifying > 0 || record_busy || hashing(); }
+  bool busy_on_disk() const { return disk_jobs_running() || phase == Phase::preparing || phase == Phase::finishing; }
   int live_sources() const {
     int n = 0;
     for (const auto& [id, source] : sources) n += source.live() ? 1 : 0;

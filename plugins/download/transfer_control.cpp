@@ -1,6 +1,6 @@
 // Transfers in the background: admission under max_active (the rest queue),
-// `pause`, `resume`, `cancel`, the console's status area, and the history of
-// ended downloads with the unfinished ones found on disk at start.
+// `pause`, `resume`, `cancel`, and the history of ended downloads with the
+// unfinished ones found on disk at start.
 #include "downloader.hpp"
 #include "file_names.hpp"
 #include "progress_format.hpp"
@@ -19,14 +19,8 @@ namespace {
 constexpr const char* kPauseUsage = "usage: pause ID";
 constexpr const char* kResumeUsage = "usage: resume ID | resume all";
 constexpr const char* kCancelUsage = "usage: cancel ID [--keep]";
-constexpr size_t kMaxStatusItems = 3;
 
 std::string size_text(int64_t size) { return size < 0 ? "size unknown" : human_bytes(static_cast<double>(size)); }
-
-std::string percent_text(int64_t done, int64_t total) {
-  if (total <= 0) return "0%";
-  return std::to_string(static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total))) + "%";
-}
 
 }  // namespace
 
@@ -77,26 +71,17 @@ void Downloader::start_queued() {
 }
 
 void Downloader::halt(Transfer& t) {
-  for (auto it = requests_.begin(); it != requests_.end();) {
-    if (it->second.transfer != t.id) {
-      ++it;
-      continue;
-    }
-    if (it->second.chunk >= 0 && t.phase == Phase::fetching && t.has_manifest) requeue(t, it->second.chunk);
-    it = requests_.erase(it);
-  }
-  t.in_flight = 0;
+  drop_requests(
+      t, [](const PendingRequest&) { return true; }, Requeue::yes);
   t.search_pending = false;
-  if (t.adopting) {  // its hash arrives for nothing: the next run adopts again
-    t.adopting = false;
+  if (t.manifest == ManifestState::adopting) {  // its hash arrives for nothing: the next run adopts again
+    t.manifest = ManifestState::none;
     t.digests.clear();
   }
   for (auto& [id, s] : t.sources) {
     if (s.live()) release(t, id);
     if (s.live() || s.state == SourceState::gone) s.state = SourceState::standby;
-    s.in_flight = 0;
     s.has_manifest = false;
-    s.adopting = false;
   }
 }
 
@@ -132,7 +117,7 @@ void Downloader::run_pause(Command& cmd) {
   t->stop_clock(Clock::now());
   halt(*t);
   t->phase = Phase::paused;
-  t->record_dirty = t->has_manifest;
+  t->record_dirty = t->has_manifest();
   flush_record(*t);
   t->pausing = cmd.keep();
   finish_waiting_commands();
@@ -199,7 +184,7 @@ void Downloader::run_cancel(Command& cmd) {
   }
   const bool has_part = t->file || !t->paths.part.empty();
   if (keep || !has_part) {
-    t->record_dirty = t->has_manifest;
+    t->record_dirty = t->has_manifest();
     flush_record(*t);
     t->outcome =
         "cancelled " + id + ": " + t->display_name() + (has_part ? " (" + t->paths.part.string() + " kept)" : "");
@@ -237,12 +222,12 @@ void Downloader::remove_part_files(Transfer& t) {
 void Downloader::finish_waiting_commands() {
   for (auto& [id, transfer] : transfers_) {
     Transfer& t = *transfer;
-    const bool disk_idle = t.verifying == 0 && !t.hashing && !t.record_busy;
+    const bool disk_idle = !t.disk_jobs_running();
     if (t.pausing && disk_idle) {
-      if (t.phase == Phase::paused && t.record_dirty && t.file && t.has_manifest) {
+      if (t.phase == Phase::paused && t.record_dirty && t.file && t.has_manifest()) {
         flush_record(t);
       } else {
-        const int64_t total = t.has_manifest ? t.size : t.expected_size;
+        const int64_t total = t.has_manifest() ? t.size : t.expected_size;
         t.pausing->print("paused " + std::to_string(id) + ": " + t.display_name() + " at " +
                          std::to_string(t.bytes_written) + " of " +
                          (total < 0 ? std::string("?") : std::to_string(total)) + " bytes");
@@ -254,45 +239,13 @@ void Downloader::finish_waiting_commands() {
   }
 }
 
-void Downloader::show_status() {
-  std::string text;
-  if (!stopping_) {
-    std::vector<std::string> items;
-    size_t active = 0, queued = 0;
-    for (const auto& [id, transfer] : transfers_) {
-      const Transfer& t = *transfer;
-      queued += t.phase == Phase::queued ? 1 : 0;
-      if (!t.active()) continue;
-      ++active;
-      if (items.size() == kMaxStatusItems) continue;
-      std::string item = t.display_name() + " ";
-      if (t.phase == Phase::fetching && t.has_manifest)
-        item += percent_text(t.bytes_written, t.size) + " " + human_bytes(t.speed) + "/s";
-      else if (t.phase == Phase::finishing)
-        item += "checking";
-      else
-        item += "searching";
-      items.push_back(item);
-    }
-    if (active + queued > 0) {
-      text = "[" + std::to_string(active) + " active" + (queued ? ", " + std::to_string(queued) + " queued" : "");
-      for (size_t i = 0; i < items.size(); ++i) text += (i == 0 ? ": " : ", ") + items[i];
-      if (active > items.size()) text += ", ...";
-      text += "]";
-    }
-  }
-  if (text == status_) return;
-  status_ = text;
-  host_.status(text);
-}
-
 void Downloader::remember_ended(const Transfer& t) {
   if (stopping_) return;  // unfinished, not ended: listed as paused after the restart
   EndedDownload ended;
   ended.id = t.id;
   ended.name = t.display_name();
   ended.sha256 = t.sha256;
-  ended.size = t.has_manifest ? t.size : t.expected_size;
+  ended.size = t.has_manifest() ? t.size : t.expected_size;
   ended.state = t.already_here                ? "already here"
                 : t.phase == Phase::saved     ? "saved"
                 : t.phase == Phase::cancelled ? "cancelled"

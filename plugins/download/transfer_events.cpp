@@ -30,9 +30,9 @@ const char* phase_name(Phase phase) {
 }  // namespace
 
 json progress_event(const Transfer& t) {
-  const int64_t size = t.has_manifest ? t.size : t.expected_size;
+  const int64_t size = t.has_manifest() ? t.size : t.expected_size;
   json eta = nullptr;
-  if (t.has_manifest && t.speed > 0) eta = static_cast<double>(t.size - t.bytes_written) / t.speed;
+  if (t.has_manifest() && t.speed > 0) eta = static_cast<double>(t.size - t.bytes_written) / t.speed;
   return {{"id", t.id},
           {"name", t.display_name()},
           {"sha256", t.sha256},

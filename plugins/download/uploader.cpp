@@ -5,8 +5,8 @@
 #include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
+#include "common/sha256.hpp"
 #include "protocol.hpp"
-#include "sha256.hpp"
 
 #include <p2pnet/fields.hpp>
 
@@ -55,9 +55,11 @@ struct ManifestJob {
 
 namespace {
 
-// Hashes one indexed file chunk by chunk and as a whole: a manifest is only
-// given for a file that still has the requested SHA-256.
-void compute_manifest(ManifestJob& job) {
+// Serves from the first indexed copy of the file that opens and that `use`
+// accepts: `use(candidate, fd)` returns "" once it has what it wants from that
+// copy, or why the copy has changed. The last copy's reason stays in the job.
+template <typename Job, typename Use>
+void use_first_good_copy(Job& job, Use use) {
   for (const auto& candidate : job.candidates) {
     auto opened = open_indexed_file(job.shared_dir, candidate, job.private_dir);
     if (!opened) {
@@ -65,6 +67,20 @@ void compute_manifest(ManifestJob& job) {
       job.error = opened.detail;
       continue;
     }
+    if (auto error = use(candidate, opened.fd.get()); !error.empty()) {
+      job.failure = OpenFailure::changed;
+      job.error = candidate.path + ": " + error;
+      continue;
+    }
+    job.failure = OpenFailure::none;
+    return;
+  }
+}
+
+// Hashes one indexed file chunk by chunk and as a whole: a manifest is only
+// given for a file that still has the requested SHA-256.
+void compute_manifest(ManifestJob& job) {
+  use_first_good_copy(job, [&job](const IndexedFile& candidate, int fd) -> std::string {
     Sha256 whole;
     Sha256 piece;
     std::vector<char> buffer(
@@ -72,31 +88,19 @@ void compute_manifest(ManifestJob& job) {
     std::string digests;
     int64_t chunks = chunk_count(candidate.size, job.chunk_size);
     digests.reserve(static_cast<size_t>(chunks) * kDigestSize);
-    std::string error;
-    for (int64_t i = 0; i < chunks && error.empty(); ++i) {
+    for (int64_t i = 0; i < chunks; ++i) {
       int64_t length = chunk_length(candidate.size, job.chunk_size, i);
-      error = read_exactly(opened.fd.get(), i * job.chunk_size, buffer.data(), length);
-      if (!error.empty()) break;
+      if (auto error = read_exactly(fd, i * job.chunk_size, buffer.data(), length); !error.empty()) return error;
       whole.update(buffer.data(), static_cast<size_t>(length));
       piece.update(buffer.data(), static_cast<size_t>(length));
       Digest digest = piece.finish();
       digests.append(reinterpret_cast<const char*>(digest.data()), digest.size());
     }
-    if (!error.empty()) {
-      job.failure = OpenFailure::changed;
-      job.error = candidate.path + ": " + error;
-      continue;
-    }
-    if (to_hex(whole.finish()) != job.sha256 && !job.poison) {
-      job.failure = OpenFailure::changed;
-      job.error = candidate.path + ": content no longer matches its indexed sha256";
-      continue;
-    }
+    if (to_hex(whole.finish()) != job.sha256 && !job.poison) return "content no longer matches its indexed sha256";
     job.file = candidate;
     job.digests = std::move(digests);
-    job.failure = OpenFailure::none;
-    return;
-  }
+    return "";
+  });
 }
 
 struct ChunkJob {
@@ -111,24 +115,11 @@ struct ChunkJob {
 };
 
 void read_chunk(ChunkJob& job) {
-  for (const auto& candidate : job.candidates) {
-    auto opened = open_indexed_file(job.shared_dir, candidate, job.private_dir);
-    if (!opened) {
-      job.failure = opened.failure;
-      job.error = opened.detail;
-      continue;
-    }
+  use_first_good_copy(job, [&job](const IndexedFile& candidate, int fd) {
     int64_t length = chunk_length(candidate.size, job.chunk_size, job.index);
     job.data.resize(static_cast<size_t>(length));
-    auto error = read_exactly(opened.fd.get(), job.index * job.chunk_size, job.data.data(), length);
-    if (!error.empty()) {
-      job.failure = OpenFailure::changed;
-      job.error = candidate.path + ": " + error;
-      continue;
-    }
-    job.failure = OpenFailure::none;
-    return;
-  }
+    return read_exactly(fd, job.index * job.chunk_size, job.data.data(), length);
+  });
 }
 
 }  // namespace

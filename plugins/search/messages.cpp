@@ -2,6 +2,8 @@
 
 #include "names.hpp"
 
+#include <p2pnet/hex.hpp>
+
 #include <p2pnet/fields.hpp>
 #include <p2pnet/plugin.hpp>
 

@@ -90,11 +90,4 @@ std::string fold_case(std::string_view text) {
   return out;
 }
 
-bool is_sha256_hex(std::string_view text) {
-  if (text.size() != 64) return false;
-  for (char c : text)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
 }  // namespace p2pnet::search

@@ -38,6 +38,4 @@ std::string ascii_lower(std::string_view text);
 // not UTF-8 become U+FFFD.
 std::string fold_case(std::string_view text);
 
-bool is_sha256_hex(std::string_view text);  // 64 lowercase hex digits
-
 }  // namespace p2pnet::search

@@ -2,6 +2,8 @@
 
 #include "names.hpp"
 
+#include <p2pnet/hex.hpp>
+
 namespace p2pnet::search {
 namespace {
 

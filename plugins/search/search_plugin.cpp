@@ -13,6 +13,7 @@
 #include "names.hpp"
 #include "query.hpp"
 #include "result_set.hpp"
+#include "search_settings.hpp"
 
 #include <p2pnet/counted.hpp>
 #include <p2pnet/fields.hpp>
@@ -63,33 +64,14 @@ class SearchPlugin : public p2pnet::Plugin {
 
   void on_load(const p2pnet::json& table) override {
     p2pnet::Settings settings(table, "search");
-    shared_dir_ = settings.string("shared_dir", "shared");
-    rescan_interval_ms_ = settings.integer("rescan_interval_ms", 300000, 0, 7LL * 86400 * 1000);
-    hash_bytes_per_second_ = settings.integer("hash_bytes_per_second", 0, 0, int64_t{1} << 40);
-    default_depth_ = static_cast<int>(settings.integer("default_depth", 5, kWholeNetwork, kMaxDepth));
-    if (default_depth_ == 0)
-      throw std::invalid_argument("plugins.search.default_depth: expected -1 (whole network) or 1 to 255, got 0");
-    answer_wait_ms_ = settings.integer("answer_wait_ms", 5000, 10, 600000);
-    answer_quiet_ms_ = settings.integer("answer_quiet_ms", 1000, 10, 600000);
-    max_answer_files_ = settings.integer("max_answer_files", 100, 1, kMaxFilesPerAnswer);
-    max_results_ = settings.integer("max_results", 1000, 1, 100000);
-    max_sources_ = settings.integer("max_sources", 32, 1, 1000);
-    max_query_length_ = settings.integer("max_query_length", 256, 1, 1024);
-    max_searches_ = settings.integer("max_searches", 16, 1, 1000);
-    auto per_peer = static_cast<double>(settings.integer("max_incoming_searches_per_s", 100, 0, 1000000));
-    auto per_address =
-        static_cast<double>(settings.integer("max_incoming_searches_per_s_per_address", 100, 0, 1000000));
-    auto relayed_per_address =
-        static_cast<double>(settings.integer("max_relayed_searches_per_s_per_address", 20, 0, 1000000));
-    auto flood_ids_per_peer = static_cast<size_t>(settings.integer("flood_ids_per_peer", 2000, 1, 10000000));
-    max_unread_bytes_ = static_cast<size_t>(settings.integer("max_unread_answer_bytes", 1048576, 0, int64_t{1} << 40));
-    auto flood_size = settings.integer("flood_table_size", 10000, 1, 10000000);
-    auto flood_ttl = settings.integer("flood_ttl_ms", 60000, 100, 86400000);
+    settings_ = SearchSettings::read(settings);
     for (const auto& key : settings.unknown_keys()) warn("unknown setting " + key + " ignored");
-    flood_.emplace(static_cast<size_t>(flood_size), std::chrono::milliseconds(flood_ttl));
+    flood_.emplace(settings_.flood_table_size, std::chrono::milliseconds(settings_.flood_ttl_ms));
     // Bursts of one second's worth, as before these budgets were per address.
-    budgets_.emplace(per_peer, per_address, flood_ids_per_peer);
-    relayed_per_address_.emplace(relayed_per_address, relayed_per_address);
+    budgets_.emplace(settings_.max_incoming_searches_per_s, settings_.max_incoming_searches_per_s_per_address,
+                     settings_.flood_ids_per_peer);
+    relayed_per_address_.emplace(settings_.max_relayed_searches_per_s_per_address,
+                                 settings_.max_relayed_searches_per_s_per_address);
 
     handle("search", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_search(peer, m); });
     handle("search_result", [this](const p2pnet::PeerRef& peer, const p2pnet::Message& m) { on_result(peer, m); });
@@ -105,8 +87,8 @@ class SearchPlugin : public p2pnet::Plugin {
 
   void on_start() override {
     IndexerSettings settings;
-    settings.shared_dir = shared_dir_;
-    settings.hash_bytes_per_second = static_cast<uint64_t>(hash_bytes_per_second_);
+    settings.shared_dir = settings_.shared_dir;
+    settings.hash_bytes_per_second = static_cast<uint64_t>(settings_.hash_bytes_per_second);
     auto data = data_dir();
     if (!data.empty()) {
       settings.cache_file = data / "search" / "index.json";
@@ -115,8 +97,8 @@ class SearchPlugin : public p2pnet::Plugin {
     }
     indexer_.emplace(*this, std::move(settings));
     indexer_->start();
-    if (rescan_interval_ms_ > 0)
-      every(static_cast<uint64_t>(rescan_interval_ms_), [this] { indexer_->rescan_if_idle(); });
+    if (settings_.rescan_interval_ms > 0)
+      every(static_cast<uint64_t>(settings_.rescan_interval_ms), [this] { indexer_->rescan_if_idle(); });
     every(kBucketSweepIntervalMs, [this] {
       budgets_->sweep();
       relayed_per_address_->sweep();
@@ -148,8 +130,8 @@ class SearchPlugin : public p2pnet::Plugin {
   // --- The network side -------------------------------------------------------
 
   void on_search(const p2pnet::PeerRef& peer, const p2pnet::Message& message) {
-    auto request = parse_search(message.header, max_query_length_);
-    auto query = request ? Query::parse(request->query, max_query_length_) : std::nullopt;
+    auto request = parse_search(message.header, settings_.max_query_length);
+    auto query = request ? Query::parse(request->query, settings_.max_query_length) : std::nullopt;
     if (!query) return count("searches_malformed");
     std::string from(peer.id());
     flood_->expire();
@@ -163,7 +145,7 @@ class SearchPlugin : public p2pnet::Plugin {
     count("searches_received");
 
     if (indexer_) {
-      auto matches = indexer_->index().match(*query, max_answer_files_);
+      auto matches = indexer_->index().match(*query, settings_.max_answer_files);
       if (matches.files.empty()) {
         count("searches_unmatched");  // silence: only nodes with matches answer
       } else {
@@ -221,7 +203,7 @@ class SearchPlugin : public p2pnet::Plugin {
     // Answers come in a burst; once they stop for a while, the search is done.
     if (search.quiet) cancel(search.quiet);
     std::string id = answer->id;
-    search.quiet = after(static_cast<uint64_t>(answer_quiet_ms_), [this, id] { finish_search(id); });
+    search.quiet = after(static_cast<uint64_t>(settings_.answer_quiet_ms), [this, id] { finish_search(id); });
   }
 
   // A new search is charged to its peer and to the peer's address, and the
@@ -242,7 +224,7 @@ class SearchPlugin : public p2pnet::Plugin {
 
   // A peer that leaves answers unread gets no more of them.
   bool reads_its_answers(const std::string& peer_id) {
-    return max_unread_bytes_ == 0 || queued_bytes(peer_id) <= max_unread_bytes_;
+    return settings_.max_unread_answer_bytes == 0 || queued_bytes(peer_id) <= settings_.max_unread_answer_bytes;
   }
 
   // --- Searches of this node ------------------------------------------------
@@ -252,17 +234,17 @@ class SearchPlugin : public p2pnet::Plugin {
   std::string start_search(const std::string& text, int depth, std::optional<p2pnet::Command> command,
                            const std::string& request) {
     std::string problem;
-    auto query = Query::parse(text, max_query_length_, &problem);
+    auto query = Query::parse(text, settings_.max_query_length, &problem);
     if (!query) return problem;
-    if (searches_.size() >= static_cast<size_t>(max_searches_))
-      return "too many searches running (" + std::to_string(max_searches_) + ")";
+    if (searches_.size() >= static_cast<size_t>(settings_.max_searches))
+      return "too many searches running (" + std::to_string(settings_.max_searches) + ")";
     std::string id = random_request_id(random_);
     flood_->record(id, "");
     count("searches_started");
     OwnSearch search{request,
                      text,
                      std::move(command),
-                     ResultSet(static_cast<size_t>(max_results_), static_cast<size_t>(max_sources_)),
+                     ResultSet(static_cast<size_t>(settings_.max_results), static_cast<size_t>(settings_.max_sources)),
                      0,
                      0};
     searches_.emplace(id, std::move(search));
@@ -273,7 +255,8 @@ class SearchPlugin : public p2pnet::Plugin {
       finish_search(id);
       return "";
     }
-    searches_.at(id).deadline = after(static_cast<uint64_t>(answer_wait_ms_), [this, id] { finish_search(id); });
+    searches_.at(id).deadline =
+        after(static_cast<uint64_t>(settings_.answer_wait_ms), [this, id] { finish_search(id); });
     return "";
   }
 
@@ -298,7 +281,7 @@ class SearchPlugin : public p2pnet::Plugin {
 
   void search_command(p2pnet::Command& cmd) {
     const auto& args = cmd.args();
-    std::optional<int> depth = default_depth_;
+    std::optional<int> depth = settings_.default_depth;
     if (args.size() == 2) depth = parse_depth(args[1]);
     if (args.empty() || args.size() > 2 || !depth) {
       cmd.print("usage: search QUERY [DEPTH] (DEPTH: -1 for the whole network or 1 to 255; quote a QUERY with spaces)");
@@ -317,13 +300,15 @@ class SearchPlugin : public p2pnet::Plugin {
     if (!request || request->empty()) return count("bus_requests_bad");
     count("bus_requests");
     auto reply_error = [&](const std::string& problem) {
-      auto reply = results_json(*request, p2pnet::fields::string(data, "query", max_query_length_).value_or(""), {});
+      auto reply =
+          results_json(*request, p2pnet::fields::string(data, "query", settings_.max_query_length).value_or(""), {});
       reply["error"] = problem;
       publish_public("search.results", reply);
     };
-    auto query = p2pnet::fields::string(data, "query", max_query_length_);
-    if (!query) return reply_error("query missing or longer than " + std::to_string(max_query_length_) + " bytes");
-    int depth = default_depth_;
+    auto query = p2pnet::fields::string(data, "query", settings_.max_query_length);
+    if (!query)
+      return reply_error("query missing or longer than " + std::to_string(settings_.max_query_length) + " bytes");
+    int depth = settings_.default_depth;
     if (data.is_object() && data.contains("depth")) {
       auto given = p2pnet::fields::integer(data, "depth", kWholeNetwork, kMaxDepth);
       if (!given || !is_valid_depth(*given)) return reply_error("depth must be -1 or 1 to 255");
@@ -376,20 +361,7 @@ class SearchPlugin : public p2pnet::Plugin {
     cmd.print(counted(static_cast<long long>(index.size()), "file"));
   }
 
-  // Settings ([plugins.search] in node.toml).
-  std::string shared_dir_;
-  int64_t rescan_interval_ms_ = 300000;
-  int64_t hash_bytes_per_second_ = 0;
-  int default_depth_ = 5;
-  int64_t answer_wait_ms_ = 5000;
-  int64_t answer_quiet_ms_ = 1000;
-  int64_t max_answer_files_ = 100;
-  int64_t max_results_ = 1000;
-  int64_t max_sources_ = 32;
-  int64_t max_query_length_ = 256;
-  int64_t max_searches_ = 16;
-  size_t max_unread_bytes_ = 1048576;
-
+  SearchSettings settings_;  // [plugins.search] in node.toml
   std::optional<Indexer> indexer_;
   std::optional<p2pnet::FloodTable> flood_;
   std::map<std::string, OwnSearch> searches_;

@@ -200,7 +200,7 @@ void Hasher::finish_current(Step& step) {
     step.failed.push_back(file.path + ": changed while it was hashed");
   } else {
     step.hashed.push_back(
-        {file.path, static_cast<uint64_t>(file.before.st_size), file.sha.hex_digest(), mtime_ns(file.before)});
+        {file.path, static_cast<uint64_t>(file.before.st_size), to_hex(file.sha.finish()), mtime_ns(file.before)});
   }
   current_.reset();
 }

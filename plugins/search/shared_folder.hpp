@@ -3,8 +3,8 @@
 // threads; neither touches plugin state.
 #pragma once
 
+#include "common/sha256.hpp"
 #include "file_index.hpp"
-#include "sha256.hpp"
 
 #include <sys/stat.h>
 

@@ -22,7 +22,7 @@ struct Line {
   TempDir c_data{"c-data"};
   std::map<std::string, std::string> sha;  // by name
   std::unique_ptr<NodeProcess> a;
-  std::unique_ptr<NodeRun> c;
+  std::unique_ptr<NodeProcess> c;
   fs::path c_config;
 
   Line(const std::map<std::string, size_t>& files, const std::string& c_extra) {
@@ -44,7 +44,8 @@ struct Line {
   }
 
   void start_c() {
-    c = std::make_unique<NodeRun>(c_config, c_data.path());
+    c = std::make_unique<NodeProcess>(P2PNODE_PATH, c_config.string(), std::vector<std::string>{},
+                                      NodeSetup(c_data.path()));
     REQUIRE(c->command("connect 127.0.0.1 " + port_of(*a), "^connected to " + a->id()));
   }
 

@@ -17,8 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr auto kDownloadTimeout = std::chrono::seconds(60);
-
 // Sends `download ...` and waits for its outcome line.
 template <class Node>
 std::optional<std::string> run_download(Node& node, const std::string& args) {
@@ -58,8 +56,8 @@ TEST_CASE(
   // dash's ulimit): with SIGXFSZ ignored, a write past it fails with EFBIG
   // as one on a full disk fails with ENOSPC. Only the soft limit is set, so
   // the test can lift it later: space was freed.
-  NodeRun c(write_config(dir, "c", {}, dir / "c-downloads", "chunk_size = 65536\n"), data.path(),
-            "trap '' XFSZ; ulimit -S -f 2048");
+  NodeProcess c(P2PNODE_PATH, write_config(dir, "c", {}, dir / "c-downloads", "chunk_size = 65536\n").string(), {},
+                NodeSetup(data.path(), "trap '' XFSZ; ulimit -S -f 2048"));
   REQUIRE(c.command("connect 127.0.0.1 " + port_of(a), "^connected to " + a.id()));
   REQUIRE(search_finds(c, "huge.iso", 1));
   auto failed = run_download(c, "1");
@@ -96,17 +94,9 @@ TEST_CASE(
 
 TEST_CASE(
     "a source killed with SIGKILL before it answers the manifest request - the other source serves the download") {
-  TempDir dir("setup");
-  const size_t size = 1024 * 1024;
-  auto sha = write_random_file(dir / "a-shared" / "film.mkv", size, 32);
-  write_random_file(dir / "b-shared" / "film.mkv", size, 32);
-  NodeProcess a(P2PNODE_PATH, write_config(dir, "a", dir / "a-shared", dir / "a-downloads").string());
-  NodeProcess b(P2PNODE_PATH, write_config(dir, "b", dir / "b-shared", dir / "b-downloads").string());
-  NodeProcess c(
-      P2PNODE_PATH,
-      write_config(dir, "c", {}, dir / "c-downloads", "chunk_size = 16384\nmax_download_rate = 393216\n").string());
-  REQUIRE(c.command("connect 127.0.0.1 " + port_of(a), "^connected to " + a.id()));
-  REQUIRE(c.command("connect 127.0.0.1 " + port_of(b), "^connected to " + b.id()));
+  TwoSourceProcesses nodes("film.mkv", 32);
+  auto& [dir, sha, a, b, c] = nodes;
+  const size_t size = TwoSourceProcesses::kSize;
   REQUIRE(search_finds(c, "film.mkv", 2));
   // A freezes, so it cannot answer the manifest request C is about to send.
   a.process().signal(SIGSTOP);
@@ -186,8 +176,9 @@ TEST_CASE("a downloading p2pnode killed with SIGKILL resumes from its part file 
   auto sha = write_random_file(dir / "shared" / "resume.bin", size, 35);
   NodeProcess a(P2PNODE_PATH, write_config(dir, "a", dir / "shared", dir / "a-downloads").string());
   const auto downloads = dir / "c-downloads";
-  auto c = std::make_unique<NodeRun>(
-      write_config(dir, "c", {}, downloads, "chunk_size = 16384\nmax_download_rate = 262144\n"), data.path());
+  auto c = std::make_unique<NodeProcess>(
+      P2PNODE_PATH, write_config(dir, "c", {}, downloads, "chunk_size = 16384\nmax_download_rate = 262144\n").string(),
+      std::vector<std::string>{}, NodeSetup(data.path()));
   const std::string id = c->id();
   REQUIRE(c->command("connect 127.0.0.1 " + port_of(a), "^connected to " + a.id()));
   REQUIRE(search_finds(*c, "resume.bin", 1));
@@ -205,7 +196,8 @@ TEST_CASE("a downloading p2pnode killed with SIGKILL resumes from its part file 
   REQUIRE(fs::exists(downloads / "resume.bin.part"));
 
   // The same data dir: the killed node's lock does not linger, its identity stays.
-  NodeRun restarted(write_config(dir, "c-again", {}, downloads, "chunk_size = 16384\n"), data.path());
+  NodeProcess restarted(P2PNODE_PATH, write_config(dir, "c-again", {}, downloads, "chunk_size = 16384\n").string(), {},
+                        NodeSetup(data.path()));
   CHECK(restarted.id() == id);
   REQUIRE(restarted.command("connect 127.0.0.1 " + port_of(a), "^connected to " + a.id()));
   size_t from = restarted.process().line_count();
@@ -224,7 +216,7 @@ TEST_CASE("a plugin that fails to load stops p2pnode with one line and leaves it
   auto good = write_config(dir, "good", {}, dir / "downloads");
   std::string id;
   {
-    NodeRun node(good, data.path());
+    NodeProcess node(P2PNODE_PATH, good.string(), {}, NodeSetup(data.path()));
     id = node.id();
     node.process().write_line("stop");
     REQUIRE(node.process().wait_exit() == 0);
@@ -243,6 +235,6 @@ TEST_CASE("a plugin that fails to load stops p2pnode with one line and leaves it
                             "configured (") != std::string::npos);
   CHECK(refused.output.find("listening on") == std::string::npos);
   // Fixed, the node starts again with the same identity from the same data dir.
-  NodeRun again(good, data.path());
+  NodeProcess again(P2PNODE_PATH, good.string(), {}, NodeSetup(data.path()));
   CHECK(again.id() == id);
 }

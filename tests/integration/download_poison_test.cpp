@@ -14,7 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr auto kDownloadTimeout = std::chrono::seconds(60);
 constexpr size_t kSize = 256 * 1024;  // 16 chunks of 16 KiB
 
 struct PoisonSetup {
@@ -42,8 +41,6 @@ struct PoisonSetup {
                      kFakeSearchPlugin);
   }
 };
-
-std::string last_line(const CommandResult& result) { return result.lines.empty() ? "" : result.lines.back(); }
 
 // The download ended with the real file, under the name asked for.
 void check_saved_and_verified(const CommandResult& download, const PoisonSetup& setup) {

@@ -41,17 +41,9 @@ TEST_CASE("three p2pnode processes - C searches and downloads A's file through B
 }
 
 TEST_CASE("a source killed with SIGKILL midway - the download completes from the other source") {
-  TempDir dir("setup");
-  const size_t size = 1024 * 1024;
-  auto sha = write_random_file(dir / "a-shared" / "film.mkv", size, 22);
-  write_random_file(dir / "b-shared" / "film.mkv", size, 22);
-  NodeProcess a(P2PNODE_PATH, write_config(dir, "a", dir / "a-shared", dir / "a-downloads").string());
-  NodeProcess b(P2PNODE_PATH, write_config(dir, "b", dir / "b-shared", dir / "b-downloads").string());
-  NodeProcess c(
-      P2PNODE_PATH,
-      write_config(dir, "c", {}, dir / "c-downloads", "chunk_size = 16384\nmax_download_rate = 393216\n").string());
-  REQUIRE(c.command("connect 127.0.0.1 " + port_of(a), "^connected to " + a.id()));
-  REQUIRE(c.command("connect 127.0.0.1 " + port_of(b), "^connected to " + b.id()));
+  TwoSourceProcesses nodes("film.mkv", 22);
+  auto& [dir, sha, a, b, c] = nodes;
+  const size_t size = TwoSourceProcesses::kSize;
   REQUIRE(wait_until([&] { return c.command("search film", R"(^\[1\] film\.mkv  .*\(2 sources\)$)").has_value(); },
                      std::chrono::seconds(20)));
   size_t from = c.process().line_count();

@@ -1,6 +1,5 @@
 // Helpers for download tests with p2pnode processes: a node.toml per node,
-// nodes whose data dir outlives them (to restart one) or that start under
-// resource limits, and reading counters from `stats`.
+// reading counters from `stats`, searching until a file is found.
 #pragma once
 
 #include "download_support.hpp"
@@ -32,51 +31,30 @@ inline std::filesystem::path write_config(const TempDir& dir, const std::string&
 
 inline std::string port_of(NodeProcess& node) { return std::to_string(node.port()); }
 
-// No NAME.part or NAME.part.json left in `dir`.
-inline bool no_partial_files(const std::filesystem::path& dir) {
-  for (const auto& entry : std::filesystem::directory_iterator(dir))
-    if (entry.path().filename().string().find(".part") != std::string::npos) return false;
-  return true;
-}
-
-// A p2pnode process with a data dir the test chooses, so that a restart
-// keeps the node's identity; `shell_setup` (sh commands such as ulimit) runs
-// before p2pnode is exec'd in the same process.
-class NodeRun {
- public:
-  NodeRun(const std::filesystem::path& config, const std::filesystem::path& data_dir,
-          const std::string& shell_setup = "") {
-    std::vector<std::string> args{"--config", config.string(), "--port", "0", "--data-dir", data_dir.string()};
-    if (shell_setup.empty()) {
-      process_ = std::make_unique<Process>(P2PNODE_PATH, args);
-    } else {
-      args.insert(args.begin(), {"-c", shell_setup + "; exec \"$0\" \"$@\"", P2PNODE_PATH});
-      process_ = std::make_unique<Process>("/bin/sh", args);
-    }
-    auto listening = process_->wait_for_line(std::regex(R"(listening on 127\.0\.0\.1:(\d+) id ([0-9a-f]{64}))"));
-    INFO(process_->stderr_text());
-    REQUIRE(listening);
-    port_ = static_cast<uint16_t>(std::stoi(listening->second[1]));
-    id_ = listening->second[2];
+// Sources A and B share the same file (1 MiB) and C, connected to both,
+// downloads it slowly enough (16 KiB chunks, 384 KiB/s) for a fault midway.
+struct TwoSourceProcesses {
+  TwoSourceProcesses(const std::string& name, uint64_t seed)
+      : sha(share_twice(dir, name, seed)),
+        a(P2PNODE_PATH, write_config(dir, "a", dir / "a-shared", dir / "a-downloads").string()),
+        b(P2PNODE_PATH, write_config(dir, "b", dir / "b-shared", dir / "b-downloads").string()),
+        c(P2PNODE_PATH,
+          write_config(dir, "c", {}, dir / "c-downloads", "chunk_size = 16384\nmax_download_rate = 393216\n")
+              .string()) {
+    REQUIRE(c.command("connect 127.0.0.1 " + std::to_string(a.port()), "^connected to " + a.id()));
+    REQUIRE(c.command("connect 127.0.0.1 " + std::to_string(b.port()), "^connected to " + b.id()));
   }
 
-  Process& process() { return *process_; }
-  uint16_t port() const { return port_; }
-  const std::string& id() const { return id_; }
-
-  std::optional<std::string> command(const std::string& line, const std::string& expect,
-                                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-    size_t from = process_->line_count();
-    process_->write_line(line);
-    auto match = process_->wait_for_line(std::regex(expect), timeout, from);
-    if (!match) return std::nullopt;
-    return process_->stdout_lines()[match->first];
-  }
+  static constexpr size_t kSize = 1024 * 1024;
+  TempDir dir{"setup"};
+  std::string sha;
+  NodeProcess a, b, c;
 
  private:
-  std::unique_ptr<Process> process_;
-  uint16_t port_ = 0;
-  std::string id_;
+  static std::string share_twice(const TempDir& dir, const std::string& name, uint64_t seed) {
+    write_random_file(dir / "b-shared" / name, kSize, seed);
+    return write_random_file(dir / "a-shared" / name, kSize, seed);
+  }
 };
 
 // A plugin counter from `stats` (0 if absent; -1 if the node did not answer).

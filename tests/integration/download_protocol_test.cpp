@@ -4,6 +4,8 @@
 #include "download_support.hpp"
 #include "raw_peer.hpp"
 
+#include <p2pnet/hex.hpp>
+
 #include <sys/stat.h>
 
 using namespace p2pnet;
@@ -50,13 +52,7 @@ nlohmann::json chunk_request(int64_t id, const std::string& sha, int64_t index, 
 }
 
 std::string hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
+  return to_hex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
 
 int64_t mtime_seconds(const fs::path& path) {

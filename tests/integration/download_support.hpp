@@ -9,9 +9,9 @@
 // tests/plugins/fake_search_plugin.cpp.
 #pragma once
 
+#include "sha256_hex.hpp"
 #include "test_node.hpp"
 
-#include <openssl/evp.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -22,25 +22,23 @@
 #include <sstream>
 #include <string>
 
-// A namespace of their own: other tests' helpers (counter, sha256_hex, ...)
+// A namespace of their own: other tests' helpers (counter, read_file, ...)
 // have the same names and would otherwise collide at link time.
 namespace p2pnet::test::download_tests {
 
 inline const std::string kSearchPlugin = "search";
 // Tests that use the stand-in's own commands (fake-rescan, fake-index-add).
 inline const std::string kFakeSearchPlugin = "fake_search";
+// How long a test waits for a download's outcome.
+constexpr auto kDownloadTimeout = std::chrono::seconds(60);
 
-inline std::string sha256_hex(const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static const char* digits = "0123456789abcdef";
-  std::string hex;
-  for (unsigned i = 0; i < length; ++i) {
-    hex += digits[digest[i] >> 4];
-    hex += digits[digest[i] & 15];
-  }
-  return hex;
+inline std::string last_line(const CommandResult& result) { return result.lines.empty() ? "" : result.lines.back(); }
+
+// No NAME.part or NAME.part.json left in `dir`.
+inline bool no_partial_files(const std::filesystem::path& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().filename().string().find(".part") != std::string::npos) return false;
+  return true;
 }
 
 inline std::string read_file(const std::filesystem::path& path) {

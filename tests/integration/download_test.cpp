@@ -11,22 +11,6 @@ using namespace p2pnet::test;
 using namespace p2pnet::test::download_tests;
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr auto kDownloadTimeout = std::chrono::seconds(60);
-
-bool no_partial_files(const fs::path& dir) {
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    auto name = entry.path().filename().string();
-    if (name.find(".part") != std::string::npos) return false;
-  }
-  return true;
-}
-
-std::string last_line(const CommandResult& result) { return result.lines.empty() ? "" : result.lines.back(); }
-
-}  // namespace
-
 TEST_CASE("three nodes in a line - C finds A's file through B and downloads it from A") {
   TempDir shared("shared"), downloads("downloads");
   const size_t size = 3 * 1024 * 1024 + 12345;

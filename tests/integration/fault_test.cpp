@@ -17,10 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr auto kDownloadTimeout = std::chrono::seconds(60);
-
-std::string last_line(const CommandResult& result) { return result.lines.empty() ? "" : result.lines.back(); }
-
 // The thrower first, so its hooks (on_stop too) run before the others'.
 NodeConfig with_thrower(NodeConfig config) {
   config.plugins.insert(config.plugins.begin(), plugin("thrower"));
@@ -41,12 +37,6 @@ std::optional<int64_t> kept_chunks(const std::string& line) {
   std::smatch match;
   if (!std::regex_search(line, match, pattern)) return std::nullopt;
   return std::stoll(match[1]);
-}
-
-bool no_partial_files(const fs::path& dir) {
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.path().filename().string().find(".part") != std::string::npos) return false;
-  return true;
 }
 
 int64_t refusals(TestNode& source) {

@@ -8,19 +8,40 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
+#include <vector>
 
 namespace p2pnet::test {
 
+struct NodeSetup {
+  NodeSetup() = default;
+  NodeSetup(std::filesystem::path data_dir_, std::string shell_setup_ = "")
+      : data_dir(std::move(data_dir_)), shell_setup(std::move(shell_setup_)) {}
+  // Empty: a data dir of its own, removed with the process. A test that
+  // restarts a node passes the same one again: the node keeps its identity.
+  std::filesystem::path data_dir;
+  // sh commands (such as ulimit) run before p2pnode is exec'd in the same process.
+  std::string shell_setup;
+};
+
 class NodeProcess {
  public:
-  NodeProcess(const std::string& program, const std::string& config, std::vector<std::string> extra = {})
-      : data_dir_("p2pnode-data") {
-    std::vector<std::string> args{"--config", config, "--port", "0", "--data-dir", data_dir_.path().string()};
+  NodeProcess(const std::string& program, const std::string& config, std::vector<std::string> extra = {},
+              const NodeSetup& setup = {}) {
+    if (setup.data_dir.empty()) own_data_dir_.emplace("p2pnode-data");
+    data_dir_ = setup.data_dir.empty() ? own_data_dir_->path() : setup.data_dir;
+    std::vector<std::string> args{"--config", config, "--port", "0", "--data-dir", data_dir_.string()};
     args.insert(args.end(), extra.begin(), extra.end());
-    process_ = std::make_unique<Process>(program, args);
+    if (setup.shell_setup.empty()) {
+      process_ = std::make_unique<Process>(program, args);
+    } else {
+      args.insert(args.begin(), {"-c", setup.shell_setup + "; exec \"$0\" \"$@\"", program});
+      process_ = std::make_unique<Process>("/bin/sh", args);
+    }
     auto listening = process_->wait_for_line(std::regex(R"(listening on 127\.0\.0\.1:(\d+) id ([0-9a-f]{64}))"));
     INFO(process_->stderr_text());
     REQUIRE(listening);
@@ -30,7 +51,7 @@ class NodeProcess {
 
   Process& process() { return *process_; }
   uint16_t port() const { return port_; }
-  const std::filesystem::path& data_dir() const { return data_dir_.path(); }
+  const std::filesystem::path& data_dir() const { return data_dir_; }
   const std::string& id() const { return id_; }
 
   // Sends a command and waits for a line matching `expect` after it.
@@ -44,7 +65,8 @@ class NodeProcess {
   }
 
  private:
-  TempDir data_dir_;
+  std::optional<TempDir> own_data_dir_;
+  std::filesystem::path data_dir_;
   std::unique_ptr<Process> process_;
   uint16_t port_ = 0;
   std::string id_;

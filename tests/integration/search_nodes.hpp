@@ -2,9 +2,9 @@
 // searchprobe test plugin recording the bus events the download plugin uses.
 #pragma once
 
+#include "sha256_hex.hpp"
 #include "test_node.hpp"
 
-#include <openssl/evp.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -16,19 +16,6 @@
 #include <vector>
 
 namespace p2pnet::test {
-
-inline std::string sha256_hex(const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xF];
-  }
-  return out;
-}
 
 inline void write_file(const std::filesystem::path& file, const std::string& content) {
   std::filesystem::create_directories(file.parent_path());

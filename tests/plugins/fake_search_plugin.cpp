@@ -17,7 +17,7 @@
 #include <p2pnet/plugin.hpp>
 #include <p2pnet/settings.hpp>
 
-#include <openssl/evp.h>
+#include "common/sha256.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -44,23 +44,13 @@ struct Entry {
 
 std::string sha256_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr);
+  p2pnet::Sha256 hash;
   std::vector<char> buffer(1 << 20);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(context.get(), buffer.data(), static_cast<size_t>(in.gcount()));
+    if (in.gcount() > 0) hash.update(buffer.data(), static_cast<size_t>(in.gcount()));
   }
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(context.get(), digest, &length);
-  static const char* digits = "0123456789abcdef";
-  std::string hex;
-  for (unsigned i = 0; i < length; ++i) {
-    hex += digits[digest[i] >> 4];
-    hex += digits[digest[i] & 15];
-  }
-  return hex;
+  return p2pnet::to_hex(hash.finish());
 }
 
 bool has_suffix(const std::string& text, const std::string& suffix) {

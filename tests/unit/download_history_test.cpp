@@ -1,7 +1,7 @@
 // The download history file and the scan for unfinished downloads: both are
 // read back from disk as hostile input.
-#include "download/download_history.hpp"
-#include "download/part_record.hpp"
+#include "download_history.hpp"
+#include "part_record.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>

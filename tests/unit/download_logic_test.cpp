@@ -1,13 +1,13 @@
 // The download plugin's pure parts: path safety, the resume record, file
 // names, the .part lifecycle on disk, the rate limiter and the progress line.
-#include "download/part_file.hpp"
-#include "download/part_record.hpp"
-#include "download/progress_format.hpp"
-#include "download/protocol.hpp"
-#include "download/rate_limiter.hpp"
-#include "download/search_results.hpp"
-#include "download/sha256.hpp"
-#include "download/shared_index.hpp"
+#include "common/sha256.hpp"
+#include "part_file.hpp"
+#include "part_record.hpp"
+#include "progress_format.hpp"
+#include "protocol.hpp"
+#include "rate_limiter.hpp"
+#include "search_results.hpp"
+#include "shared_index.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+using namespace p2pnet;
 using namespace p2pnet::download;
 namespace fs = std::filesystem;
 

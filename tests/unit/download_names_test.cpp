@@ -1,6 +1,6 @@
 // Names from other nodes that would hide what they are on a terminal or in a
 // file manager are refused, and printed escaped (issue 15, item 7).
-#include "download/file_names.hpp"
+#include "file_names.hpp"
 #include "names.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,5 +1,8 @@
 // The C++ layer of the SDK against a fake host table: what it promises about
-// exceptions, background jobs and the ABI minor it declares.
+// exceptions, background jobs (and the download plugin's shape of them) and
+// the ABI minor it declares.
+#include "background_job.hpp"
+
 #include <p2pnet/plugin.hpp>
 
 #include <catch2/catch.hpp>
@@ -123,4 +126,20 @@ TEST_CASE("a C++ plugin needs ABI minor 0 unless it declares a newer one") {
   CHECK(p2pnet::detail::describe<Bare>("bare", "1", "")->abi_minor == 0);
   CHECK(p2pnet::detail::describe<NeedsNewer>("newer", "1", "")->abi_minor == 1);
   CHECK(p2pnet::detail::describe<Bare>("bare", "1", "")->abi_major == P2PNET_ABI_MAJOR);
+}
+
+// The download plugin's one shape of background work, on the same fake host.
+TEST_CASE("a download background job hands its result - or its exception as the error - to its continuation") {
+  Loaded<Bare> loaded;
+  fake.finish_jobs = true;
+  std::vector<p2pnet::download::JobError> results;
+  p2pnet::download::run_in_background(
+      *loaded.plugin, [] { return p2pnet::download::JobError{"disk full"}; },
+      [&](p2pnet::download::JobError result) { results.push_back(result); });
+  p2pnet::download::run_in_background(
+      *loaded.plugin, []() -> p2pnet::download::JobError { throw std::runtime_error("OpenSSL SHA-256 update failed"); },
+      [&](p2pnet::download::JobError result) { results.push_back(result); });
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].error == "disk full");
+  CHECK(results[1].error == "OpenSSL SHA-256 update failed");
 }

@@ -1,12 +1,12 @@
 // The search plugin's pure parts: queries and globs, name rules, merging of
 // answers, the wire messages, the index cache, walking and hashing a folder.
+#include "common/sha256.hpp"
 #include "file_index.hpp"
 #include "index_cache.hpp"
 #include "messages.hpp"
 #include "names.hpp"
 #include "query.hpp"
 #include "result_set.hpp"
-#include "sha256.hpp"
 #include "shared_folder.hpp"
 #include "temp_dir.hpp"
 
@@ -245,9 +245,9 @@ TEST_CASE("the hasher gives the SHA-256 of each file across as many steps as it 
   write(shared / "abc.txt", "abc");
   write(shared / "empty", "");
   write(shared / "big.bin", big);
-  Sha256 expected;
+  p2pnet::Sha256 expected;
   expected.update(big.data(), big.size());
-  std::string big_sha = expected.hex_digest();
+  std::string big_sha = p2pnet::to_hex(expected.finish());
 
   std::atomic<bool> stop{false};
   auto walked = walk_shared_folder(shared.path(), {}, stop);

@@ -1,10 +1,11 @@
-#include "sha256.hpp"
+#include "common/sha256.hpp"
 
 #include <openssl/evp.h>
 
 #include <stdexcept>
+#include <utility>
 
-namespace p2pnet::download {
+namespace p2pnet {
 
 Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
   if (!context_ || EVP_DigestInit_ex(context_, EVP_sha256(), nullptr) != 1) {
@@ -14,6 +15,13 @@ Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
 }
 
 Sha256::~Sha256() { EVP_MD_CTX_free(context_); }
+
+Sha256::Sha256(Sha256&& other) noexcept : context_(std::exchange(other.context_, nullptr)) {}
+
+Sha256& Sha256::operator=(Sha256&& other) noexcept {
+  std::swap(context_, other.context_);
+  return *this;
+}
 
 void Sha256::update(const void* data, size_t size) {
   if (size > 0 && EVP_DigestUpdate(context_, data, size) != 1)
@@ -35,21 +43,4 @@ Digest sha256_of(const void* data, size_t size) {
   return hash.finish();
 }
 
-std::string to_hex(const unsigned char* data, size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(size * 2, '0');
-  for (size_t i = 0; i < size; ++i) {
-    out[2 * i] = kDigits[data[i] >> 4];
-    out[2 * i + 1] = kDigits[data[i] & 0x0f];
-  }
-  return out;
-}
-
-bool is_sha256_hex(std::string_view text) {
-  if (text.size() != 64) return false;
-  for (char c : text)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
-}  // namespace p2pnet::download
+}  // namespace p2pnet
