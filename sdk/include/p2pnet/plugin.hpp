@@ -8,6 +8,7 @@
 
 #include <p2pnet/plugin_abi.h>
 #include <p2pnet/command_line.hpp>
+#include <p2pnet/hex.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -43,12 +44,7 @@ enum class LogLevel : int {
 
 inline Bytes as_bytes(std::string_view text) { return {reinterpret_cast<const std::byte*>(text.data()), text.size()}; }
 
-inline bool is_node_id(std::string_view id) {
-  if (id.size() != 64) return false;
-  for (char c : id)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
+inline bool is_node_id(std::string_view id) { return is_sha256_hex(id); }
 
 // A connected peer, valid only during the callback that received it.
 class PeerRef {
