@@ -66,7 +66,9 @@ struct HttpServer::Impl {
   std::thread thread;
   // Touched only on the server thread (and by stop() once it has joined it).
   std::set<Handle, std::owner_less<Handle>> sockets;
-  std::set<Handle, std::owner_less<Handle>> waiting;  // deferred HTTP responses
+  // Deferred HTTP responses. Nothing else holds such a connection while it
+  // waits (no read or timer is pending), so this map keeps it alive.
+  std::map<Handle, Connection, std::owner_less<Handle>> waiting;
   std::mutex stop_mutex;
   bool running = false;
 
@@ -80,7 +82,7 @@ struct HttpServer::Impl {
     Connection con = server.get_con_from_hdl(hdl);
     if (over_limit()) return fill(con, too_busy());
     if (con->defer_http_response()) return fill(con, {500, "application/json", "{\"error\":\"internal\"}", {}});
-    waiting.insert(hdl);
+    waiting.emplace(hdl, con);
     std::weak_ptr<Impl> weak = self;
     auto answered = std::make_shared<std::atomic<bool>>(false);
     Responder respond = [weak, hdl, answered](HttpResponse response) {
@@ -91,10 +93,11 @@ struct HttpServer::Impl {
       // joins it before the server goes: the raw pointer stays valid.
       Impl* raw = impl.get();
       asio::post(raw->server.get_io_service(), [raw, hdl, response = std::move(response)] {
-        raw->waiting.erase(hdl);
+        auto waiting = raw->waiting.find(hdl);
+        if (waiting == raw->waiting.end()) return;  // the server stopped meanwhile
+        Connection con = std::move(waiting->second);
+        raw->waiting.erase(waiting);
         websocketpp::lib::error_code ec;
-        Connection con = raw->server.get_con_from_hdl(hdl, ec);
-        if (ec) return;  // the client left meanwhile
         fill(con, response);
         con->send_http_response(ec);
       });
@@ -138,15 +141,13 @@ struct HttpServer::Impl {
   // After the thread has ended: close what is left so the sockets go now,
   // not when the last responder lets go of this object.
   void close_everything() {
-    for (const auto* set : {&sockets, &waiting})
-      for (const auto& hdl : *set) {
-        websocketpp::lib::error_code ec;
-        Connection con = server.get_con_from_hdl(hdl, ec);
-        if (!ec) {
-          asio::error_code ignored;
-          con->get_raw_socket().close(ignored);
-        }
-      }
+    asio::error_code ignored;
+    for (const auto& hdl : sockets) {
+      websocketpp::lib::error_code ec;
+      Connection con = server.get_con_from_hdl(hdl, ec);
+      if (!ec) con->get_raw_socket().close(ignored);
+    }
+    for (const auto& [hdl, con] : waiting) con->get_raw_socket().close(ignored);
     sockets.clear();
     waiting.clear();
   }
