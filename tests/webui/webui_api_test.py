@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The webui plugin's HTTP API and events socket against real p2pnode
+processes: node A (webui on port 0, downloads rate-limited so that progress
+events come) connects to node B, which shares a file; everything is driven
+over HTTP and the WebSocket the way the page does, plus what a hostile page
+or client would send.
+
+usage: webui_api_test.py P2PNODE NODE_TOML WORK_DIR"""
+
+import json
+import os
+import shutil
+import socket
+import sys
+
+from webui_support import Failure, Node, Refused, check, node_config, sha256_of, wait_for
+
+FILE_SIZE = 3 * 1024 * 1024
+RATE = 1024 * 1024  # bytes/s: about three seconds, so progress events come
+
+
+def expect_status(result, status, what):
+    check(result[0] == status, f"{what}: expected HTTP {status}, got {result[0]} {result[1]}")
+    return result[1]
+
+
+def expect_refused_socket(open_socket, status, what):
+    try:
+        ws = open_socket()
+    except Refused as refused:
+        check(refused.status == status, f"{what}: expected HTTP {status}, got {refused.status} {refused.body}")
+        return refused.body
+    ws.close()
+    raise Failure(f"{what}: the WebSocket upgrade was accepted")
+
+
+def counter(webui, name):
+    for line in webui.command("stats")["lines"]:
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == name:
+            return int(parts[1])
+    return 0
+
+
+def main():
+    p2pnode, source_config, work = sys.argv[1:4]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    plain = node_config(source_config, os.path.join(work, "b.toml"))
+    with_webui = node_config(source_config, os.path.join(work, "a.toml"), webui=True, max_download_rate=RATE)
+
+    b = Node(p2pnode, plain, work, "b")
+    a = None
+    try:
+        with open(os.path.join(b.shared, "holiday.mp4"), "wb") as f:
+            f.write(os.urandom(FILE_SIZE))
+        expected_hash = sha256_of(os.path.join(b.shared, "holiday.mp4"))
+        b_port = b.listen_port()
+        a = Node(p2pnode, with_webui, work, "a", extra=["--connect", f"127.0.0.1:{b_port}"])
+        webui = a.webui()
+        print(f"webui on port {webui.port}")
+
+        # The token file is the user's alone.
+        token_file = os.path.join(a.dir, "data", "webui.token")
+        check(os.stat(token_file).st_mode & 0o777 == 0o600, "webui.token is not mode 0600")
+
+        # The page itself needs no token; the API does.
+        status, page = webui.request("GET", "/", token=False)
+        check(status == 200 and "<title>p2pnet node</title>" in page, f"GET / gave {status}")
+        check(webui.request("GET", "/app.js", token=False)[0] == 200, "GET /app.js failed")
+
+        wait_for(lambda: len(webui.request("GET", "/api/peers")[1]["peers"]) == 1, "node A to have node B as peer")
+
+        # Refusals: token, Host (DNS rebinding), Origin (cross-site), size.
+        missing = expect_status(webui.request("GET", "/api/peers", token=False), 401, "no token")
+        check("missing token" in missing["error"], f"no token: {missing}")
+        wrong = expect_status(webui.request("POST", "/api/command", {"command": "peers"}, token="x" * 64), 401,
+                              "wrong token")
+        check(wrong == {"error": "wrong token"}, f"wrong token said more than that: {wrong}")
+        expect_refused_socket(lambda: webui.events(token=False), 401, "events without a token")
+        expect_refused_socket(lambda: webui.events(token="y" * 64), 401, "events with a wrong token")
+        refused = counter(webui, "webui.token_refused")
+        check(refused == 4, f"stats shows webui.token_refused {refused}, expected 4")
+
+        expect_status(webui.request("GET", "/api/peers", headers={"Host": "attacker.example:%d" % webui.port}), 403,
+                      "a rebound Host")
+        expect_status(webui.request("GET", "/", token=False, headers={"Host": "attacker.example"}), 403,
+                      "the page under a rebound Host")
+        expect_status(webui.request("POST", "/api/command", {"command": "peers"},
+                                    headers={"Origin": "http://attacker.example"}), 403, "a foreign Origin")
+        expect_refused_socket(lambda: webui.events(headers={"Origin": "http://attacker.example"}), 403,
+                              "events from a foreign Origin")
+        expect_refused_socket(lambda: webui.events(headers={"Host": "attacker.example"}), 403,
+                              "events under a rebound Host")
+        expect_status(webui.request("POST", "/api/command", "x" * (65 * 1024)), 413, "a body over 64 KiB")
+        expect_status(webui.request("POST", "/api/command", "not json"), 400, "a body that is not JSON")
+        same_origin = webui.request("GET", "/api/peers", headers={"Origin": webui.origin})
+        expect_status(same_origin, 200, "the page's own Origin")
+
+        events = webui.events(headers={"Origin": webui.origin})
+
+        # A client that leaves in the middle of a command: the node keeps serving.
+        leaver = socket.create_connection(("127.0.0.1", webui.port))
+        body = json.dumps({"command": "search nothing-matches-this"})
+        leaver.sendall((f"POST /api/command HTTP/1.1\r\nHost: {webui.host}\r\nAuthorization: Bearer {webui.token}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
+        leaver.close()
+
+        found = webui.command("search holiday")
+        check(found["status"] == 0, f"search failed: {found}")
+        check(found["lines"][-1] == "1 result", f"search holiday: {found['lines']}")
+        results, _ = events.next_event(
+            lambda e: e["event"] == "search.results" and e["data"].get("query") == "holiday", "search.results")
+        check(results["data"]["results"][0]["name"] == "holiday.mp4", f"search.results: {results}")
+        check(isinstance(results["time_ms"], int), "an event without time_ms")
+
+        started = webui.command("download 1")
+        check(started["status"] == 0 and started["lines"][0].startswith("started 1: holiday.mp4"),
+              f"download 1: {started}")
+        finished, seen = events.next_event(lambda e: e["event"] == "download.finished", "download.finished", 60)
+        check(finished["data"]["outcome"] == "saved", f"download.finished: {finished}")
+        progress = [e["data"] for e in seen if e["event"] == "download.progress"]
+        check(progress, "no download.progress event before download.finished")
+        check(all(p["size"] == FILE_SIZE and 0 <= p["done"] <= FILE_SIZE for p in progress), f"progress: {progress}")
+        saved = os.path.join(a.downloads, "holiday.mp4")
+        check(sha256_of(saved) == expected_hash, "the downloaded file's SHA-256 differs")
+
+        # stop through the API: the answer comes, then the node exits.
+        try:
+            stopping = webui.command("stop", timeout=10)
+            check(stopping["status"] == 0, f"stop: {stopping}")
+        except (ConnectionError, socket.timeout) as e:
+            raise Failure(f"stop got no answer: {e}")
+        a.process.wait(timeout=20)
+        check(a.process.returncode == 0, f"p2pnode exited with {a.process.returncode} after stop")
+        events.close()
+        print("PASS")
+    finally:
+        if a:
+            a.stop()
+        b.stop()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Failure as e:
+        print(f"FAIL: {e}")
+        sys.exit(1)
