@@ -160,7 +160,7 @@ HttpServer::HttpServer(HttpServerLimits limits, HttpServerHandlers handlers) : i
 
 HttpServer::~HttpServer() { stop(); }
 
-uint16_t HttpServer::start(const std::string& host, uint16_t port) {
+uint16_t HttpServer::listen(const std::string& host, uint16_t port) {
   auto& impl = *impl_;
   Server& server = impl.server;
   server.clear_access_channels(websocketpp::log::alevel::all);
@@ -188,16 +188,20 @@ uint16_t HttpServer::start(const std::string& host, uint16_t port) {
   server.start_accept(ec);
   if (ec) throw std::runtime_error("cannot accept on " + host + ":" + std::to_string(port) + ": " + ec.message());
   asio::error_code local_error;
-  uint16_t bound = server.get_local_endpoint(local_error).port();
-  impl.running = true;
-  impl.thread = std::thread([raw] {
+  return server.get_local_endpoint(local_error).port();
+}
+
+void HttpServer::run() {
+  Impl* raw = impl_.get();
+  std::lock_guard lock(raw->stop_mutex);
+  raw->running = true;
+  raw->thread = std::thread([raw] {
     try {
       raw->server.run();
     } catch (const std::exception& e) {
       raw->problem(std::string("HTTP server stopped: ") + e.what());
     }
   });
-  return bound;
 }
 
 void HttpServer::broadcast(std::string text) {

@@ -54,9 +54,12 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Listens on host:port (port 0: the OS picks) and serves on a new thread.
-  // Returns the bound port; throws std::runtime_error when it cannot listen.
-  uint16_t start(const std::string& host, uint16_t port);
+  // Listens on host:port (port 0: the OS picks); returns the bound port.
+  // Throws std::runtime_error when it cannot listen.
+  uint16_t listen(const std::string& host, uint16_t port);
+  // Serves on a new thread (after listen(), so that the caller can settle
+  // what its handlers read, such as the port, before the first request).
+  void run();
   // Sends a text message to every WebSocket client; from any thread.
   void broadcast(std::string text);
   // Closes the port and every connection and joins the thread. Idempotent.

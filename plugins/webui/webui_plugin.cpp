@@ -8,8 +8,8 @@
 // (run_command, peers(), counters of commands in flight) hops to the
 // plugin's context through the inbox first.
 #include "http_server.hpp"
-#include "page_files.hpp"
 #include "webui_access.hpp"
+#include "webui_routes.hpp"
 #include "webui_sdk_shim.hpp"
 #include "webui_token.hpp"
 
@@ -24,15 +24,11 @@ namespace {
 
 using p2pnet::json;
 constexpr uint64_t kInboxPollMs = 10;
-constexpr size_t kMaxCommandLineBytes = 4096;
 constexpr size_t kMaxOutputLines = 10000;
 constexpr size_t kMaxOutputBytes = 4 * 1024 * 1024;
 
-std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-webui::HttpResponse json_response(int status, const json& body) { return {status, "application/json", dump(body), {}}; }
 webui::HttpResponse error_response(int status, const std::string& text) {
-  return json_response(status, {{"error", text}});
+  return webui::json_response(status, {{"error", text}});
 }
 
 int64_t now_ms() {
@@ -81,16 +77,18 @@ class WebuiPlugin : public WebuiBase {
 
     if (auto why = webui::unusable_listen_address(listen); !why.empty())
       throw std::invalid_argument("plugins.webui.listen: " + why + " (got \"" + listen + "\")");
-    listen_ = *webui::parse_listen_address(listen);
+    rules_.listen = *webui::parse_listen_address(listen);
     if (!token.empty()) {
       if (auto why = webui::unusable_token(token); !why.empty())
         throw std::invalid_argument("plugins.webui.token: " + why);
-      token_ = token;
+      rules_.token = token;
       token_source_ = "plugins.webui.token";
+      rules_.token_place = "node.toml";
     } else {
-      token_file_ = data_dir() / "webui.token";
-      token_ = webui::load_or_create_token(token_file_);
-      token_source_ = token_file_.string();
+      auto file = data_dir() / "webui.token";
+      rules_.token = webui::load_or_create_token(file);
+      token_source_ = file.string();
+      rules_.token_place = "the data dir";
     }
     subscribe_public([this](std::string_view event, const json& data) { forward_event(event, data); });
   }
@@ -106,16 +104,16 @@ class WebuiPlugin : public WebuiBase {
     limits.max_connections = max_connections_;
     server_ = std::make_unique<webui::HttpServer>(limits, std::move(handlers));
     try {
-      listen_.port = server_->start(listen_.host, listen_.port);
+      rules_.listen.port = server_->listen(rules_.listen.host, rules_.listen.port);
     } catch (const std::exception& e) {
       server_.reset();
       error(std::string("webui: ") + e.what());
       return;
     }
+    server_->run();
     poll_timer_ = every(kInboxPollMs, [this] { inbox_.run_waiting(); });
-    std::string shown_host = listen_.host.find(':') == std::string::npos ? listen_.host : "[" + listen_.host + "]";
-    print("webui listening on http://" + shown_host + ":" + std::to_string(listen_.port) + "/ (token in " +
-          token_source_ + ")");
+    print("webui listening on http://" + webui::own_hosts(rules_.listen).front() + "/ (token in " + token_source_ +
+          ")");
   }
 
   void on_stop() override {
@@ -133,71 +131,22 @@ class WebuiPlugin : public WebuiBase {
   // --- On the server thread: only immutable settings, the inbox and
   // counters (the host's C calls are thread-safe) -------------------------
 
-  std::optional<webui::HttpResponse> refuse(const webui::HttpRequest& request, bool needs_token) {
-    if (!webui::host_allowed(request.host, listen_)) {
-      count("host_refused");
-      return error_response(403, "Host header must name this server (127.0.0.1, localhost or ::1 with its port)");
-    }
-    if (!webui::origin_allowed(request.origin, listen_)) {
-      count("origin_refused");
-      return error_response(403, "cross-origin requests are refused");
-    }
-    if (!needs_token) return std::nullopt;
-    std::string given = webui::bearer_token(request.authorization);
-    if (given.empty()) given = webui::query_value(request.target, "token");
-    if (given.empty()) {
-      count("token_refused");
-      return error_response(401, "missing token: send Authorization: Bearer TOKEN (the token is in " +
-                                     std::string(token_file_.empty() ? "node.toml" : "the data dir") + ")");
-    }
-    if (!webui::tokens_equal(token_, given)) {
-      count("token_refused");
-      return error_response(401, "wrong token");
-    }
-    return std::nullopt;
-  }
-
   std::optional<webui::HttpResponse> admit_socket(const webui::HttpRequest& request) {
-    if (webui::target_path(request.target) != "/api/events") return error_response(404, "no such socket");
-    return refuse(request, true);
+    auto refused = webui::check_socket(request, rules_);
+    if (!refused) return std::nullopt;
+    if (!refused->counter.empty()) count(refused->counter);
+    return std::move(refused->response);
   }
 
   void serve(const webui::HttpRequest& request, webui::Responder respond) {
-    std::string_view path = webui::target_path(request.target);
-    bool api = path.substr(0, 5) == "/api/";
-    if (auto refusal = refuse(request, api)) return respond(*refusal);
-    if (!api) {
-      if (request.method != "GET" && request.method != "HEAD") return respond(error_response(405, "use GET"));
-      auto file = webui::find_page_file(path == "/" ? "/index.html" : path);
-      if (!file) return respond(error_response(404, "no such page"));
-      webui::HttpResponse response{200, std::string(file->content_type), std::string(file->content), {}};
-      // The page runs only its own script and style, and no other site may frame it.
-      response.headers = {{"Content-Security-Policy",
-                           "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'"},
-                          {"X-Frame-Options", "DENY"},
-                          {"Referrer-Policy", "no-referrer"}};
-      return respond(std::move(response));
+    auto route = webui::route_request(request, rules_);
+    if (auto* answer = std::get_if<webui::Answer>(&route)) {
+      if (!answer->counter.empty()) count(answer->counter);
+      return respond(std::move(answer->response));
     }
-    if (path == "/api/command") {
-      if (request.method != "POST") return respond(error_response(405, "use POST"));
-      return start_command(request.body, std::move(respond));
-    }
-    if (path == "/api/peers") {
-      if (request.method != "GET") return respond(error_response(405, "use GET"));
-      return inbox_.push([this, respond = std::move(respond)] { respond(json_response(200, peers_json())); });
-    }
-    respond(error_response(404, "no such API"));
-  }
-
-  void start_command(const std::string& body, webui::Responder respond) {
-    json request = json::parse(body, nullptr, false);
-    if (!request.is_object() || !request.contains("command") || !request["command"].is_string())
-      return respond(error_response(400, "expected {\"command\": \"LINE\"}"));
-    std::string line = request["command"].get<std::string>();
-    if (line.size() > kMaxCommandLineBytes)
-      return respond(
-          error_response(413, "a command line has at most " + std::to_string(kMaxCommandLineBytes) + " bytes"));
-    inbox_.push([this, line = std::move(line), respond = std::move(respond)]() mutable {
+    if (std::holds_alternative<webui::ListPeers>(route))
+      return inbox_.push([this, respond = std::move(respond)] { respond(webui::json_response(200, peers_json())); });
+    inbox_.push([this, line = std::get<webui::RunCommand>(route).line, respond = std::move(respond)]() mutable {
       run_for_client(line, std::move(respond));
     });
   }
@@ -232,7 +181,7 @@ class WebuiPlugin : public WebuiBase {
           --commands_running_;
           json body = {{"lines", std::move(output->lines)}, {"status", done_status}};
           if (output->truncated) body["truncated"] = true;
-          respond(json_response(200, body));
+          respond(webui::json_response(200, body));
         });
     if (status != P2PNET_OK) {
       --commands_running_;
@@ -255,12 +204,10 @@ class WebuiPlugin : public WebuiBase {
 
   void forward_event(std::string_view event, const json& data) {
     if (!server_) return;
-    server_->broadcast(dump({{"event", event}, {"data", data}, {"time_ms", now_ms()}}));
+    server_->broadcast(webui::dump_json({{"event", event}, {"data", data}, {"time_ms", now_ms()}}));
   }
 
-  webui::ListenAddress listen_;
-  std::string token_;
-  std::filesystem::path token_file_;
+  webui::AccessRules rules_;  // fixed once loaded: the server thread reads it
   std::string token_source_;
   size_t max_connections_ = 16;
   size_t max_commands_ = 8;
