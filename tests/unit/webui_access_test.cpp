@@ -1,5 +1,6 @@
 // The webui plugin's checks of who may use it (plugins/webui/webui_access.hpp).
 #include "webui_access.hpp"
+#include "webui_routes.hpp"
 #include "webui_token.hpp"
 
 #include <catch2/catch.hpp>
@@ -81,4 +82,50 @@ TEST_CASE("webui keeps its generated token private and refuses a shared one", "[
   std::ofstream(file) << "short\n";
   CHECK_THROWS_WITH(load_or_create_token(file), Catch::Contains("at least 16 characters"));
   CHECK(unusable_token("has space in it here").find("only letters") != std::string::npos);
+}
+
+TEST_CASE("webui routes a request only past Host, Origin and token", "[webui]") {
+  AccessRules rules{{"127.0.0.1", 7102}, "0123456789abcdef0123", "the data dir"};
+  auto route = [&](std::string method, std::string target, std::string host, std::string origin, std::string auth,
+                   std::string body = "") {
+    return route_request({method, target, host, origin, auth, body}, rules);
+  };
+  auto answer = [](const Route& r) { return std::get<Answer>(r); };
+  const std::string good = "Bearer 0123456789abcdef0123";
+
+  auto command = route("POST", "/api/command", "127.0.0.1:7102", "http://127.0.0.1:7102", good,
+                       R"({"command": "search holiday"})");
+  REQUIRE(std::holds_alternative<RunCommand>(command));
+  CHECK(std::get<RunCommand>(command).line == "search holiday");
+  CHECK(std::holds_alternative<ListPeers>(route("GET", "/api/peers", "localhost:7102", "", good)));
+  CHECK(answer(route("GET", "/", "127.0.0.1:7102", "", "")).response.status == 200);
+  CHECK(answer(route("GET", "/app.js", "127.0.0.1:7102", "", "")).response.content_type.find("javascript") !=
+        std::string::npos);
+
+  auto rebound = answer(route("GET", "/", "attacker.example:7102", "", ""));
+  CHECK(rebound.response.status == 403);
+  CHECK(rebound.counter == "host_refused");
+  auto foreign = answer(route("POST", "/api/command", "127.0.0.1:7102", "http://attacker.example", good, "{}"));
+  CHECK(foreign.response.status == 403);
+  CHECK(foreign.counter == "origin_refused");
+  auto missing = answer(route("GET", "/api/peers", "127.0.0.1:7102", "", ""));
+  CHECK(missing.response.status == 401);
+  CHECK(missing.counter == "token_refused");
+  CHECK(missing.response.body.find("missing token") != std::string::npos);
+  auto wrong = answer(route("GET", "/api/peers", "127.0.0.1:7102", "", "Bearer 0123456789abcdef0124"));
+  CHECK(wrong.response.body == R"({"error":"wrong token"})");
+
+  CHECK(answer(route("POST", "/api/command", "127.0.0.1:7102", "", good, "not json")).response.status == 400);
+  CHECK(answer(route("POST", "/api/command", "127.0.0.1:7102", "", good, R"({"command": 1})")).response.status == 400);
+  CHECK(answer(route("POST", "/api/command", "127.0.0.1:7102", "", good,
+                     R"({"command": ")" + std::string(5000, 'a') + R"("})"))
+            .response.status == 413);
+  CHECK(answer(route("GET", "/api/command", "127.0.0.1:7102", "", good)).response.status == 405);
+  CHECK(answer(route("GET", "/api/nothing", "127.0.0.1:7102", "", good)).response.status == 404);
+  CHECK(answer(route("GET", "/../etc/passwd", "127.0.0.1:7102", "", "")).response.status == 404);
+
+  CHECK_FALSE(check_socket({"GET", "/api/events?token=0123456789abcdef0123", "127.0.0.1:7102", "", "", ""}, rules));
+  CHECK(check_socket({"GET", "/api/events", "127.0.0.1:7102", "", "", ""}, rules)->response.status == 401);
+  CHECK(check_socket({"GET", "/api/events?token=0123456789abcdef0123", "127.0.0.1:7102", "http://evil", "", ""}, rules)
+            ->response.status == 403);
 }

@@ -11,9 +11,10 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 
-from webui_support import Failure, Node, Refused, check, node_config, sha256_of, wait_for
+from webui_support import Closed, Failure, Node, Refused, check, node_config, sha256_of, wait_for
 
 FILE_SIZE = 3 * 1024 * 1024
 RATE = 1024 * 1024  # bytes/s: about three seconds, so progress events come
@@ -56,7 +57,7 @@ def main():
             f.write(os.urandom(FILE_SIZE))
         expected_hash = sha256_of(os.path.join(b.shared, "holiday.mp4"))
         b_port = b.listen_port()
-        a = Node(p2pnode, with_webui, work, "a", extra=["--connect", f"127.0.0.1:{b_port}"])
+        a = Node(p2pnode, with_webui, work, "a", extra=["--connect", f"127.0.0.1:{b_port}", "--control"])
         webui = a.webui()
         print(f"webui on port {webui.port}")
 
@@ -125,6 +126,25 @@ def main():
         saved = os.path.join(a.downloads, "holiday.mp4")
         check(sha256_of(saved) == expected_hash, "the downloaded file's SHA-256 differs")
 
+        # Unloading the plugin closes its port and its sockets; loading it again serves anew.
+        ctl = [p2pnode, "ctl", "--data-dir", os.path.join(a.dir, "data")]
+        unloaded = subprocess.run(ctl + ["plugin", "unload", "webui"], capture_output=True, text=True, timeout=60)
+        check(unloaded.returncode == 0, f"plugin unload webui: {unloaded.stdout} {unloaded.stderr}")
+        try:
+            socket.create_connection(("127.0.0.1", webui.port), timeout=5).close()
+            raise Failure("the webui port still accepts connections after plugin unload webui")
+        except ConnectionRefusedError:
+            pass
+        try:
+            events.next_event(lambda e: False, "the events socket to close", 10)
+        except (Closed, ConnectionError):
+            pass
+        events.close()
+        loaded = subprocess.run(ctl + ["plugin", "load", "webui"], capture_output=True, text=True, timeout=60)
+        check(loaded.returncode == 0, f"plugin load webui: {loaded.stdout} {loaded.stderr}")
+        webui = a.webui(nth=2)
+        check(webui.request("GET", "/api/peers")[0] == 200, "the reloaded webui does not serve")
+
         # stop through the API: the answer comes, then the node exits.
         try:
             stopping = webui.command("stop", timeout=10)
@@ -133,7 +153,6 @@ def main():
             raise Failure(f"stop got no answer: {e}")
         a.process.wait(timeout=20)
         check(a.process.returncode == 0, f"p2pnode exited with {a.process.returncode} after stop")
-        events.close()
         print("PASS")
     finally:
         if a:

@@ -83,26 +83,25 @@ class Node:
             with self._lock:
                 self.lines.append(line.rstrip("\n"))
 
-    def wait_line(self, pattern, what, timeout=20.0):
+    def wait_line(self, pattern, what, timeout=20.0, nth=1):
+        """The nth line (from 1) that matches pattern."""
         regex = re.compile(pattern)
 
         def find():
             if self.process.poll() is not None:
                 raise Failure(f"p2pnode exited ({self.process.returncode}) before {what}; output: {self.lines}")
             with self._lock:
-                for line in self.lines:
-                    match = regex.search(line)
-                    if match:
-                        return match
-            return None
+                matches = [m for m in (regex.search(line) for line in self.lines) if m]
+            return matches[nth - 1] if len(matches) >= nth else None
 
         return wait_for(find, what, timeout)
 
     def listen_port(self):
         return int(self.wait_line(r"^listening on 127\.0\.0\.1:(\d+) ", "listening on").group(1))
 
-    def webui(self):
-        match = self.wait_line(r"^webui listening on http://127\.0\.0\.1:(\d+)/ \(token in (.+)\)$", "webui listening")
+    def webui(self, nth=1):
+        match = self.wait_line(r"^webui listening on http://127\.0\.0\.1:(\d+)/ \(token in (.+)\)$", "webui listening",
+                               nth=nth)
         port = int(match.group(1))
         token = open(match.group(2)).read().strip()
         return WebUi(port, token)
