@@ -6,6 +6,7 @@
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -16,20 +17,8 @@
 namespace webui {
 namespace {
 
-// Counts live connections (from accept to close) so that a new one over the
-// limit is answered 503 instead of served. websocketpp has no limit itself.
-struct CountedConnection {
-  static std::atomic<size_t>& live() {
-    static std::atomic<size_t> count{0};
-    return count;
-  }
-  CountedConnection() { ++live(); }
-  ~CountedConnection() { --live(); }
-};
-
 struct Config : websocketpp::config::asio {
   typedef Config type;
-  typedef CountedConnection connection_base;
 };
 
 using Server = websocketpp::server<Config>;
@@ -76,7 +65,15 @@ struct HttpServer::Impl {
     if (handlers.on_problem) handlers.on_problem(text);
   }
 
-  bool over_limit() const { return CountedConnection::live() > limits.max_connections; }
+  // Every accepted connection, HTTP or WebSocket, until its object is gone;
+  // websocketpp has no limit of its own.
+  std::vector<Handle> accepted;
+
+  bool over_limit() {
+    accepted.erase(std::remove_if(accepted.begin(), accepted.end(), [](const Handle& h) { return h.expired(); }),
+                   accepted.end());
+    return accepted.size() > limits.max_connections;
+  }
 
   void on_http(Handle hdl, const std::shared_ptr<Impl>& self) {
     Connection con = server.get_con_from_hdl(hdl);
@@ -177,6 +174,7 @@ uint16_t HttpServer::listen(const std::string& host, uint16_t port) {
     if (auto self = weak.lock()) raw->on_http(hdl, self);
   });
   server.set_validate_handler([raw](Handle hdl) { return raw->on_validate(hdl); });
+  server.set_tcp_pre_init_handler([raw](Handle hdl) { raw->accepted.push_back(hdl); });
   server.set_open_handler([raw](Handle hdl) { raw->sockets.insert(hdl); });
   server.set_close_handler([raw](Handle hdl) { raw->sockets.erase(hdl); });
   server.set_fail_handler([raw](Handle hdl) { raw->sockets.erase(hdl); });

@@ -152,3 +152,18 @@ TEST_CASE("webui unloads cleanly while clients keep sending requests", "[webui]"
   CHECK(answered >= before);
   CHECK(http(again.port, "GET", "/api/peers", again.token).status == 200);
 }
+
+TEST_CASE("webui answers 503 beyond max_connections, and serves again once they go", "[webui]") {
+  auto config = test_config();
+  config.plugins.push_back(plugin("webui", {{"listen", "127.0.0.1:0"}, {"max_connections", 2}}));
+  TestNode node(config);
+  auto webui = wait_for_webui(node);
+  {
+    Socket idle1(webui.port), idle2(webui.port);
+    REQUIRE(idle1.connected());
+    REQUIRE(idle2.connected());
+    // The two idle connections are accepted before the request's: wait until the server has them.
+    REQUIRE(wait_until([&] { return http(webui.port, "GET", "/api/peers", webui.token).status == 503; }));
+  }
+  CHECK(wait_until([&] { return http(webui.port, "GET", "/api/peers", webui.token).status == 200; }));
+}
