@@ -168,6 +168,9 @@ uint16_t HttpServer::listen(const std::string& host, uint16_t port) {
   server.set_max_http_body_size(impl.limits.max_request_bytes);
   server.set_max_message_size(4096);  // the page sends nothing over its socket
   server.set_open_handshake_timeout(10000);
+  // A reload binds the same port while the old instance's connections may
+  // still be in TIME_WAIT.
+  server.set_reuse_addr(true);
   std::weak_ptr<Impl> weak = impl_;
   Impl* raw = impl_.get();
   server.set_http_handler([raw, weak](Handle hdl) {

@@ -91,25 +91,12 @@ class WebuiPlugin : public WebuiBase {
       rules_.token_place = "the data dir";
     }
     subscribe_public([this](std::string_view event, const json& data) { forward_event(event, data); });
+    // Listening here, not in on_start, makes a taken port a load error
+    // (which stops start-up, or keeps the old instance on a reload).
+    start_listening();
   }
 
   void on_start() override {
-    webui::HttpServerHandlers handlers;
-    handlers.on_request = [this](const webui::HttpRequest& request, webui::Responder respond) {
-      serve(request, std::move(respond));
-    };
-    handlers.admit_socket = [this](const webui::HttpRequest& request) { return admit_socket(request); };
-    handlers.on_problem = [this](const std::string& text) { warn(text); };
-    webui::HttpServerLimits limits;
-    limits.max_connections = max_connections_;
-    server_ = std::make_unique<webui::HttpServer>(limits, std::move(handlers));
-    try {
-      rules_.listen.port = server_->listen(rules_.listen.host, rules_.listen.port);
-    } catch (const std::exception& e) {
-      server_.reset();
-      error(std::string("webui: ") + e.what());
-      return;
-    }
     server_->run();
     poll_timer_ = every(kInboxPollMs, [this] { inbox_.run_waiting(); });
     print("webui listening on http://" + webui::own_hosts(rules_.listen).front() + "/ (token in " + token_source_ +
@@ -123,6 +110,19 @@ class WebuiPlugin : public WebuiBase {
   }
 
  private:
+  void start_listening() {
+    webui::HttpServerHandlers handlers;
+    handlers.on_request = [this](const webui::HttpRequest& request, webui::Responder respond) {
+      serve(request, std::move(respond));
+    };
+    handlers.admit_socket = [this](const webui::HttpRequest& request) { return admit_socket(request); };
+    handlers.on_problem = [this](const std::string& text) { warn(text); };
+    webui::HttpServerLimits limits;
+    limits.max_connections = max_connections_;
+    server_ = std::make_unique<webui::HttpServer>(limits, std::move(handlers));
+    rules_.listen.port = server_->listen(rules_.listen.host, rules_.listen.port);
+  }
+
   void stop_server() {
     if (server_) server_->stop();
     server_.reset();

@@ -50,6 +50,15 @@ def main():
     plain = node_config(source_config, os.path.join(work, "b.toml"))
     with_webui = node_config(source_config, os.path.join(work, "a.toml"), webui=True, max_download_rate=RATE)
 
+    # Anything but loopback stops start-up with the reason.
+    exposed = os.path.join(work, "exposed.toml")
+    with open(exposed, "w") as f:
+        f.write(open(with_webui).read().replace('listen = "127.0.0.1:0"', 'listen = "0.0.0.0:0"'))
+    refused = subprocess.run([p2pnode, "--config", exposed, "--port", "0", "--data-dir", os.path.join(work, "exposed"),
+                              "--no-console"], capture_output=True, text=True, timeout=60)
+    check(refused.returncode == 1 and "plugins.webui.listen: must be a loopback address" in refused.stderr,
+          f"a webui on 0.0.0.0 was not refused: {refused.returncode} {refused.stderr}")
+
     b = Node(p2pnode, plain, work, "b")
     a = None
     try:
