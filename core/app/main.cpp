@@ -169,11 +169,14 @@ int main(int argc, char** argv) {
     // `reload` and SIGHUP read node.toml again, with the same flags on top.
     if (!options.config.empty()) node->set_config_source([options] { return build_config(options); });
     if (config.control.enabled) control = std::make_unique<p2pnet::ControlServer>(*node, config);
-    node->set_event_sink([events = control.get()](std::string_view line, bool transient) {
+    node->set_event_sink([](std::string_view line, bool transient) {
       if (transient) return p2pnet::TerminalOutput::instance().set_status(line);  // terminal only
       print_line(std::string(line));
-      if (events) events->publish(std::string(line));
     });
+    if (control)
+      node->set_public_event_sink([events = control.get()](const std::string& event, const std::string& json) {
+        events->publish(event, json);
+      });
     node->start();
     if (control) control->start();
   } catch (const std::exception& e) {

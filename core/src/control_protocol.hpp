@@ -2,7 +2,7 @@
 // `p2pnode ctl` client: one JSON object per line each way.
 //   client: {"id": 1, "command": "search holiday"}
 //           {"id": 2, "subscribe": "events"}   from now on, the node's events
-//   node:   {"event": "peer connected: ...", "time_ms": 1764568800000}
+//   node:   {"event": "peer.connected", "data": {...}, "time_ms": 1764568800000}
 //           {"id": 1, "line": "..."}        an output line of that command
 //           {"id": 1, "progress": "..."}    a status line that the next replaces
 //           {"id": 1, "status": 0}          the command ended (0: success)

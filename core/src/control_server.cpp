@@ -49,8 +49,8 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     read_next();
   }
 
-  void send_event(const std::string& line, int64_t time_ms) {
-    if (subscribed_) send({{"event", line}, {"time_ms", time_ms}});
+  void send_event(const std::string& name, const json& data, int64_t time_ms) {
+    if (subscribed_) send({{"event", name}, {"data", data}, {"time_ms", time_ms}});
   }
 
   // Says why, then closes once that is written.
@@ -291,14 +291,17 @@ void ControlServer::stop() {
   std::filesystem::remove(socket_, ignored);
 }
 
-void ControlServer::publish(std::string line) {
+void ControlServer::publish(const std::string& event, const std::string& json_text) {
   if (!started_) return;
   auto time_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  asio::post(io_, [this, line = std::move(line), time_ms] {
+  // Parsed here, once for every client; the node let only JSON objects through.
+  auto data = json::parse(json_text, nullptr, false);
+  if (data.is_discarded()) return;
+  asio::post(io_, [this, event, data = std::move(data), time_ms] {
     auto sessions = sessions_;  // a client that does not read is closed while sending
-    for (const auto& session : sessions) session->send_event(line, time_ms);
+    for (const auto& session : sessions) session->send_event(event, data, time_ms);
   });
 }
 

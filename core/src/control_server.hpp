@@ -44,9 +44,9 @@ class ControlServer {
   // Where TCP clients find the token; empty when node.toml sets it.
   const std::filesystem::path& token_file() const { return token_file_; }
 
-  // A node event (a peer joined or left, a plugin's notice) for the clients
-  // that subscribed. Thread-safe; does nothing before start or after stop.
-  void publish(std::string line);
+  // A public event of the node (Node::set_public_event_sink) for the clients
+  // that follow events. Thread-safe; does nothing before start or after stop.
+  void publish(const std::string& event, const std::string& json_text);
 
  private:
   class Session;

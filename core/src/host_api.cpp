@@ -14,6 +14,8 @@ namespace p2pnet {
 namespace {
 
 constexpr size_t kMaxNameLength = 128;
+// As long as a line typed at the console or sent to the control endpoint.
+constexpr size_t kMaxCommandLineLength = 64 * 1024;
 
 PluginInstance& instance(p2pnet_host* host) { return *host->instance; }
 NodeCore& node(p2pnet_host* host) { return host->instance->node(); }
@@ -183,6 +185,33 @@ int publish(p2pnet_host* host, const char* event, const char* json, size_t json_
   return P2PNET_OK;
 }
 
+int publish_public(p2pnet_host* host, const char* event, const char* json, size_t json_len) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
+  if (!valid_text(event, EventBus::kMaxEventNameLength) || !json) return P2PNET_ERR_INVALID;
+  // Public events leave the node as {"event", "data"}: clients read fields
+  // from an object, so that is what they are promised.
+  auto text = std::string_view(json, json_len);
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] != '{' || !nlohmann::json::accept(text)) return P2PNET_ERR_INVALID;
+  node(host).publish_public(event, std::string(text));
+  return P2PNET_OK;
+}
+
+int subscribe_public(p2pnet_host* host) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
+  if (!instance(host).loading()) return P2PNET_ERR_NOT_ALLOWED;  // as subscribe: only in the load hook
+  node(host).bus().subscribe_public(instance(host).shared_from_this());
+  return P2PNET_OK;
+}
+
+int run_command(p2pnet_host* host, const char* line, size_t len, uint64_t* token) {
+  if (retiring(host)) return P2PNET_ERR_STOPPED;
+  if (!line || !token) return P2PNET_ERR_INVALID;
+  if (len > kMaxCommandLineLength) return P2PNET_ERR_TOO_LARGE;
+  if (node(host).stopping()) return P2PNET_ERR_STOPPED;
+  return instance(host).run_command(std::string_view(line, len), *token);
+}
+
 uint64_t timer_start(p2pnet_host* host, uint64_t delay_ms, uint64_t repeat_ms) {
   if (retiring(host)) return 0;
   return instance(host).start_timer(delay_ms, repeat_ms);
@@ -246,6 +275,9 @@ const p2pnet_host_api& host_api_table() {
       command_done,
       run_background,
       count,
+      publish_public,
+      subscribe_public,
+      run_command,
   };
   return table;
 }

@@ -62,6 +62,10 @@ void Node::execute(std::string_view line, OutputSink out, std::function<void(int
   if (out) out("error: node is stopped", false);
   if (done) done(1);
 }
+void Node::set_public_event_sink(PublicEventSink sink) {
+  if (core_) core_->bus().set_public_listener(std::move(sink));
+}
+
 void Node::set_event_sink(OutputSink sink) {
   if (core_) core_->set_event_sink(std::move(sink));
 }

@@ -321,7 +321,7 @@ void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done,
                               deadline->cancel();
                               if (e) {
                                 std::string why = e == asio::error::operation_aborted ? "timed out" : e.message();
-                                return done("", fmt::format("cannot connect to {}:{}: {}", host, port, why));
+                                return done("", why);  // callers say where they tried
                               }
                               self->adopt(std::move(*socket), false, done, expected_id);
                             });
@@ -479,6 +479,12 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
   const char* direction = connection->inbound() ? "inbound" : "outbound";
   report_peer_event(
       fmt::format("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction));
+  publish_public("peer.connected", nlohmann::json{{"id", hello.id},
+                                                  {"host", connection->remote_address()},
+                                                  {"port", hello.port},
+                                                  {"inbound", connection->inbound()},
+                                                  {"authenticated", connection->encrypted()}}
+                                       .dump());
   if (auto confirmed = external_address_.observe(connection->remote_address(), hello.observed_host))
     report_peer_event("external address " + *confirmed);
   for (const auto& plugin : plugin_list()) plugin->peer_connected(connection);
@@ -587,6 +593,8 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
   }
   const std::string& id = connection->peer_id();
   report_peer_event(fmt::format("peer disconnected: {} ({})", id, reason));
+  publish_public("peer.disconnected", nlohmann::json{{"id", id}, {"reason", reason}}.dump(
+                                          -1, ' ', false, nlohmann::json::error_handler_t::replace));
   for (const auto& plugin : plugin_list()) plugin->peer_disconnected(connection, reason);
   {
     std::lock_guard lock(persistent_mutex_);
@@ -731,10 +739,14 @@ void NodeCore::print(uint64_t token, std::string_view text, bool transient) {
     auto it = pending_commands_.find(token);
     if (it != pending_commands_.end()) out = it->second.out;
   }
-  if (out)
-    out(text, transient);
-  else  // outside any command, a transient line is the node's status area
-    print_event(std::string(text), transient);
+  if (out) return out(text, transient);
+  // Outside any command, a transient line is the node's status area; a
+  // plugin's other lines are notices (`saved PATH (...)` of a background
+  // download), which programs following the node's events get too.
+  print_event(std::string(text), transient);
+  if (!transient)
+    publish_public("notice",
+                   nlohmann::json{{"text", text}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void NodeCore::finish_command(uint64_t token, int status) {
@@ -768,6 +780,10 @@ void NodeCore::report_peer_event(const std::string& line) {
   // at info. A terminal would otherwise show every peer event twice.
   bool printed = print_event(line);
   log_->log(printed ? LogSeverity::debug : LogSeverity::info, "{}", line);
+}
+
+void NodeCore::publish_public(const std::string& event, std::string json) {
+  bus_.publish(event, std::move(json), true);
 }
 
 void NodeCore::set_stop_request_handler(std::function<void()> handler) {

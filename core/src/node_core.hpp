@@ -104,6 +104,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   // False when no sink took the line (an embedder that set none).
   bool print_event(const std::string& line, bool transient = false);
   void report_peer_event(const std::string& line);
+  // A public event (see EventBus): plugins that follow them all, and the
+  // embedder's listener (Node::set_public_event_sink).
+  void publish_public(const std::string& event, std::string json);
   void set_stop_request_handler(std::function<void()> handler);
   void request_stop();  // the `stop` command: the embedder decides
 

@@ -180,6 +180,12 @@ void PluginInstance::event(const std::string& name, const std::shared_ptr<const 
   });
 }
 
+void PluginInstance::public_event(const std::string& name, const std::shared_ptr<const std::string>& json) {
+  post([this, name, json] {
+    if (auto fn = api_.on_public_event) fn(state_, name.c_str(), json->data(), json->size());
+  });
+}
+
 void PluginInstance::command(uint64_t token, const std::string& name, const std::string& args) {
   asio::post(strand_, [this, self = shared_from_this(), token, name, args] {
     auto node = node_;
@@ -282,6 +288,39 @@ void PluginInstance::count(const std::string& counter, int64_t delta) {
 std::map<std::string, int64_t> PluginInstance::counters() const {
   std::lock_guard lock(mutex_);
   return counters_;
+}
+
+int PluginInstance::run_command(std::string_view line, uint64_t& token) {
+  auto node = node_;
+  if (!node) return P2PNET_ERR_STOPPED;
+  {
+    std::lock_guard lock(mutex_);
+    if (!accepting_background_) return P2PNET_ERR_STOPPED;
+    if (commands_running_ >= P2PNET_MAX_RUNNING_COMMANDS) return P2PNET_ERR_QUEUE_FULL;
+    ++commands_running_;
+    token = next_command_++;
+  }
+  // The sinks run on whatever thread the command prints from, and sometimes
+  // inside this call (core commands answer at once): the plugin hears of it
+  // later, on its strand, and only while it exists.
+  auto self = shared_from_this();
+  auto output = [self, token](std::string_view text, bool transient) {
+    self->post([self, token, text = std::string(text), transient] {
+      if (auto fn = self->api_.on_command_output)
+        fn(self->state_, token, text.data(), text.size(), transient ? P2PNET_PRINT_TRANSIENT : 0u);
+    });
+  };
+  auto done = [self, token](int status) {
+    {
+      std::lock_guard lock(self->mutex_);
+      --self->commands_running_;
+    }
+    self->post([self, token, status] {
+      if (auto fn = self->api_.on_command_finished) fn(self->state_, token, status);
+    });
+  };
+  node->execute(line, std::move(output), std::move(done));
+  return P2PNET_OK;
 }
 
 }  // namespace p2pnet

@@ -95,6 +95,7 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   // Copies the frame, counted in the sender's flow control until handled.
   void message(const std::shared_ptr<Connection>& from, const std::string& type, const wire::FrameView& frame);
   void event(const std::string& name, const std::shared_ptr<const std::string>& json);
+  void public_event(const std::string& name, const std::shared_ptr<const std::string>& json);
   void command(uint64_t token, const std::string& name, const std::string& args);
   void connect_result(uint64_t token, const std::string& peer_id, const std::string& error);
 
@@ -104,6 +105,9 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   int run_background(p2pnet_work_fn work, p2pnet_work_fn done, void* user);
   void count(const std::string& counter, int64_t delta);
   std::map<std::string, int64_t> counters() const;
+  // A console line the plugin runs (host function run_command): its output
+  // and end come back on the strand. P2PNET_* status.
+  int run_command(std::string_view line, uint64_t& token);
 
  private:
   template <class F>
@@ -130,6 +134,8 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   uint64_t next_timer_ = 1;
   std::map<std::string, int64_t> counters_;
   size_t background_jobs_ = 0;
+  uint64_t next_command_ = 1;
+  size_t commands_running_ = 0;
   bool accepting_background_ = true;
   bool destroy_when_idle_ = false;  // an unload timed out on background jobs
   std::condition_variable background_idle_;

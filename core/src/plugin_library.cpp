@@ -30,7 +30,7 @@ constexpr size_t kDescriptorSize10 = offsetof(p2pnet_plugin_descriptor, api) + s
 using AnyCallback = void (*)();
 constexpr size_t kFirstCallback = offsetof(p2pnet_plugin_api, create);
 static_assert((sizeof(p2pnet_plugin_api) - kFirstCallback) % sizeof(AnyCallback) == 0);
-static_assert(offsetof(p2pnet_plugin_api, on_connect_result) == sizeof(p2pnet_plugin_api) - sizeof(AnyCallback));
+static_assert(offsetof(p2pnet_plugin_api, on_command_finished) == sizeof(p2pnet_plugin_api) - sizeof(AnyCallback));
 
 bool valid_plugin_name(const char* name) {
   if (!name || !*name) return false;

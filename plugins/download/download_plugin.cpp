@@ -18,6 +18,9 @@ constexpr uint64_t kTickMs = 250;
 
 class DownloadPlugin : public Plugin {
  public:
+  // Its events reach control clients and the web page: publish_public (ABI 1.2).
+  static constexpr uint16_t abi_minor = 2;
+
   void on_load(const json& table) override {
     Settings settings(table, "download");
     settings_ = DownloadSettings::read(settings);

@@ -9,6 +9,7 @@
 #include "progress_format.hpp"
 #include "protocol.hpp"
 #include "sha256.hpp"
+#include "transfer_events.hpp"
 
 #include <p2pnet/fields.hpp>
 
@@ -28,6 +29,8 @@ constexpr int kMaxFinishRounds = 2;
 constexpr auto kProgressInterval = std::chrono::milliseconds(500);
 constexpr auto kRecordInterval = std::chrono::seconds(1);
 constexpr auto kSpeedSampleInterval = std::chrono::milliseconds(500);
+// Programs following the node's events get each running transfer this often.
+constexpr auto kProgressEventInterval = std::chrono::seconds(1);
 constexpr int64_t kHashStepBytes = 8 * 1024 * 1024;
 constexpr size_t kMaxBlamedFiles = 256;
 constexpr size_t kMaxBlamedPerFile = 1024;
@@ -1104,6 +1107,11 @@ void Downloader::tick() {
   if (now - status_at_ >= kProgressInterval) {
     status_at_ = now;
     show_status();
+  }
+  if (now - progress_events_at_ >= kProgressEventInterval) {
+    progress_events_at_ = now;
+    for (const auto& [id, t] : transfers_)
+      if (t->active()) host_.publish_public(kProgressEvent, progress_event(*t));
   }
 }
 

@@ -162,6 +162,7 @@ class Downloader {
   bool history_writing_ = false;
   bool history_dirty_ = false;
   Clock::time_point status_at_;
+  Clock::time_point progress_events_at_;
   std::string status_;
 };
 

@@ -4,6 +4,7 @@
 #include "downloader.hpp"
 #include "file_names.hpp"
 #include "progress_format.hpp"
+#include "transfer_events.hpp"
 
 #include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
@@ -299,6 +300,7 @@ void Downloader::remember_ended(const Transfer& t) {
   ended.outcome = t.outcome;
   ended.elapsed_seconds = t.elapsed_before;
   for (const auto& [id, s] : t.sources) ended.sources += s.chunks > 0 ? 1 : 0;
+  host_.publish_public(kFinishedEvent, finished_event(ended));
   history_.push_back(std::move(ended));
   while (history_.size() > kMaxHistory) history_.pop_front();
   save_history();

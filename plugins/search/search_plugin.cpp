@@ -58,6 +58,9 @@ std::optional<int> parse_depth(const std::string& text) {
 
 class SearchPlugin : public p2pnet::Plugin {
  public:
+  // Its events reach control clients and the web page: publish_public (ABI 1.2).
+  static constexpr uint16_t abi_minor = 2;
+
   void on_load(const p2pnet::json& table) override {
     p2pnet::Settings settings(table, "search");
     shared_dir_ = settings.string("shared_dir", "shared");
@@ -285,7 +288,7 @@ class SearchPlugin : public p2pnet::Plugin {
     // Published before the command ends: an event is queued on each
     // subscriber's strand ahead of any command typed after this one, so
     // `download K` right after a search always sees these results.
-    publish("search.results", results_json(search.request, search.query, results));
+    publish_public("search.results", results_json(search.request, search.query, results));
     if (search.command) {
       for (const auto& result : results) search.command->print(format_result_line(result));
       search.command->print(counted(static_cast<long long>(results.size()), "result"));
@@ -316,7 +319,7 @@ class SearchPlugin : public p2pnet::Plugin {
     auto reply_error = [&](const std::string& problem) {
       auto reply = results_json(*request, p2pnet::fields::string(data, "query", max_query_length_).value_or(""), {});
       reply["error"] = problem;
-      publish("search.results", reply);
+      publish_public("search.results", reply);
     };
     auto query = p2pnet::fields::string(data, "query", max_query_length_);
     if (!query) return reply_error("query missing or longer than " + std::to_string(max_query_length_) + " bytes");

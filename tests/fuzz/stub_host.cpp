@@ -111,6 +111,13 @@ const p2pnet_host_api table = {
       return P2PNET_OK;
     },
     [](p2pnet_host*, const char*, int64_t) {},
+    [](p2pnet_host*, const char*, const char* json, size_t length) {
+      auto parsed = nlohmann::json::parse(std::string_view(json, length), nullptr, false);
+      if (!parsed.is_object()) __builtin_trap();  // public events are JSON objects
+      return P2PNET_OK;
+    },
+    [](p2pnet_host*) { return P2PNET_OK; },
+    [](p2pnet_host*, const char*, size_t, uint64_t*) { return P2PNET_ERR_NOT_ALLOWED; },
 };
 
 }  // namespace

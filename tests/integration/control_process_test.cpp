@@ -1,5 +1,6 @@
 // The control endpoint (issue 13) as users drive it: `p2pnode ctl` against a
 // p2pnode started with --control, and hostile clients on its socket.
+#include "download_processes.hpp"
 #include "node_process.hpp"
 #include "wait.hpp"
 
@@ -147,21 +148,25 @@ TEST_CASE("the control socket refuses what is not a request and too many clients
   CHECK(wait_until([&] { return ctl({"--socket", socket.string(), "peers"}).status == 0; }));
 }
 
-TEST_CASE("p2pnode ctl --events follows peers joining and leaving as JSON lines until the node stops") {
+TEST_CASE("p2pnode ctl --events follows the public events of the node as JSON lines until the node stops") {
   NodeProcess node(P2PNODE_PATH, kConfig, {"--control"});
   Process events(P2PNODE_PATH, {"ctl", "-d", node.data_dir().string(), "--events"});
   REQUIRE(wait_until([&] { return events.stderr_text().find("following the node's events") != std::string::npos; }));
 
   NodeProcess peer(P2PNODE_PATH, kConfig);
   REQUIRE(peer.command("connect 127.0.0.1 " + std::to_string(node.port()), "^connected to " + node.id()));
-  auto joined = events.wait_for_line(std::regex("peer connected: " + peer.id()));
+  auto joined = events.wait_for_line(std::regex(R"("event":"peer\.connected")"));
   REQUIRE(joined);
   auto event = nlohmann::json::parse(events.stdout_lines()[joined->first]);
-  CHECK(event["event"].get<std::string>().rfind("peer connected: " + peer.id(), 0) == 0);
+  CHECK(event["data"]["id"] == peer.id());
+  CHECK(event["data"]["inbound"] == true);
+  CHECK(event["data"]["authenticated"] == true);
   CHECK(event["time_ms"].is_number_integer());
 
   peer.process().write_line("stop");
-  CHECK(events.wait_for_line(std::regex("peer disconnected: " + peer.id())));
+  auto left = events.wait_for_line(std::regex(R"("event":"peer\.disconnected")"));
+  REQUIRE(left);
+  CHECK(nlohmann::json::parse(events.stdout_lines()[left->first])["data"]["id"] == peer.id());
   CHECK(ctl({"-d", node.data_dir().string(), "stop"}).status == 0);
   CHECK(events.wait_exit() == 0);
 }
@@ -271,4 +276,47 @@ TEST_CASE("a control client that leaves while its command runs does not disturb 
   CHECK(peers.has("0 peers"));
   CHECK(ctl({"-d", node.data_dir().string(), "stop"}).status == 0);
   CHECK(node.process().wait_exit() == 0);
+}
+
+TEST_CASE("a node started with --no-console is searched and downloaded with and watched and stopped from p2pnode ctl") {
+  using namespace p2pnet::test::download_tests;
+  TempDir dir("service");
+  const size_t size = 1024 * 1024 + 3;
+  auto sha = write_random_file(dir / "shared" / "holiday.mp4", size, 31);
+  NodeProcess source(P2PNODE_PATH, write_config(dir, "source", dir / "shared", dir / "source-downloads").string());
+  NodeProcess service(P2PNODE_PATH, write_config(dir, "service", {}, dir / "service-downloads").string(),
+                      {"--no-console", "--control"});
+  const std::string data_dir = service.data_dir().string();
+  Process events(P2PNODE_PATH, {"ctl", "-d", data_dir, "--events"});
+  REQUIRE(wait_until([&] { return events.stderr_text().find("following the node's events") != std::string::npos; }));
+
+  CHECK(ctl({"-d", data_dir, "connect", "127.0.0.1", port_of(source)}).status == 0);
+  CtlRun search;
+  REQUIRE(wait_until(
+      [&] {
+        return (search = ctl({"-d", data_dir, "search", "holiday"})).has("1 result");
+      },
+      std::chrono::seconds(20)));
+  CHECK(search.has("[1] holiday.mp4  " + std::to_string(size) + "  " + sha.substr(0, 16) + "  (1 source)"));
+  auto download = ctl({"-d", data_dir, "download", "--wait", "1"});
+  INFO(download.errors);
+  CHECK(download.status == 0);
+  CHECK(download.has(saved_line(dir / "service-downloads" / "holiday.mp4", size)));
+  CHECK(sha256_hex(read_file(dir / "service-downloads" / "holiday.mp4")) == sha);
+
+  // Whoever follows the events saw the results and the end of the transfer, as data.
+  auto results = events.wait_for_line(std::regex(R"("event":"search\.results")"));
+  REQUIRE(results);
+  auto found = nlohmann::json::parse(events.stdout_lines()[results->first])["data"];
+  CHECK(found.dump().find(sha) != std::string::npos);
+  auto finished = events.wait_for_line(std::regex(R"("event":"download\.finished")"));
+  REQUIRE(finished);
+  auto ended = nlohmann::json::parse(events.stdout_lines()[finished->first])["data"];
+  CHECK(ended["outcome"] == "saved");
+  CHECK(ended["sha256"] == sha);
+  CHECK(ended["size"] == size);
+
+  CHECK(ctl({"-d", data_dir, "stop"}).status == 0);
+  CHECK(service.process().wait_exit() == 0);
+  CHECK(events.wait_exit() == 0);
 }

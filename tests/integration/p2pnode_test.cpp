@@ -34,7 +34,7 @@ TEST_CASE("unknown commands and bad arguments print a usage line and the node ke
   CHECK(node.command("frobnicate", "^unknown command 'frobnicate'; type help for the list$"));
   CHECK(node.command("connect 127.0.0.1", "^usage: connect HOST PORT \\[ID\\]$"));
   CHECK(node.command("connect 127.0.0.1 99999", "^usage: connect HOST PORT \\[ID\\] \\(PORT is 1 to 65535\\)$"));
-  CHECK(node.command("connect 127.0.0.1 1", "^error: cannot connect to 127\\.0\\.0\\.1:1: "));
+  CHECK(node.command("connect 127.0.0.1 1", "^error: cannot connect to 127\\.0\\.0\\.1:1: Connection refused$"));
   CHECK(node.command("disconnect", "^usage: disconnect ID$"));
   CHECK(node.command("peers", "^0 peers$"));
 }

@@ -67,7 +67,7 @@ static void on_command(void* self, uint64_t token, const char* name, const char*
 #endif
 
 static const p2pnet_plugin_api callbacks = {
-    CPROBE_CALLBACKS_SIZE, create, destroy, NULL, NULL, NULL, NULL, NULL, NULL, NULL, on_command, NULL,
+    CPROBE_CALLBACKS_SIZE, create, destroy, NULL, NULL, NULL, NULL, NULL, NULL, NULL, on_command, NULL, NULL, NULL, NULL,
 };
 
 /* A descriptor as a later minor might write it: longer, with members appended. */

@@ -124,6 +124,11 @@ class Node {
   // notices; a transient one replaces the status area (empty: none), such as
   // the download plugin's summary of running transfers.
   void set_event_sink(OutputSink sink);
+  // Public events: the node's own (peer.connected, peer.disconnected,
+  // notice) and those plugins publish as public, each a name and a JSON
+  // object. Called on the publishing thread: it must not block.
+  using PublicEventSink = std::function<void(const std::string& event, const std::string& json)>;
+  void set_public_event_sink(PublicEventSink sink);
 
   // Where the `reload` command (and p2pnode's SIGHUP) reads the configuration
   // again: typically node.toml with the command line's overrides. It throws

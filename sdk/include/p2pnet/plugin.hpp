@@ -181,6 +181,10 @@ class Plugin {
   using EventHandler = std::function<void(const json&)>;
   using CommandHandler = std::function<void(Command&)>;
   using ConnectHandler = std::function<void(std::optional<std::string> peer_id, std::string error)>;
+  // Since 1.2.
+  using PublicEventHandler = std::function<void(std::string_view event, const json& data)>;
+  using CommandOutputHandler = std::function<void(std::string_view line, bool transient)>;
+  using CommandDoneHandler = std::function<void(int status)>;
 
   // The lowest host ABI minor this plugin needs. A plugin that uses an
   // addition of a later minor says so in its class:
@@ -223,6 +227,14 @@ class Plugin {
   void subscribe(const std::string& event, EventHandler handler) {
     check(api_->subscribe(host_, event.c_str()), "subscribe to '" + event + "'");
     event_handlers_[event] = std::move(handler);
+  }
+  // Every public event of the node (since 1.2: set abi_minor = 2): peer.connected,
+  // peer.disconnected, notice, and what plugins publish with publish_public.
+  void subscribe_public(PublicEventHandler handler) {
+    if (!P2PNET_HAS_MEMBER(p2pnet_host_api, api_, subscribe_public))
+      throw std::runtime_error("subscribe_public needs a node with plugin ABI 1.2");
+    check(api_->subscribe_public(host_), "subscribe to public events");
+    public_event_handler_ = std::move(handler);
   }
 
   // --- Messaging ------------------------------------------------------------
@@ -306,6 +318,27 @@ class Plugin {
     return api_->publish(host_, event.c_str(), text.data(), text.size());
   }
 
+  // Publishes to the bus and beyond it: control clients following events and
+  // plugins that subscribe_public (since 1.2). data must be a JSON object.
+  int publish_public(const std::string& event, const json& data) {
+    if (!P2PNET_HAS_MEMBER(p2pnet_host_api, api_, publish_public)) return P2PNET_ERR_UNSUPPORTED;
+    std::string text = data.dump(-1, ' ', false, json::error_handler_t::replace);
+    return api_->publish_public(host_, event.c_str(), text.data(), text.size());
+  }
+
+  // --- Running console commands (since 1.2) ------------------------------------
+  // Runs a line as if typed at the console. `out` gets each output line
+  // (transient: a status line the next replaces), then `done` the status;
+  // both later, on this plugin's context. P2PNET_OK, or why not (then neither
+  // handler runs): P2PNET_ERR_QUEUE_FULL beyond P2PNET_MAX_RUNNING_COMMANDS.
+  int run_command(std::string_view line, CommandOutputHandler out, CommandDoneHandler done) {
+    if (!P2PNET_HAS_MEMBER(p2pnet_host_api, api_, run_command)) return P2PNET_ERR_UNSUPPORTED;
+    uint64_t token = 0;
+    int status = api_->run_command(host_, line.data(), line.size(), &token);
+    if (status == P2PNET_OK) running_commands_[token] = RunningCommand{std::move(out), std::move(done)};
+    return status;
+  }
+
   // --- Timers ---------------------------------------------------------------
   TimerId after(uint64_t delay_ms, std::function<void()> fn) { return start_timer(delay_ms, 0, std::move(fn)); }
   TimerId every(uint64_t interval_ms, std::function<void()> fn) {
@@ -353,6 +386,10 @@ class Plugin {
   friend struct detail::Adapter;
   friend class Command;
 
+  struct RunningCommand {
+    CommandOutputHandler out;
+    CommandDoneHandler done;
+  };
   struct Timer {
     std::function<void()> fn;
     bool repeating;
@@ -433,7 +470,7 @@ class Plugin {
     }
     if (done) connect_handlers_[token] = std::move(done);
   }
-  void run_command(uint64_t token, const std::string& name, std::string line) {
+  void dispatch_command(uint64_t token, const std::string& name, std::string line) {
     Command cmd(this, token, name, std::move(line));
     auto it = command_handlers_.find(name);
     if (it != command_handlers_.end()) it->second(cmd);
@@ -449,6 +486,8 @@ class Plugin {
   std::unordered_map<std::string, CommandHandler> command_handlers_;
   std::unordered_map<TimerId, Timer> timers_;
   std::unordered_map<uint64_t, ConnectHandler> connect_handlers_;
+  std::unordered_map<uint64_t, RunningCommand> running_commands_;
+  PublicEventHandler public_event_handler_;
   std::unordered_map<BackgroundJob*, std::unique_ptr<BackgroundJob>> background_jobs_;
 };
 
@@ -548,7 +587,7 @@ struct Adapter {
   static void on_command(void* p, uint64_t token, const char* name, const char* args, size_t args_len) {
     bool ran = false;
     guarded(p, "on_command", [&] {
-      self(p)->run_command(token, name, std::string(args, args_len));
+      self(p)->dispatch_command(token, name, std::string(args, args_len));
       ran = true;
     });
     if (!ran) {
@@ -571,10 +610,48 @@ struct Adapter {
     });
   }
 
+  static void on_public_event(void* p, const char* event, const char* data, size_t len) {
+    guarded(p, "on_public_event", [&] {
+      Plugin* plugin = self(p);
+      if (plugin->public_event_handler_) plugin->public_event_handler_(event, json::parse(data, data + len));
+    });
+  }
+  static void on_command_output(void* p, uint64_t token, const char* text, size_t len, uint32_t flags) {
+    guarded(p, "on_command_output", [&] {
+      Plugin* plugin = self(p);
+      auto it = plugin->running_commands_.find(token);
+      if (it != plugin->running_commands_.end() && it->second.out)
+        it->second.out(std::string_view(text, len), (flags & P2PNET_PRINT_TRANSIENT) != 0);
+    });
+  }
+  static void on_command_finished(void* p, uint64_t token, int status) {
+    guarded(p, "on_command_finished", [&] {
+      Plugin* plugin = self(p);
+      auto it = plugin->running_commands_.find(token);
+      if (it == plugin->running_commands_.end()) return;
+      auto done = std::move(it->second.done);
+      plugin->running_commands_.erase(it);
+      if (done) done(status);
+    });
+  }
+
   static const p2pnet_plugin_api* api() {
     static const p2pnet_plugin_api table = {
-        sizeof(p2pnet_plugin_api), &create,     &destroy,  &on_start, &on_stop,    &on_peer_connected,
-        &on_peer_disconnected,     &on_message, &on_event, &on_timer, &on_command, &on_connect_result,
+        sizeof(p2pnet_plugin_api),
+        &create,
+        &destroy,
+        &on_start,
+        &on_stop,
+        &on_peer_connected,
+        &on_peer_disconnected,
+        &on_message,
+        &on_event,
+        &on_timer,
+        &on_command,
+        &on_connect_result,
+        &on_public_event,
+        &on_command_output,
+        &on_command_finished,
     };
     return &table;
   }

@@ -25,6 +25,13 @@
  * A plugin that relies on these sets abi_minor to 1; one that does not keeps
  * 0 and loads into 1.0 nodes too. P2PNET_HAS_MEMBER checks, member by member,
  * what the other side's table holds.
+ *
+ * ABI 1.2 appends what a plugin needs to drive its own node, as a remote
+ * control or a web page does: run_command (a console line, its output back
+ * through on_command_output and on_command_finished), and the node's public
+ * events (publish_public, subscribe_public, on_public_event). Public events
+ * are the ones the node shows outside: to control clients following events
+ * and to plugins that subscribed to them all.
  */
 #ifndef P2PNET_PLUGIN_ABI_H
 #define P2PNET_PLUGIN_ABI_H
@@ -37,7 +44,7 @@ extern "C" {
 #endif
 
 #define P2PNET_ABI_MAJOR 1
-#define P2PNET_ABI_MINOR 1
+#define P2PNET_ABI_MINOR 2
 
 /* Whether the table *ptr (of struct type `type`) is large enough to hold
    `member`: use it before calling a member added after 1.0 (since 1.1). */
@@ -63,6 +70,9 @@ extern "C" {
 #define P2PNET_ERR_TOO_LARGE -6   /* header or body over the node's frame limits */
 #define P2PNET_ERR_CONFLICT -7    /* name or type already taken */
 #define P2PNET_ERR_UNSUPPORTED -8 /* the peer does not handle this message type */
+
+/* The most console lines one plugin may have running through run_command at once. */
+#define P2PNET_MAX_RUNNING_COMMANDS 32
 
 /* Log levels for p2pnet_host_api.log. */
 #define P2PNET_LOG_TRACE 0
@@ -175,6 +185,21 @@ typedef struct p2pnet_host_api {
 
   /* Adds delta to a named counter of this plugin (shown by `stats`). */
   void (*count)(p2pnet_host* host, const char* counter, int64_t delta);
+
+  /* --- Since 1.2 ------------------------------------------------------------ */
+  /* Like publish, and the event is public: it also reaches control clients
+     following the node's events and plugins that called subscribe_public.
+     json must be a JSON object. Events of the node itself: peer.connected,
+     peer.disconnected, notice (see sdk/README.md). */
+  int (*publish_public)(p2pnet_host* host, const char* event, const char* json, size_t json_len);
+  /* From now on every public event reaches on_public_event (load hook only). */
+  int (*subscribe_public)(p2pnet_host* host);
+  /* Runs a console line as if typed at the console: core commands and every
+     plugin's. Writes a token to *token; the command's output arrives through
+     on_command_output and its end through on_command_finished, both on the
+     plugin's own serial context and never inside this call.
+     P2PNET_ERR_QUEUE_FULL beyond P2PNET_MAX_RUNNING_COMMANDS of its own. */
+  int (*run_command)(p2pnet_host* host, const char* line, size_t len, uint64_t* token);
 } p2pnet_host_api;
 
 /*
@@ -209,6 +234,14 @@ typedef struct p2pnet_plugin_api {
 
   /* Outcome of connect/connect_id: peer_id on success, else NULL and error. */
   void (*on_connect_result)(void* self, uint64_t token, const char* peer_id, const char* error);
+
+  /* --- Since 1.2 ------------------------------------------------------------ */
+  /* A public event, after subscribe_public. */
+  void (*on_public_event)(void* self, const char* event, const char* json, size_t json_len);
+  /* A line of a command started with run_command; flags as print's. */
+  void (*on_command_output)(void* self, uint64_t token, const char* text, size_t len, uint32_t flags);
+  /* That command ended; status 0 is success. Its last call for the token. */
+  void (*on_command_finished)(void* self, uint64_t token, int status);
 } p2pnet_plugin_api;
 
 /* What a plugin library describes itself with. */
