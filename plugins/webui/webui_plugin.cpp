@@ -10,7 +10,6 @@
 #include "http_server.hpp"
 #include "webui_access.hpp"
 #include "webui_routes.hpp"
-#include "webui_sdk_shim.hpp"
 #include "webui_token.hpp"
 
 #include <p2pnet/plugin.hpp>
@@ -59,11 +58,9 @@ class Inbox {
   std::deque<std::function<void()>> tasks_;
 };
 
-class WebuiPlugin : public WebuiBase {
+class WebuiPlugin : public p2pnet::Plugin {
  public:
-#if P2PNET_ABI_MINOR >= 2
-  static constexpr uint16_t abi_minor = 2;
-#endif
+  static constexpr uint16_t abi_minor = 2;  // run_command, subscribe_public
 
   ~WebuiPlugin() override { stop_server(); }
 
@@ -72,7 +69,7 @@ class WebuiPlugin : public WebuiBase {
     std::string listen = settings.string("listen", "127.0.0.1:7102", 64);
     std::string token = settings.string("token", "", 256);
     max_connections_ = static_cast<size_t>(settings.integer("max_connections", 16, 2, 1024));
-    max_commands_ = static_cast<size_t>(settings.integer("max_commands", 8, 1, 256));
+    max_commands_ = static_cast<size_t>(settings.integer("max_commands", 8, 1, P2PNET_MAX_RUNNING_COMMANDS));
     for (const auto& key : settings.unknown_keys()) warn("unknown setting " + key + " ignored");
 
     if (auto why = webui::unusable_listen_address(listen); !why.empty())
@@ -166,7 +163,7 @@ class WebuiPlugin : public WebuiBase {
     }
     auto output = std::make_shared<Output>();
     ++commands_running_;
-    int status = run_line(
+    int status = run_command(
         line,
         [output](std::string_view text, bool transient) {
           if (transient) return;  // status lines; the events carry the progress
