@@ -59,11 +59,9 @@ def main():
     check(refused.returncode == 1 and "plugins.webui.listen: must be a loopback address" in refused.stderr,
           f"a webui on 0.0.0.0 was not refused: {refused.returncode} {refused.stderr}")
 
-    b = Node(p2pnode, plain, work, "b")
+    b = Node(p2pnode, plain, work, "b", shared_files={"holiday.mp4": os.urandom(FILE_SIZE)})
     a = None
     try:
-        with open(os.path.join(b.shared, "holiday.mp4"), "wb") as f:
-            f.write(os.urandom(FILE_SIZE))
         expected_hash = sha256_of(os.path.join(b.shared, "holiday.mp4"))
         b_port = b.listen_port()
         a = Node(p2pnode, with_webui, work, "a", extra=["--connect", f"127.0.0.1:{b_port}", "--control"])
@@ -116,11 +114,10 @@ def main():
                         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
         leaver.close()
 
-        found = webui.command("search holiday")
-        check(found["status"] == 0, f"search failed: {found}")
-        check(found["lines"][-1] == "1 result", f"search holiday: {found['lines']}")
+        webui.search_until("holiday", "1 result")
         results, _ = events.next_event(
-            lambda e: e["event"] == "search.results" and e["data"].get("query") == "holiday", "search.results")
+            lambda e: e["event"] == "search.results" and e["data"].get("query") == "holiday" and e["data"]["results"],
+            "search.results")
         check(results["data"]["results"][0]["name"] == "holiday.mp4", f"search.results: {results}")
         check(isinstance(results["time_ms"], int), "an event without time_ms")
 

@@ -89,17 +89,15 @@ def main():
     os.makedirs(work)
     plain = node_config(source_config, os.path.join(work, "b.toml"))
     with_webui = node_config(source_config, os.path.join(work, "a.toml"), webui=True, max_download_rate=RATE)
-    b = Node(p2pnode, plain, work, "b")
+    b = Node(p2pnode, plain, work, "b",
+             shared_files={"holiday.mp4": os.urandom(FILE_SIZE), HOSTILE_NAME: b"names are text, not HTML\n"})
     a = browser = None
     try:
-        with open(os.path.join(b.shared, "holiday.mp4"), "wb") as f:
-            f.write(os.urandom(FILE_SIZE))
-        with open(os.path.join(b.shared, HOSTILE_NAME), "w") as f:
-            f.write("names are text, not HTML\n")
         expected_hash = sha256_of(os.path.join(b.shared, "holiday.mp4"))
         a = Node(p2pnode, with_webui, work, "a", extra=["--connect", f"127.0.0.1:{b.listen_port()}"])
         webui = a.webui()
         wait_for(lambda: len(webui.request("GET", "/api/peers")[1]["peers"]) == 1, "node A to have node B as peer")
+        webui.search_until("holiday", "2 results")
 
         browser = Browser(chromium, os.path.join(work, "profile"))
         browser.call("Page.navigate", url=f"http://127.0.0.1:{webui.port}/#token={webui.token}")

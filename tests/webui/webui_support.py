@@ -64,11 +64,15 @@ def node_config(source_config, path, webui=False, max_download_rate=0):
 class Node:
     """A p2pnode --no-console process; its stdout lines are read on a thread."""
 
-    def __init__(self, p2pnode, config, work_dir, name, extra=()):
+    def __init__(self, p2pnode, config, work_dir, name, extra=(), shared_files=None):
+        """shared_files: {name: bytes}, written before the node starts (and so indexed at its start)."""
         self.dir = os.path.join(work_dir, name)
         self.shared = os.path.join(self.dir, "shared")
         self.downloads = os.path.join(self.dir, "downloads")
         os.makedirs(self.shared, exist_ok=True)
+        for file_name, content in (shared_files or {}).items():
+            with open(os.path.join(self.shared, file_name), "wb") as f:
+                f.write(content)
         self.log = open(os.path.join(work_dir, name + ".log"), "w")
         self.lines = []
         self.process = subprocess.Popen(
@@ -152,6 +156,13 @@ class WebUi:
         status, body = self.request("POST", "/api/command", {"command": line}, timeout=timeout)
         check(status == 200, f"POST /api/command {line!r}: HTTP {status} {body}")
         return body
+
+    def search_until(self, query, last_line, timeout=60):
+        """Searches until the answer ends with last_line: the other node hashes its files after it starts."""
+        def found():
+            result = self.command(f'search "{query}"')
+            return result if result["status"] == 0 and result["lines"][-1:] == [last_line] else None
+        return wait_for(found, f"search {query} to end with {last_line!r}", timeout, interval=0.2)
 
     def events(self, token=True, headers=None):
         path = "/api/events" + (f"?token={self.token if token is True else token}" if token else "")

@@ -174,20 +174,20 @@ function showProgress(data) {
   const percent = (100 * bar.value / bar.max).toFixed(1) + '%';
   const parts = [formatBytes(data.done) + ' of ' + formatBytes(data.size), percent];
   if (Number(data.bytes_per_s) > 0) parts.push(formatBytes(data.bytes_per_s) + '/s');
-  const eta = formatEta(Number(data.eta_s));
-  if (eta) parts.push(eta);
-  row.querySelector('.detail').textContent = parts.join('  ');
+  if (data.eta_s !== null && data.eta_s !== undefined) parts.push(formatEta(Number(data.eta_s)));
+  if (data.phase && data.phase !== 'fetching') parts.push(String(data.phase));
+  row.querySelector('.detail').textContent = parts.filter(Boolean).join('  ');
 }
 
 function showFinished(data) {
-  const row = transferRow(Number(data.id), data.name, 0);
-  const outcome = ['saved', 'failed', 'cancelled'].includes(data.outcome) ? data.outcome : 'failed';
+  const row = transferRow(Number(data.id), data.name, data.size);
+  const outcome = String(data.outcome || '');
   row.classList.remove('active');
-  row.classList.add(outcome);
+  row.classList.add(['saved', 'failed', 'cancelled'].includes(outcome) ? outcome : 'ended');
   const bar = row.querySelector('progress');
+  if (Number(data.size) > 0) bar.max = Number(data.size);
   if (outcome === 'saved') bar.value = bar.max;
-  row.querySelector('.detail').textContent =
-    outcome === 'saved' ? 'saved ' + (data.path || '') : outcome + (data.error ? ': ' + data.error : '');
+  row.querySelector('.detail').textContent = data.line ? String(data.line) : outcome;
   refreshShared();
 }
 
