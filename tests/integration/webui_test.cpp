@@ -167,3 +167,28 @@ TEST_CASE("webui answers 503 beyond max_connections, and serves again once they 
   }
   CHECK(wait_until([&] { return http(webui.port, "GET", "/api/peers", webui.token).status == 200; }));
 }
+
+TEST_CASE("webui drops an events client that does not read, and keeps serving", "[webui]") {
+  auto config = webui_config();
+  config.plugins.push_back(plugin("recorder"));
+  TestNode node(config);
+  auto webui = wait_for_webui(node);
+
+  Socket idle(webui.port);
+  REQUIRE(idle.connected());
+  idle.send("GET /api/events?token=" + webui.token + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(webui.port) +
+            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n");
+  auto handshake = idle.receive([](const std::string& data) { return data.find("\r\n\r\n") != std::string::npos; });
+  REQUIRE(handshake.rfind("HTTP/1.1 101", 0) == 0);
+
+  // 16 MiB of events, far beyond the 4 MiB a client may leave unread (and
+  // what the kernel's socket buffers hold).
+  std::string padding(64 * 1024, 'x');
+  for (int i = 0; i < 256; ++i)
+    REQUIRE(node.run("recorder-publish test.padding {\"pad\":\"" + padding + "\"}").contains("status 0"));
+  // Read it all now: the server has closed this client, so the stream ends.
+  std::string unread = idle.receive([](const std::string&) { return false; });
+  CHECK(unread.size() < 256u * padding.size());
+  CHECK(http(webui.port, "GET", "/api/peers", webui.token).status == 200);
+}
