@@ -35,9 +35,10 @@ int64_t now_ms() {
       .count();
 }
 
-// Work the server thread hands to the plugin's context. The plugin's state is
-// not thread-safe; the host's timer brings the plugin here every few
-// milliseconds to run what is waiting.
+// Work the server thread hands to the plugin's context. The plugin's state,
+// and the SDK calls that keep some (run_command, background, every), are not
+// thread-safe, and the SDK has no thread-safe way to wake a plugin: a timer
+// brings the plugin here every few milliseconds to run what is waiting.
 class Inbox {
  public:
   void push(std::function<void()> task) {

@@ -70,7 +70,7 @@ inline std::optional<Answer> check_socket(const HttpRequest& request, const Acce
 }
 
 inline Answer page_file(std::string_view path, const std::string& method) {
-  if (method != "GET" && method != "HEAD") return refusal(405, "use GET");
+  if (method != "GET") return refusal(405, "use GET");
   auto file = find_page_file(path == "/" ? "/index.html" : path);
   if (!file) return refusal(404, "no such page");
   HttpResponse response{200, std::string(file->content_type), std::string(file->content), {}};
