@@ -1,3 +1,8 @@
+// One peer connection from socket to frames and back: its TLS, handshake,
+// read loop, write queue with its budgets, and close. Near 600 lines on
+// purpose: these share the connection's strand and state, and every
+// invariant (what is charged where, when a frame may go out, how a close
+// settles the budgets) is easiest to check when read in one place.
 #include "connection.hpp"
 
 #include "tls_identity.hpp"

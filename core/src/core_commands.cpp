@@ -85,14 +85,10 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
     out("core commands:", false);
     for (const auto& command : kCoreCommands)
       if (*command.help) out(fmt::format("  {:<24} {}", command.usage, command.help), false);
-    std::vector<std::string> lines;
-    {
-      std::lock_guard lock(plugins_mutex_);
-      for (const auto& [command_name, entry] : plugin_commands_)
-        lines.push_back(fmt::format("  {:<24} {} [{}]", entry.first.usage, entry.first.help, entry.second->name()));
-    }
-    if (!lines.empty()) out("plugin commands:", false);
-    for (const auto& line : lines) out(line, false);
+    auto commands = plugins_.commands();
+    if (!commands.empty()) out("plugin commands:", false);
+    for (const auto& [command, plugin] : commands)
+      out(fmt::format("  {:<24} {} [{}]", command.usage, command.help, plugin), false);
     return done(0);
   }
   if (name == "connect") {

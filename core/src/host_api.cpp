@@ -43,10 +43,15 @@ void log(p2pnet_host* host, int level, const char* text, size_t len) {
   if (logger.enabled(severity)) logger.write(severity, std::string_view(text, len));
 }
 
+int answer(p2pnet_host* host, const Registration& registration) {
+  if (!registration.refusal.empty()) instance(host).refuse_registration(registration.refusal);
+  return registration.status;
+}
+
 int register_type(p2pnet_host* host, const char* type) {
   if (gone(host)) return P2PNET_ERR_STOPPED;
   if (!valid_text(type) || !wire::is_valid_type_name(type)) return P2PNET_ERR_INVALID;
-  return node(host).register_type(instance(host), type);
+  return answer(host, node(host).register_type(instance(host), type));
 }
 
 int register_command(p2pnet_host* host, const char* name, const char* usage, const char* help) {
@@ -54,7 +59,8 @@ int register_command(p2pnet_host* host, const char* name, const char* usage, con
   if (!valid_text(name, 32)) return P2PNET_ERR_INVALID;
   for (const char* p = name; *p; ++p)
     if (*p == ' ' || *p == '\t' || static_cast<unsigned char>(*p) < 0x21) return P2PNET_ERR_INVALID;
-  return node(host).register_command(instance(host), CommandInfo{name, usage ? usage : name, help ? help : ""});
+  return answer(host,
+                node(host).register_command(instance(host), CommandInfo{name, usage ? usage : name, help ? help : ""}));
 }
 
 int subscribe(p2pnet_host* host, const char* event) {

@@ -63,9 +63,7 @@ void NodeCore::load_plugins() {
       router_.release(plugin.get());
       plugin->release_node();
     }
-    std::lock_guard lock(plugins_mutex_);
     plugins_.clear();
-    plugin_commands_.clear();
     throw;
   }
 }
@@ -117,28 +115,21 @@ std::string NodeCore::add_instance(const PluginConfig& plugin_config,
   auto instance = std::make_shared<PluginInstance>(library, shared_from_this(), runtime_.io, runtime_.background,
                                                    config_.log_level);
   instance->config = plugin_config;
-  registration_error_.clear();
   try {
     instance->create(plugin_config.settings);
   } catch (const StartupError& e) {
     // Never created, nothing to destroy; what it registered before failing goes.
     router_.release(instance.get());
     bus_.unsubscribe(instance.get());
-    {
-      std::lock_guard lock(plugins_mutex_);
-      std::erase_if(plugin_commands_, [&](const auto& entry) { return entry.second.second == instance; });
-    }
-    return fmt::format("{} ({})", registration_error_.empty() ? e.what() : registration_error_, library->file.string());
+    plugins_.remove(instance.get());
+    return fmt::format("{} ({})", e.what(), library->file.string());
   }
   // In this order, each queued on the plugin's strand: on_start, the peers
   // already connected (a peer that connects meanwhile is told once), then
   // the messages its types bring.
   const bool running = started_.load();
   if (running) instance->start();
-  {
-    std::lock_guard lock(plugins_mutex_);
-    plugins_.push_back(instance);
-  }
+  plugins_.add(instance);
   if (running)
     for (const auto& connection : established_peers())
       if (!connection->closing()) instance->peer_connected(connection);
@@ -149,17 +140,13 @@ std::string NodeCore::add_instance(const PluginConfig& plugin_config,
 }
 
 int NodeCore::remove_instance(const std::shared_ptr<PluginInstance>& plugin, const OutputSink& out) {
-  {
-    std::lock_guard lock(plugins_mutex_);
-    std::erase(plugins_, plugin);
-    std::erase_if(plugin_commands_, [&](const auto& entry) { return entry.second.second == plugin; });
-  }
+  plugins_.remove(plugin.get());
   router_.release(plugin.get());
   bus_.unsubscribe(plugin.get());
   advertise_types();
   auto report = plugin->unload(std::chrono::steady_clock::now() + kUnloadWait);
   // Its commands can no longer end by themselves; the console and ctl must not wait for ever.
-  finish_commands_of(plugin.get(), fmt::format("error: plugin {} unloaded", plugin->name()));
+  running_commands_.fail_all(plugin.get(), fmt::format("error: plugin {} unloaded", plugin->name()));
   if (!report.callbacks_finished)
     out(fmt::format("plugin {}: a callback was still running after {} s; on_stop and destroy run when it returns",
                     plugin->name(), kUnloadWait.count()),
@@ -174,79 +161,44 @@ int NodeCore::remove_instance(const std::shared_ptr<PluginInstance>& plugin, con
   return report.destroyed ? 0 : 1;
 }
 
-std::shared_ptr<PluginInstance> NodeCore::find_plugin(const std::string& name) const {
-  std::lock_guard lock(plugins_mutex_);
-  for (const auto& plugin : plugins_)
-    if (plugin->name() == name || plugin->config.name == name) return plugin;
-  return nullptr;
-}
+std::shared_ptr<PluginInstance> NodeCore::find_plugin(const std::string& name) const { return plugins_.find(name); }
 
-std::vector<std::shared_ptr<PluginInstance>> NodeCore::plugin_list() const {
-  std::lock_guard lock(plugins_mutex_);
-  return plugins_;
-}
+std::vector<std::shared_ptr<PluginInstance>> NodeCore::plugin_list() const { return plugins_.list(); }
 
-void NodeCore::finish_commands_of(const PluginInstance* plugin, const std::string& line) {
-  std::vector<PendingCommand> unfinished;
-  {
-    std::lock_guard lock(commands_mutex_);
-    for (auto it = pending_commands_.begin(); it != pending_commands_.end();) {
-      if (it->second.plugin != plugin) {
-        ++it;
-        continue;
-      }
-      unfinished.push_back(std::move(it->second));
-      it = pending_commands_.erase(it);
-    }
-  }
-  for (auto& command : unfinished) {
-    if (command.out) command.out(line, false);
-    if (command.done) command.done(1);
-  }
-}
-
-int NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
-  if (!plugin.loading()) return P2PNET_ERR_NOT_ALLOWED;
+Registration NodeCore::register_type(PluginInstance& plugin, const std::string& type) {
+  if (!plugin.loading()) return {P2PNET_ERR_NOT_ALLOWED, ""};
   switch (router_.claim(type, plugin.shared_from_this())) {
     case Router::Claim::ok:
       plugin.types.push_back(type);
-      return P2PNET_OK;
+      return {P2PNET_OK, ""};
     case Router::Claim::reserved:
-      registration_error_ =
-          fmt::format("plugin '{}' claims message type '{}', which the core reserves", plugin.name(), type);
-      return P2PNET_ERR_CONFLICT;
+      return {P2PNET_ERR_CONFLICT,
+              fmt::format("plugin '{}' claims message type '{}', which the core reserves", plugin.name(), type)};
     case Router::Claim::taken:
       auto owner = router_.claimant(type);
-      registration_error_ = fmt::format("plugins '{}' and '{}' both claim message type '{}'",
-                                        owner ? owner->name() : "?", plugin.name(), type);
-      return P2PNET_ERR_CONFLICT;
+      return {P2PNET_ERR_CONFLICT, fmt::format("plugins '{}' and '{}' both claim message type '{}'",
+                                               owner ? owner->name() : "?", plugin.name(), type)};
   }
-  return P2PNET_ERR_INVALID;
+  return {P2PNET_ERR_INVALID, ""};
 }
 
-int NodeCore::register_command(PluginInstance& plugin, const CommandInfo& command) {
-  if (!plugin.loading()) return P2PNET_ERR_NOT_ALLOWED;
+Registration NodeCore::register_command(PluginInstance& plugin, const CommandInfo& command) {
+  if (!plugin.loading()) return {P2PNET_ERR_NOT_ALLOWED, ""};
   if (!plugin.library().callbacks.on_command) {
     // The command could only ever print nothing and fail.
-    registration_error_ = fmt::format("plugin '{}' registers command '{}' but has no on_command callback to run it",
-                                      plugin.name(), command.name);
-    plugin.log().error("{}", registration_error_);
-    return P2PNET_ERR_INVALID;
+    auto why = fmt::format("plugin '{}' registers command '{}' but has no on_command callback to run it", plugin.name(),
+                           command.name);
+    plugin.log().error("{}", why);
+    return {P2PNET_ERR_INVALID, why};
   }
-  if (is_core_command(command.name)) {
-    registration_error_ =
-        fmt::format("plugin '{}' registers command '{}', which the core already has", plugin.name(), command.name);
-    return P2PNET_ERR_CONFLICT;
-  }
-  std::lock_guard lock(plugins_mutex_);
-  auto [it, inserted] = plugin_commands_.emplace(command.name, std::make_pair(command, plugin.shared_from_this()));
-  if (!inserted) {
-    registration_error_ = fmt::format("plugins '{}' and '{}' both register command '{}'", it->second.second->name(),
-                                      plugin.name(), command.name);
-    return P2PNET_ERR_CONFLICT;
-  }
+  if (is_core_command(command.name))
+    return {P2PNET_ERR_CONFLICT,
+            fmt::format("plugin '{}' registers command '{}', which the core already has", plugin.name(), command.name)};
+  if (auto owner = plugins_.claim_command(plugin.shared_from_this(), command); !owner.empty())
+    return {P2PNET_ERR_CONFLICT,
+            fmt::format("plugins '{}' and '{}' both register command '{}'", owner, plugin.name(), command.name)};
   plugin.commands.push_back(command);
-  return P2PNET_OK;
+  return {P2PNET_OK, ""};
 }
 
 // --- The types peers may send us --------------------------------------------

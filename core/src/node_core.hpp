@@ -1,18 +1,26 @@
-// The node behind p2pnet::Node: listener, connections by peer id, router,
-// peer store, event bus, plugin instances and console commands.
+// The node behind p2pnet::Node: the glue that owns its parts, each with one
+// job and its own lock (PeerTable: connections by state; Dialer: the dials
+// the node decides on; PluginRegistry: plugins and their commands;
+// RunningCommands: plugin commands under way; Router, EventBus, PeerStore),
+// and says what happens to them. Its methods are spread by concern:
+// node_core.cpp (lifecycle, connections, the handshake), peer_policing.cpp,
+// node_console.cpp, core_commands.cpp and live_plugins.cpp.
 #pragma once
 
 #include "connection.hpp"
 #include "data_dir_lock.hpp"
-#include "dial_budget.hpp"
+#include "dialer.hpp"
 #include "event_bus.hpp"
 #include "external_address.hpp"
 #include "logger.hpp"
 #include "network_address.hpp"
 #include "node_key.hpp"
 #include "peer_store.hpp"
+#include "peer_table.hpp"
 #include "plugin_instance.hpp"
+#include "plugin_registry.hpp"
 #include "router.hpp"
+#include "running_commands.hpp"
 #include "runtime.hpp"
 #include "serial_worker.hpp"
 #include "write_budget_groups.hpp"
@@ -80,8 +88,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   const Router& router() const { return router_; }
 
   // --- Registration from plugins (load phase only) ---------------------------
-  int register_type(PluginInstance& plugin, const std::string& type);
-  int register_command(PluginInstance& plugin, const CommandInfo& command);
+  // A P2PNET_* status, and why the node refused, if it did.
+  Registration register_type(PluginInstance& plugin, const std::string& type);
+  Registration register_command(PluginInstance& plugin, const CommandInfo& command);
 
   // --- Live plugins (live_plugins.cpp) ---------------------------------------
   // Where `reload` and SIGHUP read the configuration again (p2pnode: node.toml
@@ -125,18 +134,6 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) override;
 
  private:
-  struct PersistentPeer {
-    PeerAddress address;
-    std::chrono::milliseconds backoff;
-    std::string peer_id;  // while connected
-    std::shared_ptr<asio::steady_timer> timer;
-  };
-  struct PendingCommand {
-    OutputSink out;
-    std::function<void(int)> done;
-    const PluginInstance* plugin = nullptr;  // the plugin running it
-  };
-
   void load_enabled_plugins();
   // Finds and loads one plugin's library and adds an instance of it (a
   // private copy of the file while the node runs); returns why it was
@@ -154,8 +151,6 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::shared_ptr<PluginInstance> find_plugin(const std::string& name) const;
   std::vector<std::shared_ptr<PluginInstance>> plugin_list() const;
   std::filesystem::path plugin_file_for(const PluginConfig& plugin_config) const;  // throws PluginLoadError
-  // A command's token is finished for it when its plugin goes.
-  void finish_commands_of(const PluginInstance* plugin, const std::string& line);
   // The hello template follows the router; peers get a "p2pnet.types" update.
   void advertise_types();
   void on_types_update(const std::shared_ptr<Connection>& connection, const wire::FrameView& frame);
@@ -168,12 +163,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void resolve_connect(std::shared_ptr<Connection> connection, const std::string& peer_id, const std::string& error);
   static constexpr size_t kWriteBudgetGroupShare = 8;
   ConnectionLimits limits_for(const asio::ip::tcp::socket& socket, bool inbound);
-  std::string admit_locked(const std::shared_ptr<Connection>& connection, std::shared_ptr<Connection>& evicted);
   void schedule_sweep();
   void sweep_connections();
   std::string make_hello() const;
-  void dial_persistent(size_t index);
-  void retry_persistent(size_t index);
   static bool is_core_command(const std::string& name);
   void run_core_command(const std::string& name, const std::vector<std::string>& args, const OutputSink& out,
                         const std::function<void(int)>& done);
@@ -191,7 +183,6 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   uint16_t listen_port_ = 0;
   ConnectionLimits limits_;
   wire::Hello hello_template_;
-  std::string registration_error_;  // why the last registration was refused
 
   asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> started_{false};
@@ -199,14 +190,11 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
 
   PeerStore peer_store_;
   ExternalAddress external_address_;
-  DialBudget known_dials_;
+  std::shared_ptr<Dialer> dialer_;
   WriteBudgetGroups write_groups_;
   EventBus bus_;
   Router router_;
-  // Plugins load and unload while connection handlers walk the list.
-  mutable std::mutex plugins_mutex_;
-  std::vector<std::shared_ptr<PluginInstance>> plugins_;
-  std::map<std::string, std::pair<CommandInfo, std::shared_ptr<PluginInstance>>> plugin_commands_;
+  PluginRegistry plugins_;
   // As node.toml said last (start-up, then `reload`); the worker's only once running.
   std::vector<std::filesystem::path> plugin_dirs_;  // node.toml's, then the stock plugins'
   std::vector<PluginConfig> plugin_tables_;
@@ -218,34 +206,22 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::mutex config_source_mutex_;
   std::function<NodeConfig()> config_source_;
 
-  mutable std::mutex peers_mutex_;
-  std::unordered_map<std::string, std::shared_ptr<Connection>> peers_;
-  std::map<uint64_t, std::shared_ptr<Connection>> handshaking_;
-  std::map<uint64_t, ConnectDone> connect_waiters_;  // by connection serial
-  size_t dialing_ = 0;
+  PeerTable peers_{id_, stopping_};
   std::atomic<size_t> refusals_in_tls_{0};  // refused dialers being told so inside TLS
-  std::set<uint64_t> evicting_;             // serials closing to make room: no longer hold a slot
   std::set<std::string> idle_message_types_;
   std::shared_ptr<asio::steady_timer> sweep_timer_;
-  TrafficCounters retired_traffic_;
-  std::condition_variable all_closed_;
-  size_t closes_being_reported_ = 0;  // peers_mutex_: closed peers whose disconnect is still being told
 
   mutable std::mutex events_mutex_;
   std::map<std::string, uint64_t> events_;
 
-  std::mutex persistent_mutex_;
-  std::vector<PersistentPeer> persistent_;
-
-  std::mutex commands_mutex_;
-  std::map<uint64_t, PendingCommand> pending_commands_;
-  uint64_t next_command_ = 1;
+  RunningCommands running_commands_;
   std::mutex event_sink_mutex_;
   OutputSink event_sink_;
 
   std::mutex stop_mutex_;
   bool stopped_ = false;
 
+  std::mutex stop_request_mutex_;
   std::function<void()> stop_request_handler_;
 };
 

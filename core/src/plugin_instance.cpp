@@ -33,8 +33,11 @@ void PluginInstance::create(const nlohmann::json& settings) {
     error[sizeof error - 1] = '\0';
     failure.set_value(state_ ? "" : error[0] ? error : "no reason given");
   });
-  if (auto why = failure.get_future().get(); !why.empty())
+  if (auto why = failure.get_future().get(); !why.empty()) {
+    // A refusal of the node says it all; what the plugin made of it does not.
+    if (!registration_refusal_.empty()) throw StartupError(registration_refusal_);
     throw StartupError(fmt::format("plugin '{}' failed to load: {}", name(), why));
+  }
 }
 
 template <class F>

@@ -42,6 +42,13 @@ struct CommandInfo {
   std::string help;
 };
 
+// The node's answer to a registration: a P2PNET_* status and, when it
+// refused, why (the plugin's load error names it).
+struct Registration {
+  int status = 0;
+  std::string refusal;
+};
+
 // What an unload found when its time was up: the instance is always out of
 // the node by then; what still runs finishes later, then the plugin is
 // destroyed and its library unloaded.
@@ -77,6 +84,11 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   std::vector<CommandInfo> commands;
   // The [plugins.NAME] table it was loaded from (name, path, settings).
   PluginConfig config;
+  // Why the node refused a registration during the load hook: the load
+  // error says this rather than what the plugin made of the refusal.
+  void refuse_registration(const std::string& why) {
+    if (registration_refusal_.empty()) registration_refusal_ = why;
+  }
 
   // --- Calls into the plugin, each queued on the plugin's strand -------------
   void start();
@@ -125,6 +137,7 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   p2pnet_host handle_{this};
   void* state_ = nullptr;  // the plugin's own object; strand only
   bool loading_ = true;
+  std::string registration_refusal_;  // strand only, while loading
   std::atomic<bool> retiring_{false};
   std::atomic<bool> destroyed_{false};
   std::set<uint64_t> announced_peers_;  // connection serials told to the plugin; strand only
