@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <mutex>
 
 namespace {
@@ -102,6 +103,13 @@ class WebuiPlugin : public p2pnet::Plugin {
   }
 
   void on_stop() override {
+    // A command still running now (the `stop` that stops the node, as a
+    // rule: its end may reach this plugin only after on_stop) is answered
+    // with what it printed, before the server goes.
+    for (auto& [id, command] : commands_)
+      command.respond(webui::json_response(
+          200, {{"lines", std::move(command.output.lines)}, {"status", 1}, {"error", "the node is stopping"}}));
+    commands_.clear();
     stop_server();
     if (poll_timer_) cancel(poll_timer_);
     poll_timer_ = 0;
@@ -156,33 +164,41 @@ class WebuiPlugin : public p2pnet::Plugin {
     size_t bytes = 0;
     bool truncated = false;
   };
+  struct ClientCommand {
+    Output output;
+    webui::Responder respond;
+  };
 
   void run_for_client(const std::string& line, webui::Responder respond) {
-    if (commands_running_ >= max_commands_) {
+    if (commands_.size() >= max_commands_) {
       count("commands_refused");
       return respond(error_response(429, "too many commands running (" + std::to_string(max_commands_) + ")"));
     }
-    auto output = std::make_shared<Output>();
-    ++commands_running_;
+    uint64_t id = ++last_command_id_;
+    commands_[id].respond = respond;
     int status = run_command(
         line,
-        [output](std::string_view text, bool transient) {
-          if (transient) return;  // status lines; the events carry the progress
-          if (output->lines.size() >= kMaxOutputLines || output->bytes + text.size() > kMaxOutputBytes) {
-            output->truncated = true;
+        [this, id](std::string_view text, bool transient) {
+          auto it = commands_.find(id);
+          if (transient || it == commands_.end()) return;  // status lines: the events carry the progress
+          Output& output = it->second.output;
+          if (output.lines.size() >= kMaxOutputLines || output.bytes + text.size() > kMaxOutputBytes) {
+            output.truncated = true;
             return;
           }
-          output->bytes += text.size();
-          output->lines.push_back(std::string(text));
+          output.bytes += text.size();
+          output.lines.push_back(std::string(text));
         },
-        [this, output, respond](int done_status) {
-          --commands_running_;
-          json body = {{"lines", std::move(output->lines)}, {"status", done_status}};
-          if (output->truncated) body["truncated"] = true;
-          respond(webui::json_response(200, body));
+        [this, id](int done_status) {
+          auto it = commands_.find(id);
+          if (it == commands_.end()) return;  // answered when the node stopped
+          json body = {{"lines", std::move(it->second.output.lines)}, {"status", done_status}};
+          if (it->second.output.truncated) body["truncated"] = true;
+          it->second.respond(webui::json_response(200, body));
+          commands_.erase(it);
         });
     if (status != P2PNET_OK) {
-      --commands_running_;
+      commands_.erase(id);
       count("commands_refused");
       respond(error_response(status == P2PNET_ERR_QUEUE_FULL ? 429 : 503,
                              "the node refused the command (status " + std::to_string(status) + ")"));
@@ -209,7 +225,8 @@ class WebuiPlugin : public p2pnet::Plugin {
   std::string token_source_;
   size_t max_connections_ = 16;
   size_t max_commands_ = 8;
-  size_t commands_running_ = 0;
+  uint64_t last_command_id_ = 0;
+  std::map<uint64_t, ClientCommand> commands_;  // running for a client, by our own id
   p2pnet::TimerId poll_timer_ = 0;
   Inbox inbox_;
   std::unique_ptr<webui::HttpServer> server_;
