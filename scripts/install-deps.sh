@@ -19,6 +19,9 @@ packages=(
   nftables iproute2                  # the NAT lab: tests run nodes behind real NATs in network namespaces
   catch2                             # tests (Catch2 v2)
   tmux                               # the console test on a real terminal
+  libwebsocketpp-dev                 # the webui plugin: HTTP and WebSocket on the standalone Asio the node runs on
+  chromium                           # the webui page tested in a real (headless) browser
+  python3                            # the webui tests: HTTP and WebSocket clients from the standard library
   clang libclang-rt-14-dev           # fuzzing: libFuzzer and the sanitizer runtimes
   ${P2PNET_EXTRA_PACKAGES:-}
 )

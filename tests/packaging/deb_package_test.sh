@@ -40,7 +40,7 @@ dpkg -x "$runtime_deb" "$root"
 dpkg -x "$dev_deb" "$root"
 for file in usr/bin/p2pnode etc/p2pnet/node.toml usr/lib/systemd/system/p2pnode.service \
   usr/lib/p2pnet/plugins/p2pnet_ping.so usr/lib/p2pnet/plugins/p2pnet_discovery.so \
-  usr/lib/p2pnet/plugins/p2pnet_search.so usr/lib/p2pnet/plugins/p2pnet_download.so \
+  usr/lib/p2pnet/plugins/p2pnet_search.so usr/lib/p2pnet/plugins/p2pnet_download.so usr/lib/p2pnet/plugins/p2pnet_webui.so \
   usr/include/p2pnet/plugin_abi.h usr/lib/cmake/p2pnet_sdk/p2pnet_sdkConfig.cmake; do
   [ -e "$root/$file" ] || fail "missing /$file (contents: $(cd "$root" && find . -type f | sort | tr '\n' ' '))"
 done
