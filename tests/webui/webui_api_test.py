@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 
-from webui_support import Closed, Failure, Node, Refused, check, node_config, sha256_of, wait_for
+from webui_support import Closed, Failure, Node, Refused, check, node_config, run_test, sha256_of, wait_for
 
 FILE_SIZE = 3 * 1024 * 1024
 RATE = 1024 * 1024  # bytes/s: about three seconds, so progress events come
@@ -170,8 +170,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failure as e:
-        print(f"FAIL: {e}")
-        sys.exit(1)
+    run_test(main)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import urllib.request
 
-from webui_support import Failure, Node, WebSocket, check, node_config, sha256_of, wait_for
+from webui_support import Failure, Node, WebSocket, check, node_config, run_test, sha256_of, wait_for
 
 FILE_SIZE = 2 * 1024 * 1024
 RATE = 1024 * 1024
@@ -154,8 +154,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failure as e:
-        print(f"FAIL: {e}")
-        sys.exit(1)
+    run_test(main)

@@ -11,12 +11,22 @@ import re
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 
 
 class Failure(Exception):
     pass
+
+
+def run_test(main):
+    """Runs a test's main: exit status 1 with a FAIL line on a failed check."""
+    try:
+        main()
+    except Failure as e:
+        print(f"FAIL: {e}")
+        sys.exit(1)
 
 
 def check(condition, what):
