@@ -6,7 +6,7 @@
 //   GET  /api/events (WebSocket)         {"event": NAME, "data": {...}, "time_ms": N} per public event
 // The server runs on its own thread; everything that touches the plugin
 // (run_command, peers(), counters of commands in flight) hops to the
-// plugin's context through the inbox first.
+// plugin's context with post() first.
 #include "http_server.hpp"
 #include "webui_access.hpp"
 #include "webui_routes.hpp"
@@ -16,14 +16,11 @@
 #include <p2pnet/settings.hpp>
 
 #include <chrono>
-#include <deque>
 #include <map>
-#include <mutex>
 
 namespace {
 
 using p2pnet::json;
-constexpr uint64_t kInboxPollMs = 10;
 constexpr size_t kMaxOutputLines = 10000;
 constexpr size_t kMaxOutputBytes = 4 * 1024 * 1024;
 
@@ -35,30 +32,6 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// Work the server thread hands to the plugin's context. The plugin's state,
-// and the SDK calls that keep some (run_command, background, every), are not
-// thread-safe, and the SDK has no thread-safe way to wake a plugin: a timer
-// brings the plugin here every few milliseconds to run what is waiting.
-class Inbox {
- public:
-  void push(std::function<void()> task) {
-    std::lock_guard lock(mutex_);
-    tasks_.push_back(std::move(task));
-  }
-  void run_waiting() {
-    std::deque<std::function<void()>> ready;
-    {
-      std::lock_guard lock(mutex_);
-      ready.swap(tasks_);
-    }
-    for (auto& task : ready) task();
-  }
-
- private:
-  std::mutex mutex_;
-  std::deque<std::function<void()>> tasks_;
-};
 
 class WebuiPlugin : public p2pnet::Plugin {
  public:
@@ -97,7 +70,6 @@ class WebuiPlugin : public p2pnet::Plugin {
 
   void on_start() override {
     server_->run();
-    poll_timer_ = every(kInboxPollMs, [this] { inbox_.run_waiting(); });
     print("webui listening on http://" + webui::own_hosts(rules_.listen).front() + "/ (token in " + token_source_ +
           ")");
   }
@@ -111,8 +83,6 @@ class WebuiPlugin : public p2pnet::Plugin {
           200, {{"lines", std::move(command.output.lines)}, {"status", 1}, {"error", "the node is stopping"}}));
     commands_.clear();
     stop_server();
-    if (poll_timer_) cancel(poll_timer_);
-    poll_timer_ = 0;
   }
 
  private:
@@ -134,7 +104,7 @@ class WebuiPlugin : public p2pnet::Plugin {
     server_.reset();
   }
 
-  // --- On the server thread: only immutable settings, the inbox and
+  // --- On the server thread: only immutable settings, post() and
   // counters (the host's C calls are thread-safe) -------------------------
 
   std::optional<webui::HttpResponse> admit_socket(const webui::HttpRequest& request) {
@@ -151,10 +121,18 @@ class WebuiPlugin : public p2pnet::Plugin {
       return respond(std::move(answer->response));
     }
     if (std::holds_alternative<webui::ListPeers>(route))
-      return inbox_.push([this, respond = std::move(respond)] { respond(webui::json_response(200, peers_json())); });
-    inbox_.push([this, line = std::get<webui::RunCommand>(route).line, respond = std::move(respond)]() mutable {
-      run_for_client(line, std::move(respond));
-    });
+      return on_plugin_context(
+          [this](const webui::Responder& respond) { respond(webui::json_response(200, peers_json())); }, respond);
+    on_plugin_context([this, line = std::get<webui::RunCommand>(route).line](
+                          const webui::Responder& respond) { run_for_client(line, respond); },
+                      respond);
+  }
+
+  // The plugin's state and the SDK calls that keep some (run_command,
+  // peers()) belong to its context: the request goes there with post().
+  void on_plugin_context(std::function<void(const webui::Responder&)> work, webui::Responder respond) {
+    if (!post([work = std::move(work), respond] { work(respond); }))
+      respond(error_response(503, "the node is stopping"));
   }
 
   // --- On the plugin's context -------------------------------------------
@@ -227,8 +205,6 @@ class WebuiPlugin : public p2pnet::Plugin {
   size_t max_commands_ = 8;
   uint64_t last_command_id_ = 0;
   std::map<uint64_t, ClientCommand> commands_;  // running for a client, by our own id
-  p2pnet::TimerId poll_timer_ = 0;
-  Inbox inbox_;
   std::unique_ptr<webui::HttpServer> server_;
 };
 

@@ -95,3 +95,10 @@ TEST_CASE("public events reach plugins that follow them all: peers joining and l
   // Only objects: a client reads fields, so an array or a number is refused.
   CHECK(a.run("recorder-publish test.public [1]").contains(fmt::format("status {}", P2PNET_ERR_INVALID)));
 }
+
+TEST_CASE("a plugin hands work from a thread of its own to its context with post") {
+  TestNode a(recorder_node());
+  auto posted = a.run("recorder-post");
+  CHECK(posted.status == 0);
+  CHECK(posted.contains("posted from another thread"));
+}

@@ -7,12 +7,19 @@
 #include <p2pnet/settings.hpp>
 
 #include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
 
 namespace {
 
 class RecorderPlugin : public p2pnet::Plugin {
  public:
   static constexpr uint16_t abi_minor = 2;
+
+  ~RecorderPlugin() override {
+    for (auto& thread : threads_) thread.join();
+  }
 
   void on_load(const p2pnet::json& table) override {
     p2pnet::Settings settings(table, "recorder");
@@ -31,6 +38,16 @@ class RecorderPlugin : public p2pnet::Plugin {
       auto data = p2pnet::json::parse(cmd.args()[1], nullptr, false);
       cmd.print("status " + std::to_string(publish_public(cmd.args()[0], data)));
     });
+    command("recorder-post", "recorder-post", "finish from a thread of the plugin's own, through post()",
+            [this](p2pnet::Command& cmd) {
+              auto kept = std::make_shared<p2pnet::Command>(cmd.keep());
+              threads_.emplace_back([this, kept] {
+                post([kept] {
+                  kept->print("posted from another thread");
+                  kept->done(0);
+                });
+              });
+            });
     command("recorder-run", "recorder-run [xN] LINE", "run LINE (N times at once) and print its output",
             [this](p2pnet::Command& cmd) { run(cmd); });
   }
@@ -68,6 +85,7 @@ class RecorderPlugin : public p2pnet::Plugin {
   }
 
   std::deque<std::string> events_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -359,6 +360,23 @@ class Plugin {
     if (status != P2PNET_OK) background_jobs_.erase(raw);
   }
 
+  // Runs `fn` on this plugin's context, like a hook. The one call that may
+  // come from any thread: a thread the plugin runs itself (a server's) hands
+  // its work over with it. False when the node no longer takes work (the
+  // plugin is stopping); fn is then dropped.
+  bool post(std::function<void()> fn) {
+    auto task = std::make_unique<PostedTask>(PostedTask{this, std::move(fn)});
+    PostedTask* raw = task.get();
+    {
+      std::lock_guard lock(posted_mutex_);
+      posted_.emplace(raw, std::move(task));
+    }
+    if (api_->run_background(host_, &PostedTask::nothing, &PostedTask::run, raw) == P2PNET_OK) return true;
+    std::lock_guard lock(posted_mutex_);
+    posted_.erase(raw);
+    return false;
+  }
+
   // --- Console, logging, counters ----------------------------------------------
   void print(std::string_view text) { api_->print(host_, 0, text.data(), text.size(), 0); }
   // The console's status area (one line at the bottom of a terminal, shown
@@ -429,6 +447,31 @@ class Plugin {
     }
   };
 
+  // post()'s work: nothing on a background thread, then fn on the plugin's
+  // context. A task the node never runs (it stopped first) goes with the plugin.
+  struct PostedTask {
+    Plugin* owner;
+    std::function<void()> fn;
+    static void nothing(void*) {}
+    static void run(void* user) {
+      auto* raw = static_cast<PostedTask*>(user);
+      std::unique_ptr<PostedTask> task;
+      {
+        std::lock_guard lock(raw->owner->posted_mutex_);
+        auto owned = raw->owner->posted_.extract(raw);
+        if (owned.empty()) return;
+        task = std::move(owned.mapped());
+      }
+      try {
+        task->fn();
+      } catch (const std::exception& e) {
+        task->owner->report_exception("posted work", e.what());
+      } catch (...) {
+        task->owner->report_exception("posted work", "unknown exception");
+      }
+    }
+  };
+
   void report_exception(const char* hook, const char* what) noexcept {
     try {
       count("hook_exceptions");
@@ -485,6 +528,8 @@ class Plugin {
   std::unordered_map<TimerId, Timer> timers_;
   std::unordered_map<uint64_t, ConnectHandler> connect_handlers_;
   std::unordered_map<uint64_t, RunningCommand> running_commands_;
+  std::mutex posted_mutex_;  // post() is called from other threads
+  std::unordered_map<PostedTask*, std::unique_ptr<PostedTask>> posted_;
   PublicEventHandler public_event_handler_;
   std::unordered_map<BackgroundJob*, std::unique_ptr<BackgroundJob>> background_jobs_;
 };
