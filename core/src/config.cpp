@@ -203,6 +203,7 @@ void read_node_table(TableReader& node, NodeConfig& config) {
   node.integer("max_hearsay_nodes", config.max_hearsay_nodes, 1, 10000000);
   node.integer("max_known_nodes_per_group", config.max_known_nodes_per_group, 1, 10000000);
   node.integer("max_known_dials_per_s", config.max_known_dials_per_s, 1, 100000);
+  node.boolean("reachability_check", config.reachability_check);
   node.milliseconds("reconnect_initial_ms", config.reconnect_initial, 10, 3600000);
   node.milliseconds("reconnect_max_ms", config.reconnect_max, 10, 86400000);
   for (auto& dir : node.strings("plugin_dirs")) config.plugin_dirs.emplace_back(dir);

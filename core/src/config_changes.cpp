@@ -44,6 +44,7 @@ std::vector<std::string> restart_only_changes(const NodeConfig& running, const N
   check("max_hearsay_nodes", a.max_hearsay_nodes != b.max_hearsay_nodes);
   check("max_known_nodes_per_group", a.max_known_nodes_per_group != b.max_known_nodes_per_group);
   check("max_known_dials_per_s", a.max_known_dials_per_s != b.max_known_dials_per_s);
+  check("reachability_check", a.reachability_check != b.reachability_check);
   check("reconnect_initial_ms", a.reconnect_initial != b.reconnect_initial);
   check("reconnect_max_ms", a.reconnect_max != b.reconnect_max);
   check("peers", !same_peers(a.peers, b.peers));

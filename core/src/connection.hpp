@@ -134,6 +134,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string network_proof(const std::string& network_key, bool ours) const;
   // The id a caller insisted the peer must have (connect HOST PORT ID).
   void expect_peer_id(std::string id) { expected_peer_id_ = std::move(id); }
+  // A dial-back probe: it proves the peer listens here, then closes.
+  void mark_dialback() { dialback_ = true; }
+  bool dialback() const { return dialback_; }
   const std::string& expected_peer_id() const { return expected_peer_id_; }
   size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
   // How long frames have waited in the queue without any being written
@@ -192,6 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<TlsStream> tls_;
   std::string peer_key_id_;
   std::string expected_peer_id_;
+  bool dialback_ = false;
   std::array<std::byte, wire::kShownBytes + 1> first_bytes_{};  // peeked before TLS, to tell who is calling
   bool first_bytes_checked_ = false;
   asio::steady_timer timer_;  // handshake deadline, then the deadline of a graceful close

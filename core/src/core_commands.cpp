@@ -2,6 +2,7 @@
 // peers, nodes, plugins, plugin load/unload/reload, reload, stats, stop.
 #include "node_core.hpp"
 
+#include "host_port.hpp"
 #include "node_id.hpp"
 
 #include <fmt/core.h>
@@ -30,7 +31,7 @@ constexpr CoreCommand kCoreCommands[] = {
      "load a plugin ([plugins.NAME] in node.toml, or the file PATH), unload it, or load its file again"},
     {"reload", "reload", "read node.toml again: load, unload and reconfigure plugins as it now says (also: SIGHUP)"},
     {"stats", "stats", "traffic counters, refused connections, plugin counters"},
-    {"address", "address", "this node's listen address and its external address as peers see it"},
+    {"nat", "nat", "whether peers can reach this node, and its address as they see it"},
     {"stop", "stop", "stop the node gracefully (also: quit, exit)"},
     {"quit", "quit", ""},
     {"exit", "exit", ""},
@@ -150,20 +151,32 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
     out(counted(static_cast<long long>(nodes.size()), "known node"), false);
     return done(0);
   }
-  if (name == "address") {
-    out(fmt::format("listening on {}:{}", listen_host(), listen_port()), false);
+  if (name == "nat") {
+    auto reach = reachability_.summary();
+    if (reach.reached + reach.not_reached == 0)
+      out(fmt::format("reachability: {} (no peer on the internet has dialed back yet)",
+                      reachability_name(reach.status)),
+          false);
+    else
+      out(fmt::format("reachability: {} (reached by peers of {}, not by peers of {})", reachability_name(reach.status),
+                      counted(static_cast<long long>(reach.reached), "network"),
+                      counted(static_cast<long long>(reach.not_reached), "network")),
+          false);
     auto leading = external_address_.leading();
     if (auto confirmed = external_address_.confirmed())
-      out(fmt::format("external address {} (named by {})", confirmed->host,
+      out(fmt::format("observed address: {} (from peers of {})", join_host_port(confirmed->host, confirmed->port),
                       counted(static_cast<long long>(confirmed->networks), "network")),
           false);
     else if (leading.networks == 0)
-      out("external address unknown: no peer on another network has named one", false);
+      out("observed address: unknown (no peer on another network has named one)", false);
     else
-      out(fmt::format("external address unknown: {} named by {}, {} needed", leading.host,
+      out(fmt::format("observed address: unknown ({} named by peers of {}, {} needed)",
+                      join_host_port(leading.host, leading.port),
                       counted(static_cast<long long>(leading.networks), "network"),
                       ExternalAddress::kConfirmingNetworks),
           false);
+    out("relay: none", false);
+    out(fmt::format("listening on {}:{}", listen_host(), listen_port()), false);
     return done(0);
   }
   if (name == "plugin") return run_plugin_command(args, out, done);

@@ -19,7 +19,8 @@ bool says_something_about_the_internet(const std::string& host) {
 
 }  // namespace
 
-std::optional<std::string> ExternalAddress::observe(const std::string& peer_address, const std::string& observed_host) {
+std::optional<std::string> ExternalAddress::observe(const std::string& peer_address, const std::string& observed_host,
+                                                    uint16_t observed_port) {
   if (is_loopback_address(peer_address) || !says_something_about_the_internet(observed_host)) return std::nullopt;
   std::lock_guard lock(mutex_);
   auto network = address_group(peer_address);
@@ -28,7 +29,7 @@ std::optional<std::string> ExternalAddress::observe(const std::string& peer_addr
                                    [](const auto& a, const auto& b) { return a.second.sequence < b.second.sequence; });
     votes_.erase(oldest);
   }
-  votes_[network] = {observed_host, next_sequence_++};
+  votes_[network] = {observed_host, observed_port, next_sequence_++};
   // A confirmed address stays until another one is confirmed: a voter that
   // changes its mind alone says little, and a NAT's address rarely changes.
   auto leading = leading_locked();
@@ -40,7 +41,7 @@ std::optional<std::string> ExternalAddress::observe(const std::string& peer_addr
 std::optional<ExternalAddress::Observation> ExternalAddress::confirmed() const {
   std::lock_guard lock(mutex_);
   if (confirmed_.empty()) return std::nullopt;
-  return Observation{confirmed_, support_locked(confirmed_)};
+  return Observation{confirmed_, latest_port_locked(confirmed_), support_locked(confirmed_)};
 }
 
 size_t ExternalAddress::support_locked(const std::string& host) const {
@@ -58,8 +59,15 @@ ExternalAddress::Observation ExternalAddress::leading_locked() const {
   for (const auto& [network, vote] : votes_) ++support[vote.host];
   Observation best;
   for (const auto& [host, networks] : support)
-    if (networks > best.networks) best = {host, networks};
+    if (networks > best.networks) best = {host, latest_port_locked(host), networks};
   return best;
+}
+
+uint16_t ExternalAddress::latest_port_locked(const std::string& host) const {
+  const Vote* latest = nullptr;
+  for (const auto& [network, vote] : votes_)
+    if (vote.host == host && (!latest || vote.sequence > latest->sequence)) latest = &vote;
+  return latest ? latest->port : 0;
 }
 
 }  // namespace p2pnet

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,7 @@ class ExternalAddress {
 
   struct Observation {
     std::string host;
+    uint16_t port = 0;    // the port the latest of its voters saw (a NAT's mapping, for a node behind one)
     size_t networks = 0;  // how many networks named it
   };
 
@@ -29,7 +31,8 @@ class ExternalAddress {
   // Returns the host when this observation confirmed it (a change), else
   // nothing. Addresses that say nothing about the internet (loopback,
   // private, link-local, unspecified) are ignored, as are loopback peers.
-  std::optional<std::string> observe(const std::string& peer_address, const std::string& observed_host);
+  std::optional<std::string> observe(const std::string& peer_address, const std::string& observed_host,
+                                     uint16_t observed_port = 0);
 
   // The confirmed address, if any, with how many networks name it now.
   std::optional<Observation> confirmed() const;
@@ -39,10 +42,12 @@ class ExternalAddress {
  private:
   Observation leading_locked() const;
   size_t support_locked(const std::string& host) const;
+  uint16_t latest_port_locked(const std::string& host) const;
 
   mutable std::mutex mutex_;
   struct Vote {
     std::string host;
+    uint16_t port = 0;
     uint64_t sequence = 0;  // for eviction of the oldest
   };
   std::map<std::string, Vote> votes_;  // network of the peer -> its vote

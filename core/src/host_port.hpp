@@ -28,4 +28,10 @@ inline std::optional<std::pair<std::string, uint16_t>> split_host_port(std::stri
   return std::make_pair(std::string(host), static_cast<uint16_t>(port));
 }
 
+// The other way: "[::1]:7001" for an IPv6 host, so that split_host_port reads it back.
+inline std::string join_host_port(const std::string& host, uint16_t port) {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
 }  // namespace p2pnet

@@ -205,11 +205,13 @@ ConnectionLimits NodeCore::limits_for(const asio::ip::tcp::socket& socket, bool 
   return limits;
 }
 
-void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id) {
+void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id,
+                     bool dialback) {
   ConnectionLimits limits = limits_for(socket, inbound);
   auto connection =
       std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits, log_, tls_.get());
   connection->expect_peer_id(expected_id);
+  if (dialback) connection->mark_dialback();
   SlotLimits slots{config_.max_connections, config_.max_inbound_per_address, config_.max_inbound_per_group,
                    config_.outbound_reserved, config_.cap_loopback_inbound};
   auto admission = peers_.admit(connection, slots, done);
@@ -236,7 +238,8 @@ void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone don
   connection->close(refusal, inbound);
 }
 
-void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id) {
+void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id,
+                       bool dialback) {
   if (!done) done = [](const std::string&, const std::string&) {};
   if (stopping_) return done("", "node is stopping");
   auto self = shared_from_this();
@@ -244,8 +247,8 @@ void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done,
   auto resolver = std::make_shared<asio::ip::tcp::resolver>(strand);
   resolver->async_resolve(
       host, std::to_string(port),
-      [self, strand, resolver, host, port, done, expected_id](const std::error_code& error,
-                                                              asio::ip::tcp::resolver::results_type results) {
+      [self, strand, resolver, host, port, done, expected_id, dialback](const std::error_code& error,
+                                                                        asio::ip::tcp::resolver::results_type results) {
         if (error) return done("", fmt::format("cannot resolve the host: {}", error.message()));
         auto socket = std::make_shared<asio::ip::tcp::socket>(strand);
         auto deadline = std::make_shared<asio::steady_timer>(strand, self->config_.handshake_timeout);
@@ -256,14 +259,14 @@ void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done,
           }
         });
         asio::async_connect(*socket, results,
-                            [self, socket, deadline, host, port, done, expected_id](const std::error_code& e,
-                                                                                    const asio::ip::tcp::endpoint&) {
+                            [self, socket, deadline, host, port, done, expected_id, dialback](
+                                const std::error_code& e, const asio::ip::tcp::endpoint&) {
                               deadline->cancel();
                               if (e) {
                                 std::string why = e == asio::error::operation_aborted ? "timed out" : e.message();
                                 return done("", why);  // callers say where they tried
                               }
-                              self->adopt(std::move(*socket), false, done, expected_id);
+                              self->adopt(std::move(*socket), false, done, expected_id, dialback);
                             });
       });
 }
@@ -318,6 +321,7 @@ int NodeCore::broadcast(std::string_view header, std::span<const std::byte> body
 // --- Handshake and traffic --------------------------------------------------
 
 HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connection, const wire::Hello& hello) {
+  if (hello.dialback || connection->dialback()) return on_dialback_hello(connection, hello);
   using Outcome = PeerTable::Establishment::Outcome;
   auto result = peers_.establish(connection, hello.id, [&] {
     auto refusal = check_identity(*connection, hello);
@@ -374,9 +378,11 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
                                                   {"inbound", connection->inbound()},
                                                   {"authenticated", connection->encrypted()}}
                                        .dump());
-  if (auto confirmed = external_address_.observe(connection->remote_address(), hello.observed_host))
+  if (auto confirmed =
+          external_address_.observe(connection->remote_address(), hello.observed_host, hello.observed_port))
     report_peer_event("external address " + *confirmed);
   for (const auto& plugin : plugin_list()) plugin->peer_connected(connection);
+  ask_dialback(connection);
   settle(hello.id, "");
   return {true, "", false};
 }
@@ -390,12 +396,15 @@ std::string NodeCore::hello_for(const Connection& connection) {
   if (!config_.network_key.empty()) hello.network_proof = connection.network_proof(config_.network_key, true);
   hello.observed_host = connection.remote_address();
   hello.observed_port = connection.remote_port();
+  hello.dialback = connection.dialback();
   return wire::encode_hello(hello);
 }
 
 void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
                         const wire::FrameView& frame) {
   if (type == wire::kTypesUpdateType) return on_types_update(connection, frame);
+  if (type == wire::kDialbackRequestType) return on_dialback_request(connection);
+  if (type == wire::kDialbackResultType) return on_dialback_result(connection, frame);
   auto plugin = router_.owner(type);
   if (!plugin) {
     count_event("unknown_type");

@@ -9,6 +9,7 @@
 
 #include "connection.hpp"
 #include "data_dir_lock.hpp"
+#include "dialback_budget.hpp"
 #include "dialer.hpp"
 #include "event_bus.hpp"
 #include "external_address.hpp"
@@ -19,6 +20,7 @@
 #include "peer_table.hpp"
 #include "plugin_instance.hpp"
 #include "plugin_registry.hpp"
+#include "reachability.hpp"
 #include "router.hpp"
 #include "running_commands.hpp"
 #include "runtime.hpp"
@@ -66,7 +68,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   // --- Connections ----------------------------------------------------------
   using ConnectDone = std::function<void(const std::string& peer_id, const std::string& error)>;
   // With expected_id, the connection is refused unless the peer proves that id.
-  void connect(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id = "");
+  // A dial-back probe (dialback) proves the peer listens there, then closes.
+  void connect(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id = "",
+               bool dialback = false);
   // Dials a node by id from the peer store, pinned to that id; at most
   // max_known_dials_per_s new dials a second. False when the id is unknown.
   bool connect_known(const std::string& node_id, ConnectDone done);
@@ -158,7 +162,13 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void run_plugin_command(const std::vector<std::string>& args, const OutputSink& out,
                           const std::function<void(int)>& done);
   void accept_next();
-  void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id = "");
+  void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id = "",
+             bool dialback = false);
+  // The reachability check (reachability_check.cpp).
+  void ask_dialback(const std::shared_ptr<Connection>& peer);
+  void on_dialback_request(const std::shared_ptr<Connection>& peer);
+  void on_dialback_result(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
+  HandshakeVerdict on_dialback_hello(const std::shared_ptr<Connection>& connection, const wire::Hello& hello);
   std::string check_identity(const Connection& connection, const wire::Hello& hello);
   void resolve_connect(std::shared_ptr<Connection> connection, const std::string& peer_id, const std::string& error);
   static constexpr size_t kWriteBudgetGroupShare = 8;
@@ -189,6 +199,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
 
   PeerStore peer_store_;
   ExternalAddress external_address_;
+  Reachability reachability_;
+  DialbackBudget dialback_budget_;
+  DialbackAsks dialback_asks_;
   std::shared_ptr<Dialer> dialer_;
   WriteBudgetGroups write_groups_;
   EventBus bus_;

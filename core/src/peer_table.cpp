@@ -84,6 +84,14 @@ PeerTable::Establishment PeerTable::establish(const std::shared_ptr<Connection>&
   return result;
 }
 
+PeerTable::ConnectDone PeerTable::end_handshake(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard lock(mutex_);
+  handshaking_.erase(connection->serial());
+  changed_.notify_all();
+  auto node = waiters_.extract(connection->serial());
+  return node ? std::move(node.mapped()) : ConnectDone{};
+}
+
 PeerTable::Removal PeerTable::remove(const std::shared_ptr<Connection>& connection) {
   Removal removal;
   std::lock_guard lock(mutex_);

@@ -57,6 +57,10 @@ class PeerTable {
   Establishment establish(const std::shared_ptr<Connection>& connection, const std::string& peer_id,
                           const std::function<std::string()>& verify);
 
+  // The handshake ended in something that is no peer (a dial-back probe):
+  // out of the table, with the dial that waited for it.
+  ConnectDone end_handshake(const std::shared_ptr<Connection>& connection);
+
   struct Removal {
     bool was_peer = false;         // it was an established peer: the caller reports it, then calls reported()
     bool was_handshaking = false;  // it closed before its handshake ended

@@ -21,9 +21,11 @@ class Router {
   enum class Claim { ok, reserved, taken };
 
   // The core's own frames: no plugin may claim them. "p2pnet.types" tells a
-  // peer that the set of types this node handles changed after the hello.
+  // peer that the set of types this node handles changed after the hello;
+  // "p2pnet.dialback" and its result check whether a node can be reached.
   static bool reserved(std::string_view type) {
-    return type == "hello" || type == "bye" || type == wire::kTypesUpdateType;
+    return type == "hello" || type == "bye" || type == wire::kTypesUpdateType || type == wire::kDialbackRequestType ||
+           type == wire::kDialbackResultType;
   }
 
   // A claim routes nothing until activate(): a plugin loaded while the node

@@ -95,6 +95,9 @@ struct NodeConfig {
   // peer store (ping ID, target_peers, downloads), so that learned
   // addresses cannot turn the node into a connection flood.
   unsigned max_known_dials_per_s = 10;
+  // Ask peers to dial this node back (and dial back for them) to learn
+  // whether it can be reached from the internet: `nat` says what they found.
+  bool reachability_check = true;
 
   std::vector<PeerAddress> peers;
   std::chrono::milliseconds reconnect_initial{1000};

@@ -66,6 +66,7 @@ std::string encode_hello(const Hello& hello) {
             {"max_body", hello.max_body_bytes}};
   if (!hello.network_proof.empty()) j["proof"] = hello.network_proof;
   if (!hello.observed_host.empty()) j["observed"] = {{"host", hello.observed_host}, {"port", hello.observed_port}};
+  if (hello.dialback) j["dialback"] = true;
   return j.dump();
 }
 
@@ -131,9 +132,41 @@ HelloParse parse_hello(std::string_view header) {
       return result;
     }
   }
+  if (auto dialback = j.find("dialback"); dialback != j.end()) {
+    if (!dialback->is_boolean()) {
+      result.error = "hello dialback is not true or false";
+      return result;
+    }
+    hello.dialback = dialback->get<bool>();
+  }
   auto agent = j.find("agent");
   if (agent != j.end() && agent->is_string()) hello.agent = clipped_text(agent->get_ref<const std::string&>(), 64);
   result.hello = std::move(hello);
+  return result;
+}
+
+std::string encode_dialback_request() { return json{{"type", kDialbackRequestType}}.dump(); }
+
+std::string encode_dialback_result(const DialbackResult& result) {
+  json j = {{"type", kDialbackResultType}, {"reached", result.reached}};
+  if (result.refused) j["refused"] = true;
+  if (!result.reason.empty()) j["reason"] = clipped_text(result.reason, kMaxReasonLength);
+  return j.dump();
+}
+
+std::optional<DialbackResult> parse_dialback_result(std::string_view header) {
+  json j = json::parse(header, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto reached = j.find("reached");
+  if (reached == j.end() || !reached->is_boolean()) return std::nullopt;
+  DialbackResult result;
+  result.reached = reached->get<bool>();
+  if (auto refused = j.find("refused"); refused != j.end()) {
+    if (!refused->is_boolean()) return std::nullopt;
+    result.refused = refused->get<bool>();
+  }
+  if (auto reason = j.find("reason"); reason != j.end() && reason->is_string())
+    result.reason = clipped_text(reason->get_ref<const std::string&>(), kMaxReasonLength);
   return result;
 }
 

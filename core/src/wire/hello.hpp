@@ -30,6 +30,9 @@ struct Hello {
   // a node behind a NAT learns its external address; empty from older nodes.
   std::string observed_host;
   uint16_t observed_port = 0;
+  // A dial-back probe (see kDialbackRequestType): the dialer proves it
+  // reached this node's listen address and closes; it never becomes a peer.
+  bool dialback = false;
 };
 
 std::string encode_hello(const Hello& hello);
@@ -55,6 +58,24 @@ struct TypesUpdateParse {
 };
 
 TypesUpdateParse parse_types_update(std::string_view header);
+
+// A peer asks this node to dial back the address the request came from, at
+// the peer's listen port (from its hello; never an address named in the
+// request, so nobody can aim the dial elsewhere), and to say whether that
+// worked: how a node behind a NAT learns it cannot be reached.
+constexpr std::string_view kDialbackRequestType = "p2pnet.dialback";
+constexpr std::string_view kDialbackResultType = "p2pnet.dialback.result";
+
+std::string encode_dialback_request();
+// reached: the dial-back's handshake proved this node's id at that address.
+// refused: the peer would not try now (busy, or asked too often): no verdict.
+struct DialbackResult {
+  bool reached = false;
+  bool refused = false;
+  std::string reason;  // why not reached or refused, bounded
+};
+std::string encode_dialback_result(const DialbackResult& result);
+std::optional<DialbackResult> parse_dialback_result(std::string_view header);
 
 // The reason a "bye" header gives, bounded and stripped of control characters.
 std::string parse_bye_reason(std::string_view header);
