@@ -59,6 +59,7 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   hello_template_.agent = kAgent;
   hello_template_.max_header_bytes = config_.max_header_bytes;
   hello_template_.max_body_bytes = config_.max_body_bytes;
+  if (config_.reachability_check) hello_template_.features.push_back(std::string(wire::kDialbackFeature));
   // The dialer lives and dies with this core, and stop() stops it first.
   dialer_ = std::make_shared<Dialer>(
       config_, runtime_.io, peer_store_, log_,
@@ -381,8 +382,8 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
   if (auto confirmed =
           external_address_.observe(connection->remote_address(), hello.observed_host, hello.observed_port))
     report_peer_event("external address " + *confirmed);
+  ask_dialback(connection);  // before the plugins hear of the peer: what they see, it has been asked
   for (const auto& plugin : plugin_list()) plugin->peer_connected(connection);
-  ask_dialback(connection);
   settle(hello.id, "");
   return {true, "", false};
 }

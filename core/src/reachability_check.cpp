@@ -12,7 +12,7 @@ namespace p2pnet {
 void NodeCore::ask_dialback(const std::shared_ptr<Connection>& peer) {
   // Peers on loopback or a private network are asked too (the check works
   // there the same way), but only peers elsewhere have a vote.
-  if (!config_.reachability_check || stopping_) return;
+  if (!config_.reachability_check || stopping_ || !peer->hello().has_feature(wire::kDialbackFeature)) return;
   if (!dialback_asks_.take()) return;
   count_event("dialbacks_asked");
   peer->send(wire::make_frame(wire::encode_dialback_request()));

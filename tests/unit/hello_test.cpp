@@ -18,7 +18,8 @@ json valid_hello() {
 }  // namespace
 
 TEST_CASE("hello round-trips") {
-  Hello hello{kProtocolVersion, kId, 4242, {"ping", "discover"}, "p2pnet/test", 70000, 123456, "ab12", "", 0};
+  Hello hello{kProtocolVersion, kId, 4242, {"ping", "discover"}, "p2pnet/test", 70000, 123456, "ab12", "", 0, true,
+              {"dialback"}};
   auto parsed = parse_hello(encode_hello(hello));
   REQUIRE(parsed.hello);
   CHECK(parsed.hello->id == kId);
@@ -27,6 +28,21 @@ TEST_CASE("hello round-trips") {
   CHECK(parsed.hello->max_header_bytes == 70000);
   CHECK(parsed.hello->max_body_bytes == 123456);
   CHECK(parsed.hello->network_proof == "ab12");
+  CHECK(parsed.hello->dialback);
+  CHECK(parsed.hello->has_feature("dialback"));
+}
+
+TEST_CASE("a hello with features that are not a short list of names is refused") {
+  auto hello = valid_hello();
+  hello["features"] = "dialback";
+  CHECK_FALSE(parse_hello(hello.dump()).hello);
+  hello["features"] = nlohmann::json::array({std::string(33, 'f')});
+  CHECK_FALSE(parse_hello(hello.dump()).hello);
+  hello["features"] = std::vector<std::string>(17, "x");
+  CHECK_FALSE(parse_hello(hello.dump()).hello);
+  hello["features"] = {"dialback", "a-later-one"};
+  REQUIRE(parse_hello(hello.dump()).hello);
+  CHECK(parse_hello(hello.dump()).hello->has_feature("dialback"));
 }
 
 TEST_CASE("a long agent is cut on a character boundary - so the hello encodes again") {
@@ -88,7 +104,7 @@ TEST_CASE("a bye reason is bounded and printable") {
 }
 
 TEST_CASE("a hello says where it sees the other side coming from - optional, and checked when present") {
-  Hello hello{kProtocolVersion, kId, 4242, {"ping"}, "p2pnet/test", 70000, 123456, "", "203.0.113.7", 40123};
+  Hello hello{kProtocolVersion, kId, 4242, {"ping"}, "p2pnet/test", 70000, 123456, "", "203.0.113.7", 40123, false, {}};
   auto parsed = parse_hello(encode_hello(hello));
   REQUIRE(parsed.hello);
   CHECK(parsed.hello->observed_host == "203.0.113.7");

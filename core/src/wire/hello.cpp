@@ -67,6 +67,7 @@ std::string encode_hello(const Hello& hello) {
   if (!hello.network_proof.empty()) j["proof"] = hello.network_proof;
   if (!hello.observed_host.empty()) j["observed"] = {{"host", hello.observed_host}, {"port", hello.observed_port}};
   if (hello.dialback) j["dialback"] = true;
+  if (!hello.features.empty()) j["features"] = hello.features;
   return j.dump();
 }
 
@@ -138,6 +139,19 @@ HelloParse parse_hello(std::string_view header) {
       return result;
     }
     hello.dialback = dialback->get<bool>();
+  }
+  if (auto features = j.find("features"); features != j.end()) {
+    if (!features->is_array() || features->size() > kMaxFeatures) {
+      result.error = "hello features is not an array of at most 16 names";
+      return result;
+    }
+    for (const auto& feature : *features) {
+      if (!feature.is_string() || feature.get_ref<const std::string&>().size() > kMaxFeatureLength) {
+        result.error = "hello features holds something other than a short name";
+        return result;
+      }
+      hello.features.push_back(feature.get<std::string>());
+    }
   }
   auto agent = j.find("agent");
   if (agent != j.end() && agent->is_string()) hello.agent = clipped_text(agent->get_ref<const std::string&>(), 64);

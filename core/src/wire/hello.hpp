@@ -33,7 +33,18 @@ struct Hello {
   // A dial-back probe (see kDialbackRequestType): the dialer proves it
   // reached this node's listen address and closes; it never becomes a peer.
   bool dialback = false;
+  // What the node's core can do beyond protocol 1's minimum, so that a peer
+  // sends only what it understands: "dialback" (answers p2pnet.dialback).
+  std::vector<std::string> features;
+  bool has_feature(std::string_view name) const {
+    for (const auto& feature : features)
+      if (feature == name) return true;
+    return false;
+  }
 };
+constexpr size_t kMaxFeatures = 16;
+constexpr size_t kMaxFeatureLength = 32;
+constexpr std::string_view kDialbackFeature = "dialback";
 
 std::string encode_hello(const Hello& hello);
 std::string encode_bye(std::string_view reason);
