@@ -82,6 +82,18 @@ class TableReader {
     if (!value) fail(*node, key, "a string");
     out = *value;
   }
+  // true, false or "auto".
+  void switch_or_auto(const std::string& key, Switch& out) {
+    const toml::node* node = get(key);
+    if (!node) return;
+    if (auto value = node->value_exact<bool>()) {
+      out = *value ? Switch::on : Switch::off;
+      return;
+    }
+    auto text = node->value_exact<std::string>();
+    if (!text || *text != "auto") fail(*node, key, "true, false or \"auto\"");
+    out = Switch::automatic;
+  }
   void boolean(const std::string& key, bool& out) {
     const toml::node* node = get(key);
     if (!node) return;
@@ -204,6 +216,12 @@ void read_node_table(TableReader& node, NodeConfig& config) {
   node.integer("max_known_nodes_per_group", config.max_known_nodes_per_group, 1, 10000000);
   node.integer("max_known_dials_per_s", config.max_known_dials_per_s, 1, 100000);
   node.boolean("reachability_check", config.reachability_check);
+  node.switch_or_auto("relay_service", config.relay.service);
+  node.switch_or_auto("use_relays", config.relay.use_relays);
+  node.integer("relay_max_reservations", config.relay.max_reservations, 0, 100000);
+  node.integer("relay_max_circuits", config.relay.max_circuits, 0, 100000);
+  node.integer("relay_max_circuit_bytes", config.relay.max_circuit_bytes, 1024, int64_t{1} << 50);
+  node.integer("relay_max_circuit_seconds", config.relay.max_circuit_seconds, 1, 7 * 24 * 3600);
   node.milliseconds("reconnect_initial_ms", config.reconnect_initial, 10, 3600000);
   node.milliseconds("reconnect_max_ms", config.reconnect_max, 10, 86400000);
   for (auto& dir : node.strings("plugin_dirs")) config.plugin_dirs.emplace_back(dir);

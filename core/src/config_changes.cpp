@@ -45,6 +45,12 @@ std::vector<std::string> restart_only_changes(const NodeConfig& running, const N
   check("max_known_nodes_per_group", a.max_known_nodes_per_group != b.max_known_nodes_per_group);
   check("max_known_dials_per_s", a.max_known_dials_per_s != b.max_known_dials_per_s);
   check("reachability_check", a.reachability_check != b.reachability_check);
+  check("relay_service", a.relay.service != b.relay.service);
+  check("use_relays", a.relay.use_relays != b.relay.use_relays);
+  check("relay_max_reservations", a.relay.max_reservations != b.relay.max_reservations);
+  check("relay_max_circuits", a.relay.max_circuits != b.relay.max_circuits);
+  check("relay_max_circuit_bytes", a.relay.max_circuit_bytes != b.relay.max_circuit_bytes);
+  check("relay_max_circuit_seconds", a.relay.max_circuit_seconds != b.relay.max_circuit_seconds);
   check("reconnect_initial_ms", a.reconnect_initial != b.reconnect_initial);
   check("reconnect_max_ms", a.reconnect_max != b.reconnect_max);
   check("peers", !same_peers(a.peers, b.peers));

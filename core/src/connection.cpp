@@ -94,15 +94,11 @@ void Connection::start() {
       self->close_on_strand(fmt::format("handshake timeout after {} ms", self->limits_.handshake_timeout.count()),
                             false);
     });
-    if (!self->tls_context_) {
-      self->hello_sent_ = true;
-      self->send_hello();
-      return self->read_more();
-    }
-    if (!self->inbound_) return self->begin_tls();
+    if (!self->inbound_) return self->tls_context_ ? self->begin_tls() : self->begin_plaintext();
     // A TLS client opens with a handshake record (0x16); a plaintext node
-    // with a frame, and gets a plaintext bye it can read; anything else is
-    // not a p2pnet node and is only told goodbye by closing.
+    // with a frame, and gets a plaintext bye it can read; a relay circuit
+    // with its opening line, and goes to the relay service; anything else
+    // is not a p2pnet node and is only told goodbye by closing.
     self->socket_.async_receive(
         asio::buffer(self->first_bytes_), asio::socket_base::message_peek,
         asio::bind_executor(self->strand_, [self](const std::error_code& error, size_t bytes) {
@@ -111,17 +107,35 @@ void Connection::start() {
             return self->close_on_strand(error ? error.message() : "peer closed the connection", false);
           switch (wire::classify_opening(self->first_bytes_[0])) {
             case wire::Opening::tls:
-              return self->begin_tls();
+              // A plaintext node reads the record as a frame and says why it closes.
+              return self->tls_context_ ? self->begin_tls() : self->begin_plaintext();
             case wire::Opening::frame:
+              if (!self->tls_context_) return self->begin_plaintext();
               return self->close_on_strand(
                   "the peer sent plaintext but this node requires encryption (TLS): set encryption = true on both",
                   true);
+            case wire::Opening::relay:
+              return self->hand_to_relay();
             case wire::Opening::foreign:
               self->count_event("foreign_peers");
               return self->close_on_strand(wire::foreign_peer_reason({self->first_bytes_.data(), bytes}), false);
           }
         }));
   });
+}
+
+void Connection::begin_plaintext() {
+  hello_sent_ = true;
+  send_hello();
+  read_more();
+}
+
+void Connection::hand_to_relay() {
+  auto owner = owner_.lock();
+  if (!owner) return close_on_strand("node is stopping", false);
+  handed_to_relay_ = true;
+  owner->on_relay_opening(std::move(socket_));
+  close_on_strand("handed to the relay service", false);
 }
 
 void Connection::refuse(std::string reason) {
@@ -439,6 +453,7 @@ void Connection::establish(const wire::Hello& hello) {
   view_.types = type_pointers_.data();
   view_.type_count = type_pointers_.size();
   view_.local_host = local_address_.c_str();
+  view_.relay_id = relayed_via_.c_str();
 }
 
 // --- Writing ----------------------------------------------------------------

@@ -50,6 +50,13 @@ class ConnectionOwner {
   // plaintext hello): returns the close reason. Thread-safe.
   virtual std::string on_pinned_mismatch(const Connection& connection, const std::string& actual_id) = 0;
   virtual void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) = 0;
+  // An inbound connection opened with a relay line (wire/relay.hpp): the
+  // socket, nothing read from it yet, is the relay service's now. The
+  // connection then closes without a word.
+  virtual void on_relay_opening(asio::ip::tcp::socket socket) {
+    std::error_code ignored;
+    socket.close(ignored);
+  }
   // A limit bit (a frame too large, a handshake too slow, a full write
   // queue, ...): counted in the node's `stats` under this name. Thread-safe.
   virtual void count_event(const std::string& name) = 0;
@@ -138,6 +145,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void mark_dialback() { dialback_ = true; }
   bool dialback() const { return dialback_; }
   const std::string& expected_peer_id() const { return expected_peer_id_; }
+  // A link through a relay (set before start): the relay's id. The
+  // addresses seen on it are the relay's, so they say nothing of the peer.
+  void mark_relayed(std::string relay_id) { relayed_via_ = std::move(relay_id); }
+  const std::string& relayed_via() const { return relayed_via_; }
+  bool relayed() const { return !relayed_via_.empty(); }
+  // The socket went to the relay service (set on the strand before the close).
+  bool handed_to_relay() const { return handed_to_relay_; }
   size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
   // How long frames have waited in the queue without any being written
   // (zero while the queue is empty). Thread-safe.
@@ -162,6 +176,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void begin_tls();
+  void begin_plaintext();
+  void hand_to_relay();
   void send_hello();
   template <class Handler>
   void read_some(asio::mutable_buffer buffer, Handler&& handler);
@@ -196,6 +212,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string peer_key_id_;
   std::string expected_peer_id_;
   bool dialback_ = false;
+  std::string relayed_via_;
+  bool handed_to_relay_ = false;
   std::array<std::byte, wire::kShownBytes + 1> first_bytes_{};  // peeked before TLS, to tell who is calling
   bool first_bytes_checked_ = false;
   asio::steady_timer timer_;  // handshake deadline, then the deadline of a graceful close

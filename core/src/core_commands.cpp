@@ -22,9 +22,10 @@ struct CoreCommand {
 
 constexpr CoreCommand kCoreCommands[] = {
     {"help", "help", "list every command"},
-    {"connect", "connect HOST PORT [ID]", "connect to the node at HOST:PORT; with ID, only if it proves that id"},
+    {"connect", "connect HOST PORT [ID] | connect ID",
+     "connect to the node at HOST:PORT (with ID, only if it proves that id), or to node ID by whichever path works"},
     {"disconnect", "disconnect ID", "close the connection to a peer (ID may be a unique prefix)"},
-    {"peers", "peers", "list connected peers: id, host:port, direction, verified (TLS key) or not"},
+    {"peers", "peers", "list connected peers: id, host:port, direction, verified (TLS key) or not, direct or relayed"},
     {"nodes", "nodes", "list the peer store: nodes this node knows how to reach (hearsay: named by a peer)"},
     {"plugins", "plugins", "list loaded plugins with their message types and commands (also: plugin list)"},
     {"plugin", "plugin load|unload|reload NAME [PATH]",
@@ -92,8 +93,9 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
       out(fmt::format("  {:<24} {} [{}]", command.usage, command.help, plugin), false);
     return done(0);
   }
+  if (name == "connect" && args.size() == 1) return connect_by_id(args[0], out, done);
   if (name == "connect") {
-    if (args.size() != 2 && args.size() != 3) return usage("connect HOST PORT [ID]");
+    if (args.size() != 2 && args.size() != 3) return usage("connect HOST PORT [ID] | connect ID");
     auto port = parse_port(args[1]);
     if (!port) return usage("connect HOST PORT [ID] (PORT is 1 to 65535)");
     std::string expected = args.size() == 3 ? args[2] : "";
@@ -136,8 +138,9 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
   if (name == "peers") {
     auto peers = peer_summaries();
     for (const auto& peer : peers)
-      out(fmt::format("{} {}:{} {} {}", printable(peer.id), printable(peer.host), peer.port,
-                      peer.inbound ? "inbound" : "outbound", peer.authenticated ? "verified" : "unverified"),
+      out(fmt::format("{} {}:{} {} {} {}", printable(peer.id), printable(peer.host), peer.port,
+                      peer.inbound ? "inbound" : "outbound", peer.authenticated ? "verified" : "unverified",
+                      path_name(peer.relayed_via)),
           false);
     out(counted(static_cast<long long>(peers.size()), "peer"), false);
     return done(0);
@@ -175,7 +178,17 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
                       counted(static_cast<long long>(leading.networks), "network"),
                       ExternalAddress::kConfirmingNetworks),
           false);
-    out("relay: none", false);
+    auto relay_id = reservation_relay();
+    auto relay = relay_id.empty() ? nullptr : peer(relay_id);
+    if (relay)
+      out(fmt::format("relay: {} {}", relay_id, join_host_port(relay->remote_address(), relay->hello().port)), false);
+    else
+      out(wants_reservation() ? "relay: none (looking for one among the peers)" : "relay: none", false);
+    auto service = relay_summary();
+    out(fmt::format("relay service: {} ({}, {})", relay_service_on() ? "on" : "off",
+                    counted(static_cast<long long>(service.reservations), "reservation"),
+                    counted(static_cast<long long>(service.circuits), "circuit")),
+        false);
     out(fmt::format("listening on {}:{}", listen_host(), listen_port()), false);
     return done(0);
   }
@@ -199,6 +212,12 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
                     s.total.messages_out, s.total.bytes_in, s.total.bytes_out, s.total.errors),
         false);
     for (const auto& [event, value] : s.events) out(fmt::format("  {} {}", event, value), false);
+    auto relay = relay_summary();
+    if (relay.reservations + relay.circuits + relay.bytes > 0)
+      out(fmt::format("relay: {} held, {} open, {} bytes carried",
+                      counted(static_cast<long long>(relay.reservations), "reservation"),
+                      counted(static_cast<long long>(relay.circuits), "circuit"), relay.bytes),
+          false);
     for (const auto& [counter, value] : s.plugin_counters) out(fmt::format("  {} {}", counter, value), false);
     for (const auto& peer : s.peers)
       out(fmt::format("peer {}: {} messages in, {} out; {} bytes in, {} out; {} errors", peer.id.substr(0, 12),
@@ -211,6 +230,40 @@ void NodeCore::run_core_command(const std::string& name, const std::vector<std::
     out("stopping", false);
     request_stop();
     return done(0);
+  }
+}
+
+std::string NodeCore::path_name(const std::string& relayed_via) {
+  return relayed_via.empty() ? "direct" : "relayed via " + relayed_via.substr(0, 8);
+}
+
+void NodeCore::connect_by_id(const std::string& text, const OutputSink& out, const std::function<void(int)>& done) {
+  if (!is_valid_node_id(text)) {
+    out(fmt::format("usage: connect HOST PORT [ID] | connect ID (ID is 64 hex characters, not '{}')",
+                    printable_excerpt(text)),
+        false);
+    return done(2);
+  }
+  if (text == id_) {
+    out("error: that is this node's own id", false);
+    return done(1);
+  }
+  auto finish = [this, out, done, text](const std::string& peer_id, const std::string& error) {
+    auto connection = error.empty() ? peer(peer_id) : nullptr;
+    if (!connection) {
+      out(fmt::format("error: cannot connect to {}: {}", text, error.empty() ? "the link closed at once" : error),
+          false);
+      return done(1);
+    }
+    uint16_t port = connection->relayed() ? connection->remote_port() : connection->hello().port;
+    out(fmt::format("connected to {} at {} ({})", peer_id, join_host_port(connection->remote_address(), port),
+                    path_name(connection->relayed_via())),
+        false);
+    done(0);
+  };
+  if (!connect_known(text, finish)) {
+    out(fmt::format("error: cannot connect to {}: no address known for it and no relay among the peers", text), false);
+    done(1);
   }
 }
 

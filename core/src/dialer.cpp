@@ -49,17 +49,30 @@ bool Dialer::dial_known(const std::string& node_id, ConnectDone done) {
     return true;
   }
   auto record = peer_store_.find(node_id);
-  if (!record) return false;
   if (!known_dials_.take()) {
     node_.count("known_dials_throttled");
-    log_->debug("not dialing {} at {}:{}: more than max_known_dials_per_s ({}) dials by id this second", node_id,
-                record->host, record->port, max_known_dials_per_s_);
+    log_->debug("not dialing {}: more than max_known_dials_per_s ({}) dials by id this second", node_id,
+                max_known_dials_per_s_);
     done("", "too many dials by id this second (max_known_dials_per_s); try again shortly");
     return true;
   }
+  if (!record) return node_.connect_relayed(node_id, std::move(done));
   // Pinned: whoever answers at that address must prove this id, so a forged
   // record can neither impersonate the node nor be reached under its name.
-  node_.connect(record->host, record->port, std::move(done), node_id);
+  // A node behind a router answers no dial: then a relay may reach it.
+  node_.connect(
+      record->host, record->port,
+      [node = node_, node_id, done = std::move(done)](const std::string& peer_id, const std::string& error) {
+        if (error.empty()) return done(peer_id, error);
+        auto direct_error = error;
+        bool asked = node.connect_relayed(
+            node_id, [done, direct_error](const std::string& relayed_id, const std::string& relay_error) {
+              if (relay_error.empty()) return done(relayed_id, "");
+              done("", direct_error + "; through a relay: " + relay_error);
+            });
+        if (!asked) done(peer_id, error);
+      },
+      node_id);
   return true;
 }
 

@@ -31,6 +31,8 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
     std::function<void(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id)>
         connect;
     std::function<bool(const std::string& peer_id)> connected;
+    // Through a relay among the peers; false at once when there is none.
+    std::function<bool(const std::string& node_id, ConnectDone done)> connect_relayed;
     std::function<void(const std::string& event)> count;
   };
 
@@ -43,8 +45,10 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   void stop();
   // A connected peer went away: redial it if it is a persistent one.
   void peer_lost(const std::string& peer_id);
-  // Dials the peer store's address for node_id, pinned to that id; done at
-  // once when already connected. False when the id is unknown.
+  // Dials the peer store's address for node_id, pinned to that id, and
+  // when that fails (or the store has none) tries the relays among the
+  // peers; done at once when already connected. False when the id is
+  // unknown and no relay could be asked.
   bool dial_known(const std::string& node_id, ConnectDone done);
 
  private:

@@ -60,14 +60,22 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   hello_template_.max_header_bytes = config_.max_header_bytes;
   hello_template_.max_body_bytes = config_.max_body_bytes;
   if (config_.reachability_check) hello_template_.features.push_back(std::string(wire::kDialbackFeature));
+  if (config_.relay.service != Switch::off) hello_template_.features.push_back(std::string(wire::kRelayFeature));
   // The dialer lives and dies with this core, and stop() stops it first.
   dialer_ = std::make_shared<Dialer>(
       config_, runtime_.io, peer_store_, log_,
-      Dialer::Node{[this](const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id) {
-                     connect(host, port, std::move(done), expected_id);
-                   },
-                   [this](const std::string& peer_id) { return peer(peer_id) != nullptr; },
-                   [this](const std::string& event) { count_event(event); }});
+      Dialer::Node{
+          [this](const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id) {
+            connect(host, port, std::move(done), expected_id);
+          },
+          [this](const std::string& peer_id) { return peer(peer_id) != nullptr; },
+          [this](const std::string& node_id, ConnectDone done) { return connect_relayed(node_id, std::move(done)); },
+          [this](const std::string& event) { count_event(event); }});
+  relay_service_ =
+      std::make_shared<RelayService>(config_.relay, config_.handshake_timeout, runtime_.io, log_,
+                                     RelayService::Node{[this] { return relay_service_on(); },
+                                                        [this](const std::string& peer_id) { return peer(peer_id); },
+                                                        [this](const std::string& event) { count_event(event); }});
   if (!config_.network_key.empty() && config_.network_key.size() < kRecommendedNetworkKeyBytes)
     log_->warn(
         "network_key has {} characters; a node that dials a stranger shows it a proof that can be attacked "
@@ -146,6 +154,7 @@ void NodeCore::stop() {
   });
   acceptor_closed.get_future().wait();
   dialer_->stop();
+  relay_service_->stop();
   if (sweep_timer_) asio::post(sweep_timer_->get_executor(), [timer = sweep_timer_] { timer->cancel(); });
   // A load or unload under way finishes first; later ones see stopping_.
   live_worker_.shut_down();
@@ -207,12 +216,13 @@ ConnectionLimits NodeCore::limits_for(const asio::ip::tcp::socket& socket, bool 
 }
 
 void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id,
-                     bool dialback) {
+                     bool dialback, const std::string& relayed_via) {
   ConnectionLimits limits = limits_for(socket, inbound);
   auto connection =
       std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits, log_, tls_.get());
   connection->expect_peer_id(expected_id);
   if (dialback) connection->mark_dialback();
+  if (!relayed_via.empty()) connection->mark_relayed(relayed_via);
   SlotLimits slots{config_.max_connections, config_.max_inbound_per_address, config_.max_inbound_per_group,
                    config_.outbound_reserved, config_.cap_loopback_inbound};
   auto admission = peers_.admit(connection, slots, done);
@@ -242,15 +252,23 @@ void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone don
 void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id,
                        bool dialback) {
   if (!done) done = [](const std::string&, const std::string&) {};
-  if (stopping_) return done("", "node is stopping");
+  dial_socket(host, port,
+              [self = shared_from_this(), done, expected_id, dialback](std::shared_ptr<asio::ip::tcp::socket> socket,
+                                                                       const std::string& error) {
+                if (!socket) return done("", error);  // callers say where they tried
+                self->adopt(std::move(*socket), false, done, expected_id, dialback);
+              });
+}
+
+void NodeCore::dial_socket(const std::string& host, uint16_t port, SocketDone done) {
+  if (stopping_) return done(nullptr, "node is stopping");
   auto self = shared_from_this();
   auto strand = asio::make_strand(runtime_.io);
   auto resolver = std::make_shared<asio::ip::tcp::resolver>(strand);
   resolver->async_resolve(
       host, std::to_string(port),
-      [self, strand, resolver, host, port, done, expected_id, dialback](const std::error_code& error,
-                                                                        asio::ip::tcp::resolver::results_type results) {
-        if (error) return done("", fmt::format("cannot resolve the host: {}", error.message()));
+      [self, strand, resolver, done](const std::error_code& error, asio::ip::tcp::resolver::results_type results) {
+        if (error) return done(nullptr, fmt::format("cannot resolve the host: {}", error.message()));
         auto socket = std::make_shared<asio::ip::tcp::socket>(strand);
         auto deadline = std::make_shared<asio::steady_timer>(strand, self->config_.handshake_timeout);
         deadline->async_wait([socket](const std::error_code& e) {
@@ -260,14 +278,11 @@ void NodeCore::connect(const std::string& host, uint16_t port, ConnectDone done,
           }
         });
         asio::async_connect(*socket, results,
-                            [self, socket, deadline, host, port, done, expected_id, dialback](
-                                const std::error_code& e, const asio::ip::tcp::endpoint&) {
+                            [socket, deadline, done](const std::error_code& e, const asio::ip::tcp::endpoint&) {
                               deadline->cancel();
-                              if (e) {
-                                std::string why = e == asio::error::operation_aborted ? "timed out" : e.message();
-                                return done("", why);  // callers say where they tried
-                              }
-                              self->adopt(std::move(*socket), false, done, expected_id, dialback);
+                              if (e)
+                                return done(nullptr, e == asio::error::operation_aborted ? "timed out" : e.message());
+                              done(socket, "");
                             });
       });
 }
@@ -369,7 +384,10 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
       break;
   }
   send_types_if_stale(connection);
-  if (hello.port != 0) peer_store_.remember_verified(hello.id, connection->remote_address(), hello.port);
+  // On a relayed link the address is the relay's: it says nothing of the
+  // peer's own, nor of how the internet sees this node.
+  const bool relayed = connection->relayed();
+  if (hello.port != 0 && !relayed) peer_store_.remember_verified(hello.id, connection->remote_address(), hello.port);
   const char* direction = connection->inbound() ? "inbound" : "outbound";
   report_peer_event(
       fmt::format("peer connected: {} {}:{} {}", hello.id, connection->remote_address(), hello.port, direction));
@@ -377,12 +395,16 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
                                                   {"host", connection->remote_address()},
                                                   {"port", hello.port},
                                                   {"inbound", connection->inbound()},
-                                                  {"authenticated", connection->encrypted()}}
+                                                  {"authenticated", connection->encrypted()},
+                                                  {"relayed_via", connection->relayed_via()}}
                                        .dump());
-  if (auto confirmed =
-          external_address_.observe(connection->remote_address(), hello.observed_host, hello.observed_port))
-    report_peer_event("external address " + *confirmed);
-  ask_dialback(connection);  // before the plugins hear of the peer: what they see, it has been asked
+  if (!relayed) {
+    if (auto confirmed =
+            external_address_.observe(connection->remote_address(), hello.observed_host, hello.observed_port))
+      report_peer_event("external address " + *confirmed);
+    ask_dialback(connection);  // before the plugins hear of the peer: what they see, it has been asked
+  }
+  maintain_reservation();
   for (const auto& plugin : plugin_list()) plugin->peer_connected(connection);
   settle(hello.id, "");
   return {true, "", false};
@@ -406,6 +428,9 @@ void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std
   if (type == wire::kTypesUpdateType) return on_types_update(connection, frame);
   if (type == wire::kDialbackRequestType) return on_dialback_request(connection);
   if (type == wire::kDialbackResultType) return on_dialback_result(connection, frame);
+  if (type == wire::kRelayReserveType) return on_relay_reserve(connection);
+  if (type == wire::kRelayReservedType) return on_relay_reserved(connection, frame);
+  if (type == wire::kRelayIncomingType) return on_relay_incoming(connection, frame);
   auto plugin = router_.owner(type);
   if (!plugin) {
     count_event("unknown_type");
@@ -421,7 +446,7 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
   auto removal = peers_.remove(connection);
   if (removal.waiter) removal.waiter("", reason);
   if (!removal.was_peer) {
-    if (removal.was_handshaking) {
+    if (removal.was_handshaking && !connection->handed_to_relay()) {
       count_event("handshakes_failed");
       log_->info("connection {} closed before the handshake finished: {}", connection->describe(), reason);
     }
@@ -433,6 +458,8 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
                                           -1, ' ', false, nlohmann::json::error_handler_t::replace));
   for (const auto& plugin : plugin_list()) plugin->peer_disconnected(connection, reason);
   dialer_->peer_lost(id);
+  relay_service_->release(id);
+  relay_link_lost(id);
   peers_.reported();
 }
 
@@ -453,6 +480,9 @@ std::vector<PeerSummary> NodeCore::peer_summaries() const {
     summary.port = connection->hello().port;
     summary.inbound = connection->inbound();
     summary.authenticated = connection->encrypted();
+    summary.relayed_via = connection->relayed_via();
+    if (connection->relayed())
+      summary.port = connection->remote_port();  // where the relay is, not a port of the peer's
     summary.types = connection->types();
     summary.traffic = {counters.messages_in, counters.messages_out, counters.bytes_in, counters.bytes_out,
                        counters.errors};

@@ -21,10 +21,12 @@
 #include "plugin_instance.hpp"
 #include "plugin_registry.hpp"
 #include "reachability.hpp"
+#include "relay_service.hpp"
 #include "router.hpp"
 #include "running_commands.hpp"
 #include "runtime.hpp"
 #include "serial_worker.hpp"
+#include "wire/relay.hpp"
 #include "write_budget_groups.hpp"
 
 #include "p2pnet/node.hpp"
@@ -136,6 +138,11 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
                 const wire::FrameView& frame) override;
   std::string on_pinned_mismatch(const Connection& connection, const std::string& actual_id) override;
   void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason) override;
+  void on_relay_opening(asio::ip::tcp::socket socket) override { relay_service_->take_opening(std::move(socket)); }
+  // What `nat` and `stats` say of the relay: the one holding this node's
+  // place (id, or ""), and the service's own figures.
+  std::string reservation_relay() const;
+  RelayService::Summary relay_summary() const { return relay_service_->summary(); }
 
  private:
   void load_enabled_plugins();
@@ -159,11 +166,33 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void advertise_types();
   void on_types_update(const std::shared_ptr<Connection>& connection, const wire::FrameView& frame);
   void send_types_if_stale(const std::shared_ptr<Connection>& connection);
+  void connect_by_id(const std::string& text, const OutputSink& out, const std::function<void(int)>& done);
+  static std::string path_name(const std::string& relayed_via);  // "direct" or "relayed via ID8"
   void run_plugin_command(const std::vector<std::string>& args, const OutputSink& out,
                           const std::function<void(int)>& done);
   void accept_next();
   void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id = "",
-             bool dialback = false);
+             bool dialback = false, const std::string& relayed_via = "");
+  // A TCP connection and nothing more (bounded by handshake_timeout): null and why not, or the socket.
+  using SocketDone = std::function<void(std::shared_ptr<asio::ip::tcp::socket> socket, const std::string& error)>;
+  void dial_socket(const std::string& host, uint16_t port, SocketDone done);
+  // The relay, both ways (relay_client.cpp): holding a reservation while
+  // private, taking circuits the relay announces, reaching others through
+  // relays among the peers.
+  bool relay_service_on() const;
+  bool wants_reservation() const;
+  void maintain_reservation();
+  void on_relay_reserve(const std::shared_ptr<Connection>& peer);
+  void on_relay_reserved(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
+  void on_relay_incoming(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
+  void relay_link_lost(const std::string& peer_id);
+  // One relay after another among the peers (at most kMaxRelaysTried); false when none could be asked.
+  bool connect_relayed(const std::string& node_id, ConnectDone done);
+  void try_relays(std::vector<std::shared_ptr<Connection>> relays, size_t index, std::string node_id,
+                  std::string errors, ConnectDone done);
+  // The relay line exchange on a fresh socket to a relay, then the link as a peer.
+  void open_circuit(const std::shared_ptr<Connection>& relay, const wire::RelayOpening& opening, bool inbound,
+                    ConnectDone done);
   // The reachability check (reachability_check.cpp).
   void ask_dialback(const std::shared_ptr<Connection>& peer);
   void on_dialback_request(const std::shared_ptr<Connection>& peer);
@@ -203,6 +232,16 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   DialbackBudget dialback_budget_;
   DialbackAsks dialback_asks_;
   std::shared_ptr<Dialer> dialer_;
+  std::shared_ptr<RelayService> relay_service_;
+  struct RelayReservation {
+    std::string held;     // the relay's id, while it holds a place for this node
+    std::string pending;  // the relay asked, no answer yet
+    std::chrono::steady_clock::time_point next_try{};
+    std::chrono::milliseconds backoff{1000};
+  };
+  mutable std::mutex reservation_mutex_;
+  RelayReservation reservation_;
+  std::atomic<int> incoming_circuits_{0};  // being opened at a relay's word
   WriteBudgetGroups write_groups_;
   EventBus bus_;
   Router router_;

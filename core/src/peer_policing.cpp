@@ -91,6 +91,7 @@ void NodeCore::sweep_connections() {
       continue;
     }
     if (!connection->inbound() || !connection->established()) continue;
+    if (relay_service_->holds(connection->peer_id())) continue;  // a reservation is kept by its link
     auto last = connection->last_useful_traffic().value_or(connection->connected_at());
     if (now - last >= config_.inbound_idle_timeout) {
       count_event("inbound_idle_timeouts");
@@ -99,6 +100,7 @@ void NodeCore::sweep_connections() {
       connection->close(fmt::format("idle for {} ms", config_.inbound_idle_timeout.count()), true);
     }
   }
+  maintain_reservation();  // a refused or lost reservation is tried again here
 }
 
 }  // namespace p2pnet

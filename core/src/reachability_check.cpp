@@ -64,6 +64,7 @@ void NodeCore::on_dialback_result(const std::shared_ptr<Connection>& peer, const
               result->reason.empty() ? "" : ": " + result->reason, counted ? "" : " (no vote: not on the internet)");
   auto now = reachability_.summary().status;
   if (now != before) report_peer_event(fmt::format("reachability: {}", reachability_name(now)));
+  maintain_reservation();
 }
 
 HandshakeVerdict NodeCore::on_dialback_hello(const std::shared_ptr<Connection>& connection, const wire::Hello& hello) {

@@ -1,7 +1,9 @@
 // Fuzzes header validation and the core's own headers on raw text: hello,
-// bye and the "p2pnet.types" update.
+// bye, the "p2pnet.types" update and the relay's frames; and the relay's
+// opening and answer lines, which arrive before any frame.
 #include "wire/header_scan.hpp"
 #include "wire/hello.hpp"
+#include "wire/relay.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +11,12 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view header(reinterpret_cast<const char*>(data), size);
+  if (auto opening = p2pnet::wire::parse_relay_opening(header)) {
+    auto line = p2pnet::wire::encode_relay_opening(*opening);
+    auto again = p2pnet::wire::parse_relay_opening(std::string_view(line).substr(1, line.size() - 2));
+    if (!again || again->target_id != opening->target_id || again->token != opening->token) __builtin_trap();
+  }
+  (void)p2pnet::wire::parse_relay_answer(header);
   auto scan = p2pnet::wire::scan_header(header);
   if (!scan.ok) return 0;  // the node closes the connection before parsing further
   auto hello = p2pnet::wire::parse_hello(header);
@@ -22,5 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again = p2pnet::wire::parse_types_update(p2pnet::wire::encode_types_update(*update.types));
     if (!again.types || *again.types != *update.types) __builtin_trap();  // must round-trip
   }
+  (void)p2pnet::wire::parse_relay_reserved(header);
+  (void)p2pnet::wire::parse_relay_incoming(header);
   return 0;
 }

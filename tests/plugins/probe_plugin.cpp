@@ -43,7 +43,8 @@ class ProbePlugin : public p2pnet::Plugin {
   }
 
   void on_peer_connected(const p2pnet::PeerRef& peer) override {
-    remember("connected " + std::string(peer.id()) + (peer.inbound() ? " inbound" : " outbound"));
+    std::string path = peer.relayed_via().empty() ? "" : " relayed via " + std::string(peer.relayed_via());
+    remember("connected " + std::string(peer.id()) + (peer.inbound() ? " inbound" : " outbound") + path);
   }
   void on_peer_disconnected(const p2pnet::PeerRef& peer, std::string_view reason) override {
     remember("disconnected " + std::string(peer.id()) + " " + std::string(reason));

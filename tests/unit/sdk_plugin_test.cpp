@@ -32,7 +32,7 @@ FakeHost fake;
 // A peer and a node record whose id is null: copying them throws in the
 // plugin's visitor, on the far side of the host's (C) frames.
 void list_peers(p2pnet_host*, p2pnet_peer_visitor visit, void* user) {
-  p2pnet_peer peer{sizeof(p2pnet_peer), nullptr, "127.0.0.1", 1, 0, 0, nullptr, 0, nullptr};
+  p2pnet_peer peer{sizeof(p2pnet_peer), nullptr, "127.0.0.1", 1, 0, 0, nullptr, 0, nullptr, nullptr};
   visit(user, &peer);
   visit(user, &peer);
   fake.visitor_returned = true;

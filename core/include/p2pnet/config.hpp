@@ -48,6 +48,22 @@ struct ControlConfig {
   std::string token;  // what TCP clients must send; empty: control.token in the data dir
 };
 
+enum class Switch { off, on, automatic };
+
+// The relay: a public node links two peers that cannot reach each other,
+// carrying their own TLS session end to end; a private node holds a place
+// on one so that others can reach it by id.
+struct RelayConfig {
+  Switch service = Switch::automatic;  // automatic: on while this node finds itself public
+  // automatic: hold a place on a relay while private; on: always; off:
+  // never, nor reach others through relays.
+  Switch use_relays = Switch::automatic;
+  size_t max_reservations = 64;
+  size_t max_circuits = 32;
+  uint64_t max_circuit_bytes = uint64_t{4} << 30;
+  int64_t max_circuit_seconds = 3600;
+};
+
 struct NodeConfig {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
@@ -98,6 +114,7 @@ struct NodeConfig {
   // Ask peers to dial this node back (and dial back for them) to learn
   // whether it can be reached from the internet: `nat` says what they found.
   bool reachability_check = true;
+  RelayConfig relay;
 
   std::vector<PeerAddress> peers;
   std::chrono::milliseconds reconnect_initial{1000};

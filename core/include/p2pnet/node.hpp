@@ -60,6 +60,7 @@ struct PeerSummary {
   bool authenticated = false;  // encrypted, and the id is proven by the peer's key
   std::vector<std::string> types;
   TrafficCounters traffic;
+  std::string relayed_via;  // the relay's id for a relayed link; "" when direct
 };
 
 struct NodeStats {

@@ -11,12 +11,7 @@
 #include <algorithm>
 
 namespace p2pnet::wire {
-namespace {
 
-using json = nlohmann::json;
-
-// At most `max` bytes, cut before a UTF-8 continuation byte (half a
-// character would make the text invalid to encode again), control bytes as ?.
 std::string clipped_text(std::string_view text, size_t max) {
   size_t cut = std::min(max, text.size());
   while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
@@ -24,6 +19,10 @@ std::string clipped_text(std::string_view text, size_t max) {
   for (char c : text.substr(0, cut)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
   return out;
 }
+
+namespace {
+
+using json = nlohmann::json;
 
 bool read_observed(const json& observed, Hello& hello) {
   if (!observed.is_object()) return false;

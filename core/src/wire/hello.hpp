@@ -15,6 +15,10 @@ namespace p2pnet::wire {
 constexpr int kProtocolVersion = 1;
 constexpr size_t kMaxAdvertisedTypes = 256;
 constexpr size_t kMaxReasonLength = 200;
+// At most `max` bytes of a peer's text, cut before a UTF-8 continuation byte
+// (half a character would make the text invalid to encode again), control
+// bytes as ?.
+std::string clipped_text(std::string_view text, size_t max);
 constexpr size_t kMaxObservedHostLength = 64;  // the longest IPv6 text with a zone is shorter
 
 struct Hello {

@@ -1,5 +1,7 @@
 #include "wire/opening.hpp"
 
+#include "wire/relay.hpp"
+
 #include <p2pnet/printable.hpp>
 
 #include <algorithm>
@@ -9,6 +11,7 @@ namespace p2pnet::wire {
 
 Opening classify_opening(std::byte first) {
   if (first == std::byte{0x16}) return Opening::tls;
+  if (first == kRelayOpeningByte) return Opening::relay;
   auto byte = std::to_integer<unsigned>(first);
   // Text: JSON, HTTP, SSH banners, p2pnetwork's messages. Other bytes are
   // left to the frame decoder, which names the length that is wrong.

@@ -13,7 +13,8 @@
 
 namespace p2pnet::wire {
 
-enum class Opening { frame, tls, foreign };
+// relay: the opening line of a relay circuit (wire/relay.hpp).
+enum class Opening { frame, tls, foreign, relay };
 
 Opening classify_opening(std::byte first);
 

@@ -57,6 +57,11 @@ class PeerRef {
   uint16_t port() const { return raw_->port; }
   bool inbound() const { return raw_->inbound != 0; }
   bool authenticated() const { return raw_->authenticated != 0; }
+  // The relay's id for a relayed link; "" for a direct one (and on a node
+  // older than ABI 1.3, whose links are all direct).
+  std::string_view relayed_via() const {
+    return P2PNET_HAS_MEMBER(p2pnet_peer, raw_, relay_id) && raw_->relay_id ? raw_->relay_id : "";
+  }
   bool handles(std::string_view type) const {
     for (size_t i = 0; i < raw_->type_count; ++i)
       if (type == raw_->types[i]) return true;
@@ -76,10 +81,17 @@ struct Peer {
   bool inbound = false;
   bool authenticated = false;
   std::vector<std::string> types;
+  std::string relayed_via;  // "" for a direct link
 
   static Peer from(const p2pnet_peer& raw) {
-    Peer peer{
-        raw.id, raw.host, raw.local_host ? raw.local_host : "", raw.port, raw.inbound != 0, raw.authenticated != 0, {}};
+    Peer peer{raw.id,
+              raw.host,
+              raw.local_host ? raw.local_host : "",
+              raw.port,
+              raw.inbound != 0,
+              raw.authenticated != 0,
+              {},
+              std::string(PeerRef(&raw).relayed_via())};
     for (size_t i = 0; i < raw.type_count; ++i) peer.types.emplace_back(raw.types[i]);
     return peer;
   }

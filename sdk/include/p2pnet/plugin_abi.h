@@ -32,6 +32,12 @@
  * events (publish_public, subscribe_public, on_public_event). Public events
  * are the ones the node shows outside: to control clients following events
  * and to plugins that subscribed to them all.
+ *
+ * ABI 1.3 appends p2pnet_peer.relay_id: the path of a link. A peer reached
+ * through a relay is a peer like any other (same hooks, messages, bodies);
+ * relay_id names the relay, "" for a direct link (hole-punched and reversed
+ * links are direct). Check P2PNET_HAS_MEMBER(p2pnet_peer, peer, relay_id)
+ * first: a 1.2 host's peer struct ends before it.
  */
 #ifndef P2PNET_PLUGIN_ABI_H
 #define P2PNET_PLUGIN_ABI_H
@@ -44,7 +50,7 @@ extern "C" {
 #endif
 
 #define P2PNET_ABI_MAJOR 1
-#define P2PNET_ABI_MINOR 2
+#define P2PNET_ABI_MINOR 3
 
 /* Whether the table *ptr (of struct type `type`) is large enough to hold
    `member`: use it before calling a member added after 1.0 (since 1.1). */
@@ -82,8 +88,9 @@ extern "C" {
 #define P2PNET_LOG_ERROR 4
 
 /* Flags for p2pnet_host_api.print. */
-#define P2PNET_PRINT_TRANSIENT 1u /* a status line: redrawn in place on a terminal,
-                                     throttled to one line every few seconds otherwise */
+#define P2PNET_PRINT_TRANSIENT                         \
+  1u /* a status line: redrawn in place on a terminal, \
+        throttled to one line every few seconds otherwise */
 
 /* Opaque handle of one plugin instance inside one node. */
 typedef struct p2pnet_host p2pnet_host;
@@ -91,14 +98,15 @@ typedef struct p2pnet_host p2pnet_host;
 /* A connected peer, as its hello described it. */
 typedef struct p2pnet_peer {
   uint32_t struct_size;
-  const char* id;            /* 64 lowercase hex characters */
-  const char* host;          /* the peer's address as seen from this node */
-  uint16_t port;             /* the peer's listen port (from its hello); 0 if it does not listen */
-  uint8_t inbound;           /* 1: the peer connected to us; 0: we connected to it */
-  uint8_t authenticated;     /* 1: the peer proved its id cryptographically */
-  const char* const* types;  /* message types the peer handles */
+  const char* id;           /* 64 lowercase hex characters */
+  const char* host;         /* the peer's address as seen from this node */
+  uint16_t port;            /* the peer's listen port (from its hello); 0 if it does not listen */
+  uint8_t inbound;          /* 1: the peer connected to us; 0: we connected to it */
+  uint8_t authenticated;    /* 1: the peer proved its id cryptographically */
+  const char* const* types; /* message types the peer handles */
   size_t type_count;
-  const char* local_host;    /* this node's address on this connection */
+  const char* local_host; /* this node's address on this connection */
+  const char* relay_id;   /* 1.3: the relay this link runs through; "" for a direct link */
 } p2pnet_peer;
 
 /* An entry of the node's peer store: a node we know how to reach. */
@@ -137,12 +145,12 @@ typedef struct p2pnet_host_api {
   int (*subscribe)(p2pnet_host* host, const char* event);
 
   /* Messaging. header is a JSON object with a string "type". */
-  int (*send)(p2pnet_host* host, const char* peer_id, const char* header, size_t header_len,
-              const void* body, size_t body_len);
+  int (*send)(p2pnet_host* host, const char* peer_id, const char* header, size_t header_len, const void* body,
+              size_t body_len);
   /* Sends to every connected peer that handles the type, except the listed ids.
      Returns the number of peers it was queued for, or a negative status. */
-  int (*broadcast)(p2pnet_host* host, const char* header, size_t header_len, const void* body,
-                   size_t body_len, const char* const* except_ids, size_t except_count);
+  int (*broadcast)(p2pnet_host* host, const char* header, size_t header_len, const void* body, size_t body_len,
+                   const char* const* except_ids, size_t except_count);
   /* Bytes waiting in the peer's write queue (for back-pressure); 0 if unknown. */
   size_t (*queued_bytes)(p2pnet_host* host, const char* peer_id);
 
@@ -174,8 +182,7 @@ typedef struct p2pnet_host_api {
   /* Console. command_token 0 prints outside any command; with
      P2PNET_PRINT_TRANSIENT it replaces the node's status area (a line at the
      bottom of a terminal, "" clears it; a 1.0 host drops it). */
-  void (*print)(p2pnet_host* host, uint64_t command_token, const char* text, size_t len,
-                uint32_t flags);
+  void (*print)(p2pnet_host* host, uint64_t command_token, const char* text, size_t len, uint32_t flags);
   /* Ends a command started by on_command; status 0 is success. */
   void (*command_done)(p2pnet_host* host, uint64_t command_token, int status);
 
@@ -210,8 +217,8 @@ typedef struct p2pnet_plugin_api {
   uint32_t struct_size;
 
   /* Load hook: returns the instance, or NULL with a one-line reason in error. */
-  void* (*create)(const p2pnet_host_api* api, p2pnet_host* host, const char* config_json,
-                  size_t config_len, char* error, size_t error_cap);
+  void* (*create)(const p2pnet_host_api* api, p2pnet_host* host, const char* config_json, size_t config_len,
+                  char* error, size_t error_cap);
   void (*destroy)(void* self);
 
   void (*on_start)(void* self); /* the node listens; peers may follow */
@@ -221,16 +228,15 @@ typedef struct p2pnet_plugin_api {
   void (*on_peer_disconnected)(void* self, const p2pnet_peer* peer, const char* reason);
 
   /* A message of a type this plugin registered. header is the JSON text. */
-  void (*on_message)(void* self, const p2pnet_peer* peer, const char* type, size_t type_len,
-                     const char* header, size_t header_len, const void* body, size_t body_len);
+  void (*on_message)(void* self, const p2pnet_peer* peer, const char* type, size_t type_len, const char* header,
+                     size_t header_len, const void* body, size_t body_len);
 
   void (*on_event)(void* self, const char* event, const char* json, size_t json_len);
   void (*on_timer)(void* self, uint64_t timer_id);
 
   /* A console command this plugin registered. args is the rest of the line.
      The command lasts until the plugin calls command_done(token). */
-  void (*on_command)(void* self, uint64_t token, const char* name, const char* args,
-                     size_t args_len);
+  void (*on_command)(void* self, uint64_t token, const char* name, const char* args, size_t args_len);
 
   /* Outcome of connect/connect_id: peer_id on success, else NULL and error. */
   void (*on_connect_result)(void* self, uint64_t token, const char* peer_id, const char* error);

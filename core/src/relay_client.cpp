@@ -1,0 +1,182 @@
+// The relay from a client's side: a node that finds itself private holds a
+// place on a relay among its peers, opens the circuits the relay announces
+// for it, and reaches nodes no dial reaches through the relays it knows.
+// The relay service itself is relay_service.cpp.
+#include "node_core.hpp"
+
+#include "host_port.hpp"
+#include "relay_line.hpp"
+
+#include <fmt/core.h>
+
+namespace p2pnet {
+namespace {
+
+constexpr size_t kMaxRelaysTried = 3;
+constexpr int kMaxIncomingCircuits = 8;
+constexpr auto kMaxReservationBackoff = std::chrono::milliseconds(60000);
+
+}  // namespace
+
+bool NodeCore::relay_service_on() const {
+  if (config_.relay.service == Switch::automatic)
+    return reachability_.summary().status == Reachability::Status::reachable;
+  return config_.relay.service == Switch::on;
+}
+
+bool NodeCore::wants_reservation() const {
+  if (config_.relay.use_relays == Switch::automatic)
+    return reachability_.summary().status == Reachability::Status::unreachable;
+  return config_.relay.use_relays == Switch::on;
+}
+
+std::string NodeCore::reservation_relay() const {
+  std::lock_guard lock(reservation_mutex_);
+  return reservation_.held;
+}
+
+void NodeCore::maintain_reservation() {
+  if (stopping_ || !wants_reservation()) return;
+  std::shared_ptr<Connection> relay;
+  {
+    std::lock_guard lock(reservation_mutex_);
+    if (!reservation_.held.empty() || !reservation_.pending.empty()) return;
+    if (std::chrono::steady_clock::now() < reservation_.next_try) return;
+    for (const auto& peer : established_peers()) {
+      if (peer->relayed() || peer->closing() || peer->hello().port == 0) continue;
+      if (!peer->hello().has_feature(wire::kRelayFeature)) continue;
+      if (!relay || (relay->inbound() && !peer->inbound())) relay = peer;  // one we dialed: it listens where we know
+    }
+    if (!relay) return;
+    reservation_.pending = relay->peer_id();
+  }
+  count_event("relay_reservations_asked");
+  relay->send(wire::make_frame(wire::encode_relay_reserve()));
+}
+
+void NodeCore::on_relay_reserve(const std::shared_ptr<Connection>& peer) {
+  auto refusal = relay_service_->reserve(peer);
+  if (refusal.empty()) {
+    peer->note_useful_traffic();
+    log_->info("relay: holding a place for {}", peer->describe());
+  }
+  peer->send(wire::make_frame(wire::encode_relay_reserved({refusal.empty(), refusal})));
+}
+
+void NodeCore::on_relay_reserved(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame) {
+  auto answer = wire::parse_relay_reserved(frame.header);
+  {
+    std::lock_guard lock(reservation_mutex_);
+    if (reservation_.pending != peer->peer_id()) return count_event("relay_unasked_answers");
+    reservation_.pending.clear();
+    if (!answer || !answer->granted) {
+      // Try again later, perhaps with another relay.
+      reservation_.next_try = std::chrono::steady_clock::now() + reservation_.backoff;
+      reservation_.backoff = std::min(reservation_.backoff * 2, kMaxReservationBackoff);
+    } else {
+      reservation_.held = peer->peer_id();
+      reservation_.backoff = std::chrono::milliseconds(1000);
+    }
+  }
+  if (!answer || !answer->granted)
+    return log_->info("relay {} refused a reservation: {}", peer->describe(),
+                      answer ? answer->reason : "malformed answer");
+  report_peer_event(
+      fmt::format("relay: {} {}", peer->peer_id(), join_host_port(peer->remote_address(), peer->hello().port)));
+}
+
+void NodeCore::relay_link_lost(const std::string& peer_id) {
+  {
+    std::lock_guard lock(reservation_mutex_);
+    if (reservation_.pending == peer_id) reservation_.pending.clear();
+    if (reservation_.held != peer_id) return;
+    reservation_.held.clear();
+  }
+  report_peer_event(fmt::format("relay: lost {}", peer_id.substr(0, 8)));
+  maintain_reservation();
+}
+
+void NodeCore::on_relay_incoming(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame) {
+  auto token = wire::parse_relay_incoming(frame.header);
+  if (!token) return count_event("relay_malformed_incoming");
+  // Only the relay holding our place may send us dialing, and only to itself.
+  if (reservation_relay() != peer->peer_id()) return count_event("relay_unexpected_incoming");
+  if (incoming_circuits_.fetch_add(1) >= kMaxIncomingCircuits) {
+    incoming_circuits_.fetch_sub(1);
+    return count_event("relay_incoming_dropped");
+  }
+  open_circuit(peer, {wire::RelayOpening::Kind::accept, "", *token}, true,
+               [self = shared_from_this()](const std::string&, const std::string& error) {
+                 self->incoming_circuits_.fetch_sub(1);
+                 if (!error.empty()) self->log_->info("relayed circuit not opened: {}", error);
+               });
+}
+
+bool NodeCore::connect_relayed(const std::string& node_id, ConnectDone done) {
+  if (config_.relay.use_relays == Switch::off || stopping_) return false;
+  std::vector<std::shared_ptr<Connection>> relays;
+  for (const auto& peer : established_peers()) {
+    if (relays.size() >= kMaxRelaysTried) break;
+    if (peer->relayed() || peer->closing() || peer->hello().port == 0 || peer->peer_id() == node_id) continue;
+    if (peer->hello().has_feature(wire::kRelayFeature)) relays.push_back(peer);
+  }
+  if (relays.empty()) return false;
+  try_relays(std::move(relays), 0, node_id, "", std::move(done));
+  return true;
+}
+
+void NodeCore::try_relays(std::vector<std::shared_ptr<Connection>> relays, size_t index, std::string node_id,
+                          std::string errors, ConnectDone done) {
+  if (index == relays.size()) return done("", errors);
+  auto relay = relays[index];
+  open_circuit(relay, {wire::RelayOpening::Kind::connect, node_id, ""}, false,
+               [self = shared_from_this(), relays, index, node_id, errors, done, relay_id = relay->peer_id()](
+                   const std::string& peer_id, const std::string& error) mutable {
+                 if (error.empty()) return done(peer_id, "");
+                 errors += (errors.empty() ? "" : "; ") + fmt::format("{}: {}", relay_id.substr(0, 8), error);
+                 self->try_relays(std::move(relays), index + 1, std::move(node_id), std::move(errors), std::move(done));
+               });
+}
+
+void NodeCore::open_circuit(const std::shared_ptr<Connection>& relay, const wire::RelayOpening& opening, bool inbound,
+                            ConnectDone done) {
+  const std::string relay_id = relay->peer_id();
+  const std::string expected = opening.target_id;
+  dial_socket(
+      relay->remote_address(), relay->hello().port,
+      [self = shared_from_this(), relay_id, expected, inbound, done, line = wire::encode_relay_opening(opening)](
+          std::shared_ptr<asio::ip::tcp::socket> socket, const std::string& error) {
+        if (!socket) return done("", "cannot reach the relay: " + error);
+        // The relay waits for the far end to come; twice the handshake
+        // time covers its dial and ours.
+        auto deadline =
+            std::make_shared<asio::steady_timer>(socket->get_executor(), 2 * self->config_.handshake_timeout);
+        deadline->async_wait([socket](const std::error_code& e) {
+          if (!e) {
+            std::error_code ignored;
+            socket->close(ignored);
+          }
+        });
+        write_relay_line(
+            socket, line, [self, socket, deadline, relay_id, expected, inbound, done](const std::error_code& e) {
+              if (e) {
+                deadline->cancel();
+                return done("", "the relay closed: " + e.message());
+              }
+              read_relay_line(socket, [self, socket, deadline, relay_id, expected, inbound, done](
+                                          const std::error_code& e, const std::string& answer_line) {
+                deadline->cancel();
+                if (e)
+                  return done("", e == asio::error::operation_aborted ? "the relay did not answer in time"
+                                                                      : "the relay closed: " + e.message());
+                auto answer = wire::parse_relay_answer(answer_line);
+                if (!answer) return done("", "the relay's answer is malformed");
+                if (!answer->empty()) return done("", *answer);
+                self->count_event(inbound ? "relay_circuits_taken" : "relay_circuits_opened");
+                self->adopt(std::move(*socket), inbound, done, expected, false, relay_id);
+              });
+            });
+      });
+}
+
+}  // namespace p2pnet

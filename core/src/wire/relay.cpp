@@ -1,0 +1,106 @@
+#include "wire/relay.hpp"
+
+#include "node_id.hpp"
+#include "wire/hello.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace p2pnet::wire {
+namespace {
+
+using json = nlohmann::json;
+
+bool is_token(const std::string& text) {
+  return text.size() == kRelayTokenLength &&
+         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::optional<std::string> string_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+std::string encode_relay_reserve() { return json{{"type", kRelayReserveType}}.dump(); }
+
+std::string encode_relay_reserved(const RelayReserved& answer) {
+  json j = {{"type", kRelayReservedType}, {"granted", answer.granted}};
+  if (!answer.reason.empty()) j["reason"] = clipped_text(answer.reason, kMaxReasonLength);
+  return j.dump();
+}
+
+std::optional<RelayReserved> parse_relay_reserved(std::string_view header) {
+  json j = json::parse(header, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto granted = j.find("granted");
+  if (granted == j.end() || !granted->is_boolean()) return std::nullopt;
+  RelayReserved answer{granted->get<bool>(), ""};
+  if (auto reason = string_field(j, "reason")) answer.reason = clipped_text(*reason, kMaxReasonLength);
+  return answer;
+}
+
+std::string encode_relay_incoming(const std::string& token) {
+  return json{{"type", kRelayIncomingType}, {"token", token}}.dump();
+}
+
+std::optional<std::string> parse_relay_incoming(std::string_view header) {
+  json j = json::parse(header, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto token = string_field(j, "token");
+  if (!token || !is_token(*token)) return std::nullopt;
+  return token;
+}
+
+std::string encode_relay_opening(const RelayOpening& opening) {
+  json j = opening.kind == RelayOpening::Kind::connect ? json{{"relay", "connect"}, {"to", opening.target_id}}
+                                                       : json{{"relay", "accept"}, {"token", opening.token}};
+  std::string line(1, static_cast<char>(kRelayOpeningByte));
+  return line + j.dump() + "\n";
+}
+
+std::optional<RelayOpening> parse_relay_opening(std::string_view line) {
+  if (line.size() >= kMaxRelayLineBytes) return std::nullopt;
+  json j = json::parse(line, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto kind = string_field(j, "relay");
+  if (!kind) return std::nullopt;
+  RelayOpening opening;
+  if (*kind == "connect") {
+    auto to = string_field(j, "to");
+    if (!to || !is_valid_node_id(*to)) return std::nullopt;
+    opening.kind = RelayOpening::Kind::connect;
+    opening.target_id = *to;
+    return opening;
+  }
+  if (*kind == "accept") {
+    auto token = string_field(j, "token");
+    if (!token || !is_token(*token)) return std::nullopt;
+    opening.kind = RelayOpening::Kind::accept;
+    opening.token = *token;
+    return opening;
+  }
+  return std::nullopt;
+}
+
+std::string encode_relay_answer(const std::string& refusal) {
+  json j = refusal.empty() ? json{{"linked", true}}
+                           : json{{"linked", false}, {"reason", clipped_text(refusal, kMaxReasonLength)}};
+  return j.dump() + "\n";
+}
+
+std::optional<std::string> parse_relay_answer(std::string_view line) {
+  if (line.size() >= kMaxRelayLineBytes) return std::nullopt;
+  json j = json::parse(line, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto linked = j.find("linked");
+  if (linked == j.end() || !linked->is_boolean()) return std::nullopt;
+  if (linked->get<bool>()) return std::string();
+  auto reason = string_field(j, "reason");
+  return reason && !reason->empty() ? clipped_text(*reason, kMaxReasonLength) : std::string("refused");
+}
+
+}  // namespace p2pnet::wire

@@ -1,0 +1,58 @@
+// The relay's wire: frames on an established link between a node and its
+// relay (reserve a place, hear of an incoming circuit), and the one line a
+// fresh TCP connection to the relay opens with before any TLS, which says
+// whether it wants to reach a reserved node or accept a circuit for one.
+// After the relay's answer line the connection carries the two ends' own
+// bytes (their TLS, hello and frames) untouched.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace p2pnet::wire {
+
+// Hello feature of a node that runs the relay protocol (it may still refuse
+// while its service is off).
+constexpr std::string_view kRelayFeature = "relay";
+
+constexpr std::string_view kRelayReserveType = "p2pnet.relay.reserve";    // node -> relay
+constexpr std::string_view kRelayReservedType = "p2pnet.relay.reserved";  // relay -> node: granted or refused
+constexpr std::string_view kRelayIncomingType = "p2pnet.relay.incoming";  // relay -> node: a circuit waits
+
+struct RelayReserved {
+  bool granted = false;
+  std::string reason;  // why not
+};
+std::string encode_relay_reserve();
+std::string encode_relay_reserved(const RelayReserved& answer);
+std::optional<RelayReserved> parse_relay_reserved(std::string_view header);
+
+// A circuit's token: 32 hex characters of randomness, known only to the
+// relay and the node it sent them to over their link.
+constexpr size_t kRelayTokenLength = 32;
+std::string encode_relay_incoming(const std::string& token);
+std::optional<std::string> parse_relay_incoming(std::string_view header);
+
+// The opening: kRelayOpeningByte, then a JSON object, then '\n', at most
+// kMaxRelayLineBytes in all. The first byte is neither a frame's (0x00,
+// 0x01), TLS's (0x16) nor text, so a listener tells it apart at a peek.
+constexpr std::byte kRelayOpeningByte{0x05};
+constexpr size_t kMaxRelayLineBytes = 512;
+
+struct RelayOpening {
+  enum class Kind { connect, accept } kind = Kind::connect;
+  std::string target_id;  // connect: the reserved node to reach
+  std::string token;      // accept: from the relay's incoming frame
+};
+std::string encode_relay_opening(const RelayOpening& opening);
+// `line` without the opening byte and the newline.
+std::optional<RelayOpening> parse_relay_opening(std::string_view line);
+
+// The relay's answer line, '\n'-terminated: "" (empty reason) is "linked".
+std::string encode_relay_answer(const std::string& refusal);
+// nullopt: not an answer; "" linked; otherwise the refusal.
+std::optional<std::string> parse_relay_answer(std::string_view line);
+
+}  // namespace p2pnet::wire

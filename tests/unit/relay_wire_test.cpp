@@ -1,0 +1,67 @@
+#include "wire/hello.hpp"
+#include "wire/opening.hpp"
+#include "wire/relay.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace p2pnet::wire;
+
+namespace {
+
+const std::string kId(64, 'b');
+const std::string kToken(32, 'c');
+
+std::string_view inside(const std::string& line) { return std::string_view(line).substr(1, line.size() - 2); }
+
+}  // namespace
+
+TEST_CASE("a relay opening is told apart from TLS, frames and text at its first byte") {
+  auto line = encode_relay_opening({RelayOpening::Kind::connect, kId, ""});
+  CHECK(classify_opening(static_cast<std::byte>(line[0])) == Opening::relay);
+  CHECK(classify_opening(std::byte{0x16}) == Opening::tls);
+  CHECK(classify_opening(std::byte{0x00}) == Opening::frame);
+  CHECK(classify_opening(std::byte{'{'}) == Opening::foreign);
+  CHECK(line.back() == '\n');
+  CHECK(line.size() < kMaxRelayLineBytes);
+}
+
+TEST_CASE("relay openings round-trip and anything else is refused") {
+  auto connect = parse_relay_opening(inside(encode_relay_opening({RelayOpening::Kind::connect, kId, ""})));
+  REQUIRE(connect);
+  CHECK(connect->kind == RelayOpening::Kind::connect);
+  CHECK(connect->target_id == kId);
+  auto accept = parse_relay_opening(inside(encode_relay_opening({RelayOpening::Kind::accept, "", kToken})));
+  REQUIRE(accept);
+  CHECK(accept->kind == RelayOpening::Kind::accept);
+  CHECK(accept->token == kToken);
+
+  CHECK_FALSE(parse_relay_opening(R"({"relay":"connect","to":"nothex"})"));
+  CHECK_FALSE(parse_relay_opening(R"({"relay":"connect","to":")" + std::string(64, 'B') + "\"}"));
+  CHECK_FALSE(parse_relay_opening(R"({"relay":"accept","token":")" + std::string(31, 'c') + "\"}"));
+  CHECK_FALSE(parse_relay_opening(R"({"relay":"listen"})"));
+  CHECK_FALSE(parse_relay_opening("[1,2]"));
+  CHECK_FALSE(parse_relay_opening(std::string(kMaxRelayLineBytes, ' ')));
+}
+
+TEST_CASE("the relay's answer says linked or why not, clipped") {
+  CHECK(parse_relay_answer(inside(" " + encode_relay_answer(""))) == std::string());
+  auto refusal = parse_relay_answer(inside(" " + encode_relay_answer("no reservation here")));
+  CHECK(refusal == std::string("no reservation here"));
+  auto long_reason = parse_relay_answer(inside(" " + encode_relay_answer(std::string(1000, 'x'))));
+  REQUIRE(long_reason);
+  CHECK(long_reason->size() == kMaxReasonLength);
+  CHECK_FALSE(parse_relay_answer(R"({"linked":"yes"})"));
+}
+
+TEST_CASE("reservation frames round-trip and a bad incoming token is no token") {
+  auto granted = parse_relay_reserved(encode_relay_reserved({true, ""}));
+  REQUIRE(granted);
+  CHECK(granted->granted);
+  auto refused = parse_relay_reserved(encode_relay_reserved({false, "full"}));
+  REQUIRE(refused);
+  CHECK_FALSE(refused->granted);
+  CHECK(refused->reason == "full");
+  CHECK(parse_relay_incoming(encode_relay_incoming(kToken)) == kToken);
+  CHECK_FALSE(parse_relay_incoming(encode_relay_incoming("0123")));
+  CHECK_FALSE(parse_relay_incoming(R"({"type":"p2pnet.relay.incoming"})"));
+}
