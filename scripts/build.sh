@@ -12,6 +12,10 @@ build_dir="${BUILD_DIR:-$root/build}"
 # an earlier one compiled. Paths are made relative to the checkout so a fresh
 # clone in another folder hits the same cache entries.
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+# The four builds of scripts/test.sh (normal, ASan, TSan, fuzz) hold about
+# 5 GB of objects, ccache's default size: with room for twice that, one run
+# does not evict what the next needs.
+export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-12G}"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 # shellcheck disable=SC2086

@@ -115,6 +115,10 @@ void Connection::start() {
                   "the peer sent plaintext but this node requires encryption (TLS): set encryption = true on both",
                   true);
             case wire::Opening::relay:
+              if (self->relayed()) {  // no circuit inside a circuit
+                self->count_event("foreign_peers");
+                return self->close_on_strand("a relay opening inside a relayed link", false);
+              }
               return self->hand_to_relay();
             case wire::Opening::foreign:
               self->count_event("foreign_peers");
@@ -447,7 +451,10 @@ void Connection::establish(const wire::Hello& hello) {
   view_.struct_size = sizeof(p2pnet_peer);
   view_.id = hello_.id.c_str();
   view_.host = remote_address_.c_str();
-  view_.port = hello_.port;
+  // The address of a relayed link is the relay's: no port there is the
+  // peer's, so plugins see it as a peer that does not listen (discovery
+  // then passes no address on for it).
+  view_.port = relayed() ? 0 : hello_.port;
   view_.inbound = inbound_ ? 1 : 0;
   view_.authenticated = tls_ ? 1 : 0;  // accepted only once the key proved the id
   view_.types = type_pointers_.data();

@@ -426,11 +426,17 @@ std::string NodeCore::hello_for(const Connection& connection) {
 void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
                         const wire::FrameView& frame) {
   if (type == wire::kTypesUpdateType) return on_types_update(connection, frame);
-  if (type == wire::kDialbackRequestType) return on_dialback_request(connection);
-  if (type == wire::kDialbackResultType) return on_dialback_result(connection, frame);
-  if (type == wire::kRelayReserveType) return on_relay_reserve(connection);
-  if (type == wire::kRelayReservedType) return on_relay_reserved(connection, frame);
-  if (type == wire::kRelayIncomingType) return on_relay_incoming(connection, frame);
+  if (wire::is_link_control_type(type)) {
+    // On a relayed link the address is the relay's: a dial-back would go
+    // there, a vote would speak for the relay's network, and a relay needs a
+    // direct link. Such frames are dropped.
+    if (connection->relayed()) return count_event("relayed_link_control_dropped");
+    if (type == wire::kDialbackRequestType) return on_dialback_request(connection);
+    if (type == wire::kDialbackResultType) return on_dialback_result(connection, frame);
+    if (type == wire::kRelayReserveType) return on_relay_reserve(connection);
+    if (type == wire::kRelayReservedType) return on_relay_reserved(connection, frame);
+    if (type == wire::kRelayIncomingType) return on_relay_incoming(connection, frame);
+  }
   auto plugin = router_.owner(type);
   if (!plugin) {
     count_event("unknown_type");

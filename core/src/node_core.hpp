@@ -236,6 +236,10 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   struct RelayReservation {
     std::string held;     // the relay's id, while it holds a place for this node
     std::string pending;  // the relay asked, no answer yet
+    std::chrono::steady_clock::time_point pending_since{};
+    // Relays that refused a reservation (most auto relays while private),
+    // not asked again for a while; bounded by the peers there are.
+    std::map<std::string, std::chrono::steady_clock::time_point> refused_until;
     std::chrono::steady_clock::time_point next_try{};
     std::chrono::milliseconds backoff{1000};
   };

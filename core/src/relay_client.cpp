@@ -12,7 +12,9 @@
 namespace p2pnet {
 namespace {
 
-constexpr size_t kMaxRelaysTried = 3;
+constexpr size_t kMaxRelaysTried = 8;
+constexpr auto kReservationAnswerWait = std::chrono::seconds(30);
+constexpr auto kRefusedRelayPause = std::chrono::minutes(10);
 constexpr int kMaxIncomingCircuits = 8;
 constexpr auto kMaxReservationBackoff = std::chrono::milliseconds(60000);
 
@@ -38,17 +40,26 @@ std::string NodeCore::reservation_relay() const {
 void NodeCore::maintain_reservation() {
   if (stopping_ || !wants_reservation()) return;
   std::shared_ptr<Connection> relay;
+  const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(reservation_mutex_);
-    if (!reservation_.held.empty() || !reservation_.pending.empty()) return;
-    if (std::chrono::steady_clock::now() < reservation_.next_try) return;
+    if (!reservation_.held.empty()) return;
+    if (!reservation_.pending.empty()) {
+      if (now - reservation_.pending_since < kReservationAnswerWait) return;
+      reservation_.refused_until[reservation_.pending] = now + kRefusedRelayPause;  // it never answered
+      reservation_.pending.clear();
+    }
+    if (now < reservation_.next_try) return;
+    std::erase_if(reservation_.refused_until, [&](const auto& entry) { return entry.second <= now; });
     for (const auto& peer : established_peers()) {
       if (peer->relayed() || peer->closing() || peer->hello().port == 0) continue;
-      if (!peer->hello().has_feature(wire::kRelayFeature)) continue;
+      if (!peer->hello().has_feature(wire::kRelayFeature) || reservation_.refused_until.count(peer->peer_id()))
+        continue;
       if (!relay || (relay->inbound() && !peer->inbound())) relay = peer;  // one we dialed: it listens where we know
     }
     if (!relay) return;
     reservation_.pending = relay->peer_id();
+    reservation_.pending_since = now;
   }
   count_event("relay_reservations_asked");
   relay->send(wire::make_frame(wire::encode_relay_reserve()));
@@ -70,7 +81,8 @@ void NodeCore::on_relay_reserved(const std::shared_ptr<Connection>& peer, const 
     if (reservation_.pending != peer->peer_id()) return count_event("relay_unasked_answers");
     reservation_.pending.clear();
     if (!answer || !answer->granted) {
-      // Try again later, perhaps with another relay.
+      // Try again later, with another relay if there is one.
+      reservation_.refused_until[peer->peer_id()] = std::chrono::steady_clock::now() + kRefusedRelayPause;
       reservation_.next_try = std::chrono::steady_clock::now() + reservation_.backoff;
       reservation_.backoff = std::min(reservation_.backoff * 2, kMaxReservationBackoff);
     } else {
@@ -115,10 +127,16 @@ void NodeCore::on_relay_incoming(const std::shared_ptr<Connection>& peer, const 
 bool NodeCore::connect_relayed(const std::string& node_id, ConnectDone done) {
   if (config_.relay.use_relays == Switch::off || stopping_) return false;
   std::vector<std::shared_ptr<Connection>> relays;
-  for (const auto& peer : established_peers()) {
-    if (relays.size() >= kMaxRelaysTried) break;
-    if (peer->relayed() || peer->closing() || peer->hello().port == 0 || peer->peer_id() == node_id) continue;
-    if (peer->hello().has_feature(wire::kRelayFeature)) relays.push_back(peer);
+  {
+    std::lock_guard lock(reservation_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& peer : established_peers()) {
+      if (relays.size() >= kMaxRelaysTried) break;
+      if (peer->relayed() || peer->closing() || peer->hello().port == 0 || peer->peer_id() == node_id) continue;
+      auto refused = reservation_.refused_until.find(peer->peer_id());
+      if (refused != reservation_.refused_until.end() && refused->second > now) continue;  // its service is off
+      if (peer->hello().has_feature(wire::kRelayFeature)) relays.push_back(peer);
+    }
   }
   if (relays.empty()) return false;
   try_relays(std::move(relays), 0, node_id, "", std::move(done));

@@ -20,6 +20,9 @@ constexpr size_t kCircuitBuffer = 64 * 1024;
 // Openings being read at once, beyond the circuits' own limit: a crowd of
 // silent connections holds no more than this many sockets here.
 constexpr size_t kMaxOpeningsBeyondCircuits = 16;
+// Openings being read and circuits waiting from one source address: one
+// client cannot hold every place.
+constexpr size_t kMaxPerAddress = 4;
 
 std::string new_token() {
   std::array<unsigned char, wire::kRelayTokenLength / 2> random{};
@@ -47,6 +50,7 @@ void close_socket(asio::ip::tcp::socket& socket) {
 // A caller waiting for the reserved node to come and take the circuit.
 struct RelayService::Waiting {
   std::shared_ptr<asio::ip::tcp::socket> caller;
+  std::string caller_address;
   std::string target_id;
   std::string target_address;
   std::shared_ptr<asio::steady_timer> deadline;
@@ -70,6 +74,7 @@ class RelayService::Circuit : public std::enable_shared_from_this<Circuit> {
 
   void start() {
     asio::dispatch(strand_, [self = shared_from_this()] {
+      if (self->ended_) return;  // stopped before it began
       self->timer_.expires_after(self->lifetime_);
       self->timer_.async_wait([self](const std::error_code& error) {
         if (!error) self->end("relay_circuit_time_limits");
@@ -111,7 +116,7 @@ class RelayService::Circuit : public std::enable_shared_from_this<Circuit> {
     close_socket(*a_);
     close_socket(*b_);
     if (auto service = service_.lock()) {
-      if (*counter) service->node_.count(counter);
+      if (*counter) service->count(counter);
       service->circuit_ended();
       std::lock_guard lock(service->mutex_);
       service->circuits_.erase(this);
@@ -135,17 +140,20 @@ RelayService::RelayService(const RelayConfig& config, std::chrono::milliseconds 
     : config_(config), opening_timeout_(opening_timeout), io_(io), log_(std::move(log)), node_(std::move(node)) {}
 
 std::string RelayService::reserve(const std::shared_ptr<Connection>& peer) {
-  if (!node_.enabled()) return "the relay service is off on this node";
+  if (!with_node([](Node& node) { return node.enabled(); })) return "the relay service is off on this node";
   if (peer->relayed()) return "a reservation needs a direct link to the relay";
   std::lock_guard lock(mutex_);
   if (stopped_) return "the relay is stopping";
-  if (reservations_.count(peer->peer_id())) return "";
+  if (auto held = reservations_.find(peer->peer_id()); held != reservations_.end()) {
+    held->second = peer->remote_address();  // its link may come from a new address now
+    return "";
+  }
   if (reservations_.size() >= config_.max_reservations) {
-    node_.count("relay_reservations_refused");
+    count("relay_reservations_refused");
     return fmt::format("the relay holds its maximum of {} reservations", config_.max_reservations);
   }
   reservations_[peer->peer_id()] = peer->remote_address();
-  node_.count("relay_reservations_granted");
+  count("relay_reservations_granted");
   return "";
 }
 
@@ -160,67 +168,95 @@ void RelayService::release(const std::string& peer_id) {
 }
 
 void RelayService::take_opening(asio::ip::tcp::socket socket) {
-  auto shared = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+  // Onto a strand of its own: the opening's deadline, its read and its
+  // answer then never touch the socket at once.
+  std::error_code error;
+  auto protocol = socket.local_endpoint(error).protocol();
+  auto handle = error ? asio::ip::tcp::socket::native_handle_type(-1) : socket.release(error);
+  if (error) return close_socket(socket);
+  auto shared = std::make_shared<asio::ip::tcp::socket>(asio::make_strand(io_), protocol, handle);
+  const auto address = remote_address_of(*shared);
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return close_socket(*shared);
-    if (openings_ >= config_.max_circuits + kMaxOpeningsBeyondCircuits) {
-      node_.count("relay_openings_refused");
+    if (openings_ >= config_.max_circuits + kMaxOpeningsBeyondCircuits || per_address_[address] >= kMaxPerAddress) {
+      if (per_address_[address] == 0) per_address_.erase(address);
+      count("relay_openings_refused");
       return close_socket(*shared);
     }
     ++openings_;
+    ++per_address_[address];
   }
   read_opening(std::move(shared));
 }
 
+bool RelayService::take_address_share(const std::string& address) {
+  auto& used = per_address_[address];
+  if (used >= kMaxPerAddress) return false;
+  ++used;
+  return true;
+}
+
+void RelayService::return_address_share(const std::string& address) {
+  auto it = per_address_.find(address);
+  if (it == per_address_.end()) return;
+  if (--it->second == 0) per_address_.erase(it);
+}
+
 void RelayService::read_opening(std::shared_ptr<asio::ip::tcp::socket> socket) {
-  auto deadline = std::make_shared<asio::steady_timer>(io_, opening_timeout_);
-  deadline->async_wait([socket](const std::error_code& error) {
-    if (!error) close_socket(*socket);  // cancels the read below
+  // The deadline and the read share the socket's strand; a deadline that
+  // expired as the line arrived sees `read` set and leaves the socket alone.
+  auto read = std::make_shared<bool>(false);
+  auto deadline = std::make_shared<asio::steady_timer>(socket->get_executor(), opening_timeout_);
+  deadline->async_wait([socket, read](const std::error_code& error) {
+    if (!error && !*read) close_socket(*socket);  // ends the read below
   });
+  auto finish = [self = shared_from_this(), read, deadline, address = remote_address_of(*socket)] {
+    *read = true;
+    deadline->cancel();
+    std::lock_guard lock(self->mutex_);
+    --self->openings_;
+    self->return_address_share(address);
+  };
   // The opening byte is still there (it was only peeked at).
   auto byte = std::make_shared<char>(0);
   asio::async_read(*socket, asio::buffer(byte.get(), 1),
-                   [self = shared_from_this(), socket, deadline, byte](const std::error_code& error, size_t) {
-                     auto finish = [self] {
-                       std::lock_guard lock(self->mutex_);
-                       --self->openings_;
-                     };
+                   [self = shared_from_this(), socket, finish, byte](const std::error_code& error, size_t) {
                      if (error) {
                        finish();
                        return close_socket(*socket);
                      }
-                     read_relay_line(
-                         socket, [self, socket, deadline, finish](const std::error_code& e, const std::string& line) {
-                           deadline->cancel();
-                           finish();
-                           if (e) {
-                             self->node_.count("relay_openings_failed");
-                             return close_socket(*socket);
-                           }
-                           auto opening = wire::parse_relay_opening(line);
-                           if (!opening) return self->refuse(socket, "relay_openings_malformed", "not a relay opening");
-                           if (opening->kind == wire::RelayOpening::Kind::connect)
-                             return self->on_connect(socket, opening->target_id);
-                           self->on_accept(socket, opening->token);
-                         });
+                     read_relay_line(socket, [self, socket, finish](const std::error_code& e, const std::string& line) {
+                       finish();
+                       if (e) {
+                         self->count("relay_openings_failed");
+                         return close_socket(*socket);
+                       }
+                       auto opening = wire::parse_relay_opening(line);
+                       if (!opening) return self->refuse(socket, "relay_openings_malformed", "not a relay opening");
+                       if (opening->kind == wire::RelayOpening::Kind::connect)
+                         return self->on_connect(socket, opening->target_id);
+                       self->on_accept(socket, opening->token);
+                     });
                    });
 }
 
 void RelayService::refuse(const std::shared_ptr<asio::ip::tcp::socket>& socket, const std::string& counter,
                           const std::string& reason) {
-  node_.count(counter);
+  count(counter);
   log_->debug("relay: refusing {}: {}", remote_address_of(*socket), reason);
   write_relay_line(socket, wire::encode_relay_answer(reason),
                    [socket](const std::error_code&) { close_socket(*socket); });
 }
 
 void RelayService::on_connect(std::shared_ptr<asio::ip::tcp::socket> socket, const std::string& target_id) {
-  if (!node_.enabled()) return refuse(socket, "relay_circuits_refused", "the relay service is off on this node");
-  auto target = node_.peer(target_id);
+  if (!with_node([](Node& node) { return node.enabled(); }))
+    return refuse(socket, "relay_circuits_refused", "the relay service is off on this node");
+  auto target = with_node([&](Node& node) { return node.peer(target_id); });
   std::string token = new_token();
   std::string counter, refusal;
   std::shared_ptr<Waiting> waiting;
+  const auto caller_address = remote_address_of(*socket);
   {
     std::lock_guard lock(mutex_);
     auto reservation = reservations_.find(target_id);
@@ -230,12 +266,17 @@ void RelayService::on_connect(std::shared_ptr<asio::ip::tcp::socket> socket, con
     } else if (linked_ + waiting_.size() >= config_.max_circuits) {
       counter = "relay_circuits_refused";
       refusal = fmt::format("the relay carries its maximum of {} circuits", config_.max_circuits);
+    } else if (!take_address_share(caller_address)) {
+      counter = "relay_circuits_refused";
+      refusal = fmt::format("{} circuits already wait for this address", kMaxPerAddress);
     } else if (token.empty()) {
+      return_address_share(caller_address);
       counter = "relay_circuits_refused";
       refusal = "the relay has no randomness for a token";
     } else {
       waiting = std::make_shared<Waiting>(
-          Waiting{socket, target_id, reservation->second, std::make_shared<asio::steady_timer>(io_, opening_timeout_)});
+          Waiting{socket, caller_address, target_id, reservation->second,
+                  std::make_shared<asio::steady_timer>(socket->get_executor(), opening_timeout_)});
       waiting_[token] = waiting;
     }
   }
@@ -250,6 +291,7 @@ void RelayService::on_connect(std::shared_ptr<asio::ip::tcp::socket> socket, con
       if (it == self->waiting_.end()) return;
       expired = it->second;
       self->waiting_.erase(it);
+      self->return_address_share(expired->caller_address);
     }
     self->refuse(expired->caller, "relay_circuits_unanswered", "the reserved node did not come to take the circuit");
   });
@@ -266,16 +308,19 @@ void RelayService::on_accept(std::shared_ptr<asio::ip::tcp::socket> socket, cons
     if (it != waiting_.end() && it->second->target_address == remote_address_of(*socket)) {
       waiting = it->second;
       waiting_.erase(it);
+      return_address_share(waiting->caller_address);
       ++linked_;
     }
   }
   if (!waiting) return refuse(socket, "relay_bad_tokens", "no circuit waits for that token");
-  waiting->deadline->cancel();
+  // On the caller's strand: its deadline is touched there only (a
+  // deadline that already fired finds the token gone and does nothing).
+  asio::post(waiting->caller->get_executor(), [deadline = waiting->deadline] { deadline->cancel(); });
   link(waiting->caller, socket);
 }
 
 void RelayService::link(std::shared_ptr<asio::ip::tcp::socket> caller, std::shared_ptr<asio::ip::tcp::socket> callee) {
-  node_.count("relay_circuits_linked");
+  count("relay_circuits_linked");
   auto answer = wire::encode_relay_answer("");
   // Both ends hear "linked" before a byte of the other's crosses: each
   // reads its answer a byte at a time, so the far end's TLS stays unread.
@@ -321,12 +366,18 @@ void RelayService::stop() {
       if (auto circuit = weak.lock()) circuits.push_back(circuit);
     waiting.swap(waiting_);
     reservations_.clear();
+    per_address_.clear();
+  }
+  {
+    std::lock_guard lock(node_mutex_);
+    node_gone_ = true;
   }
   for (auto& circuit : circuits) circuit->stop();
-  for (auto& [token, entry] : waiting) {
-    entry->deadline->cancel();
-    asio::post(entry->caller->get_executor(), [caller = entry->caller] { close_socket(*caller); });
-  }
+  for (auto& [token, entry] : waiting)
+    asio::post(entry->caller->get_executor(), [entry] {
+      entry->deadline->cancel();
+      close_socket(*entry->caller);
+    });
 }
 
 RelayService::Summary RelayService::summary() const {

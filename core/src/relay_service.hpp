@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace p2pnet {
 
@@ -62,6 +63,20 @@ class RelayService : public std::enable_shared_from_this<RelayService> {
               const std::string& reason);
   void link(std::shared_ptr<asio::ip::tcp::socket> caller, std::shared_ptr<asio::ip::tcp::socket> callee);
   void circuit_ended();
+  // Every call into the node goes through here: none starts once stop()
+  // returned, so a handler still running here never reaches a node that is gone.
+  template <class F>
+  auto with_node(F f) -> decltype(f(std::declval<Node&>())) {
+    std::lock_guard lock(node_mutex_);
+    if (node_gone_) return decltype(f(std::declval<Node&>()))();
+    return f(node_);
+  }
+  void count(const std::string& event) {
+    with_node([&](Node& node) { node.count(event); });
+  }
+  // One source address's openings and waiting circuits; false when it has its share.
+  bool take_address_share(const std::string& address);
+  void return_address_share(const std::string& address);
 
   const RelayConfig config_;
   const std::chrono::milliseconds opening_timeout_;
@@ -70,12 +85,16 @@ class RelayService : public std::enable_shared_from_this<RelayService> {
   Node node_;
   std::atomic<uint64_t> bytes_{0};
 
+  std::mutex node_mutex_;
+  bool node_gone_ = false;
+
   mutable std::mutex mutex_;  // guards everything below
   bool stopped_ = false;
   std::map<std::string, std::string> reservations_;          // peer id -> the address its link comes from
   std::map<std::string, std::shared_ptr<Waiting>> waiting_;  // token -> caller
   size_t linked_ = 0;
-  size_t openings_ = 0;  // being read
+  size_t openings_ = 0;                        // being read
+  std::map<std::string, size_t> per_address_;  // openings being read and circuits waiting, by source address
   std::map<Circuit*, std::weak_ptr<Circuit>> circuits_;
 };
 

@@ -83,7 +83,7 @@ TEST_CASE("p2pnode ctl runs console commands on a node started with --control an
   CHECK(connect.has("connected to " + b.id() + " at 127.0.0.1:" + std::to_string(b.port())));
   auto peers = ctl({"--data-dir", a.data_dir().string(), "peers"});
   CHECK(peers.status == 0);
-  CHECK(peers.has(b.id() + " 127.0.0.1:" + std::to_string(b.port()) + " outbound verified"));
+  CHECK(peers.has(b.id() + " 127.0.0.1:" + std::to_string(b.port()) + " outbound verified direct"));
 
   auto unknown = ctl({"-d", a.data_dir().string(), "frobnicate", "--now"});
   CHECK(unknown.status == 1);

@@ -9,27 +9,17 @@
 using namespace p2pnet;
 using namespace p2pnet::test;
 
-namespace {
-
-uint64_t event(TestNode& node, const std::string& name) {
-  auto events = node->stats().events;
-  auto it = events.find(name);
-  return it == events.end() ? 0 : it->second;
-}
-
-}  // namespace
-
 TEST_CASE("peers dial each other back to check reachability and the probe never becomes a peer") {
   TestNode a, b;
   REQUIRE(a.connect_to(b) == b.id());
   // The answering side counts after its hello went out, so it may count
   // after the dialer already saw that hello: wait for both.
   CHECK(wait_until([&] {
-    return event(a, "dialbacks_reached") == 1 && event(b, "dialbacks_reached") == 1 &&
-           event(a, "dialbacks_answered") == 1 && event(b, "dialbacks_answered") == 1;
+    return a.event_count("dialbacks_reached") == 1 && b.event_count("dialbacks_reached") == 1 &&
+           a.event_count("dialbacks_answered") == 1 && b.event_count("dialbacks_answered") == 1;
   }));
-  CHECK(event(a, "duplicate_connections") == 0);
-  CHECK(event(b, "duplicate_connections") == 0);
+  CHECK(a.event_count("duplicate_connections") == 0);
+  CHECK(b.event_count("duplicate_connections") == 0);
   CHECK(a->peers().size() == 1);
   CHECK(b->peers().size() == 1);
   auto nat = a.run("nat");
@@ -41,12 +31,12 @@ TEST_CASE("peers dial each other back to check reachability and the probe never 
 TEST_CASE("a peer that asks again within a minute is refused and the node keeps serving") {
   TestNode a, b;
   REQUIRE(a.connect_to(b) == b.id());
-  CHECK(wait_until([&] { return event(b, "dialbacks_reached") == 1; }));
+  CHECK(wait_until([&] { return b.event_count("dialbacks_reached") == 1; }));
   // A new connection asks again within the minute: refused, no dial.
   a->disconnect(b.id());
   REQUIRE(a.connect_to(b) == b.id());
-  CHECK(wait_until([&] { return event(b, "dialbacks_refused") == 1; }));
-  CHECK(event(b, "dialbacks_tried") == 1);
+  CHECK(wait_until([&] { return b.event_count("dialbacks_refused") == 1; }));
+  CHECK(b.event_count("dialbacks_tried") == 1);
   CHECK(b.run("peers").contains("1 peer"));
 }
 
@@ -60,9 +50,9 @@ TEST_CASE("with reachability_check = false a node neither asks nor dials back no
   CHECK(wait_until([&] {
     return a.run("probe-log").contains("connected " + b.id()) && b.run("probe-log").contains("connected " + a.id());
   }));
-  CHECK(event(a, "dialbacks_asked") == 0);
-  CHECK(event(b, "dialbacks_asked") == 0);  // a's hello does not offer it
-  CHECK(event(a, "dialbacks_tried") + event(b, "dialbacks_tried") == 0);
+  CHECK(a.event_count("dialbacks_asked") == 0);
+  CHECK(b.event_count("dialbacks_asked") == 0);  // a's hello does not offer it
+  CHECK(a.event_count("dialbacks_tried") + b.event_count("dialbacks_tried") == 0);
 
   // The same pair with the check on asks both ways: the assertions above can fail.
   TestNode c({"probe"}), d({"probe"});
@@ -70,6 +60,6 @@ TEST_CASE("with reachability_check = false a node neither asks nor dials back no
   CHECK(wait_until([&] {
     return c.run("probe-log").contains("connected " + d.id()) && d.run("probe-log").contains("connected " + c.id());
   }));
-  CHECK(event(c, "dialbacks_asked") == 1);
-  CHECK(event(d, "dialbacks_asked") == 1);
+  CHECK(c.event_count("dialbacks_asked") == 1);
+  CHECK(d.event_count("dialbacks_asked") == 1);
 }

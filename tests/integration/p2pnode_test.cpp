@@ -17,8 +17,10 @@ TEST_CASE("two p2pnode processes connect and list each other with the right dire
   NodeProcess a(P2PNODE_PATH, kConfig), b(P2PNODE_PATH, kConfig);
   REQUIRE(b.command("connect 127.0.0.1 " + std::to_string(a.port()), "^connected to " + a.id()));
   REQUIRE(a.process().wait_for_line(std::regex("^peer connected: " + b.id() + " 127\\.0\\.0\\.1:\\d+ inbound$")));
-  CHECK(a.command("peers", "^" + b.id() + " 127\\.0\\.0\\.1:" + std::to_string(b.port()) + " inbound verified$"));
-  CHECK(b.command("peers", "^" + a.id() + " 127\\.0\\.0\\.1:" + std::to_string(a.port()) + " outbound verified$"));
+  CHECK(
+      a.command("peers", "^" + b.id() + " 127\\.0\\.0\\.1:" + std::to_string(b.port()) + " inbound verified direct$"));
+  CHECK(
+      b.command("peers", "^" + a.id() + " 127\\.0\\.0\\.1:" + std::to_string(a.port()) + " outbound verified direct$"));
   CHECK(b.command("ping", "^pong from " + a.id() + " in [0-9.]+ ms$"));
   CHECK(a.command("plugins", "^ping 1\\.0\\.0  types: ping,pong  commands: ping$"));
   CHECK(a.command("help", "^  ping \\[ID \\| HOST PORT\\]"));
@@ -32,7 +34,9 @@ TEST_CASE("two p2pnode processes connect and list each other with the right dire
 TEST_CASE("unknown commands and bad arguments print a usage line and the node keeps going") {
   NodeProcess node(P2PNODE_PATH, kConfig);
   CHECK(node.command("frobnicate", "^unknown command 'frobnicate'; type help for the list$"));
-  CHECK(node.command("connect 127.0.0.1", "^usage: connect HOST PORT \\[ID\\]$"));
+  CHECK(node.command(
+      "connect 127.0.0.1",
+      "^usage: connect HOST PORT \\[ID\\] \\| connect ID \\(ID is 64 hex characters, not '127\\.0\\.0\\.1'\\)$"));
   CHECK(node.command("connect 127.0.0.1 99999", "^usage: connect HOST PORT \\[ID\\] \\(PORT is 1 to 65535\\)$"));
   CHECK(node.command("connect 127.0.0.1 1", "^error: cannot connect to 127\\.0\\.0\\.1:1: Connection refused$"));
   CHECK(node.command("disconnect", "^usage: disconnect ID$"));

@@ -13,12 +13,6 @@ using namespace p2pnet::test;
 
 namespace {
 
-uint64_t event(TestNode& node, const std::string& name) {
-  auto events = node->stats().events;
-  auto it = events.find(name);
-  return it == events.end() ? 0 : it->second;
-}
-
 NodeConfig relay_config() {
   auto config = test_config({"probe"});
   config.relay.service = Switch::on;
@@ -62,7 +56,7 @@ TEST_CASE("a node is reached by id through the relay that holds its place, as a 
   // Plugins get the path through the SDK.
   CHECK(wait_until([&] { return bob.run("probe-log").contains("connected " + alice.id() + " outbound " + via); }));
   CHECK(wait_until([&] { return alice.run("probe-log").contains("connected " + bob.id() + " inbound " + via); }));
-  CHECK(event(relay, "relay_circuits_linked") == 1);
+  CHECK(relay.event_count("relay_circuits_linked") == 1);
   CHECK(relay.run("nat").contains("relay service: on (1 reservation, 1 circuit)"));
   // The relay is no party to the link: neither end is its peer through it.
   CHECK(relay->peers().size() == 2);
@@ -92,20 +86,20 @@ TEST_CASE("a relay refuses circuits to nodes without a reservation and beyond it
   REQUIRE(carol.connect_to(relay) == relay.id());
   REQUIRE(bob.connect_to(relay) == relay.id());
   // One place only: carol is refused and keeps looking.
-  CHECK(wait_until([&] { return event(relay, "relay_reservations_refused") >= 1; }));
+  CHECK(wait_until([&] { return relay.event_count("relay_reservations_refused") >= 1; }));
   CHECK(carol.run("nat").contains("relay: none (looking for one among the peers)"));
 
   // Claiming a circuit to someone who holds no place there.
   auto nobody = bob.run("connect " + carol.id());
   CHECK(nobody.status == 1);
   CHECK(nobody.contains("no reservation here for " + carol.id().substr(0, 8)));
-  CHECK(event(relay, "relay_no_reservation") == 1);
+  CHECK(relay.event_count("relay_no_reservation") == 1);
 
   // Alice holds a place, but the relay carries no circuit at all.
   auto full = bob.run("connect " + alice.id());
   CHECK(full.status == 1);
   CHECK(full.contains("the relay carries its maximum of 0 circuits"));
-  CHECK(event(relay, "relay_circuits_refused") == 1);
+  CHECK(relay.event_count("relay_circuits_refused") == 1);
   CHECK(!bob.has_peer(alice.id()));
 }
 
@@ -120,5 +114,5 @@ TEST_CASE("with relay_service = false a node offers no relay and a node without 
   auto connect = bob.run("connect " + alice.id());
   CHECK(connect.status == 1);
   CHECK(connect.contains("no address known for it and no relay among the peers"));
-  CHECK(event(alice, "relay_reservations_asked") == 0);  // the relay's hello offered none
+  CHECK(alice.event_count("relay_reservations_asked") == 0);  // the relay's hello offered none
 }

@@ -101,6 +101,63 @@ lab_down() {
   lab_namespaces=()
 }
 
+# The nodes of a test: the caller sets p2pnode (the binary) and work (a
+# fresh directory holding each node's files and NAME.log).
+
+# Fails the test, showing every node's log.
+lab_fail() {
+  echo "FAIL: $*" >&2
+  local log
+  for log in "$work"/*.log; do echo "== $log" >&2; cat "$log" >&2; done
+  exit 1
+}
+
+# lab_start NS NAME HOST CONFIG: a p2pnode in NS listening on HOST:9000,
+# driven through its control socket; returns once it listens.
+lab_start() {
+  mkdir -p "$work/$2/shared"
+  lab_run "$1" "$p2pnode" --host "$3" --port 9000 --data-dir "$work/$2/data" --shared-dir "$work/$2/shared" \
+    --download-dir "$work/$2/downloads" --no-console --control --config "$4" >"$work/$2.log" 2>&1 &
+  echo $! >"$work/$2.pid"
+  local deadline=$((SECONDS + 30))
+  until grep -qs "^listening on" "$work/$2.log"; do
+    ((SECONDS < deadline)) || lab_fail "$2 did not start"
+    sleep 0.05  # polling with a deadline
+  done
+}
+
+# lab_ctl NAME COMMAND...: a console command on node NAME (the control
+# socket is a file, so no namespace is needed).
+lab_ctl() {
+  local name="$1"
+  shift
+  "$p2pnode" ctl --data-dir "$work/$name/data" "$@"
+}
+
+# lab_stop NAME: stops node NAME and returns once its process is gone (its
+# port and data dir are free again).
+lab_stop() {
+  lab_ctl "$1" stop >/dev/null || lab_fail "$1 would not stop"
+  local pid deadline=$((SECONDS + 30))
+  pid="$(cat "$work/$1.pid")"
+  while kill -0 "$pid" 2>/dev/null; do
+    ((SECONDS < deadline)) || lab_fail "$1 still runs 30 s after stop"
+    sleep 0.05  # polling with a deadline
+  done
+}
+
+# lab_wait NAME COMMAND PATTERN WHAT: until COMMAND (words) on NAME prints a
+# line matching the extended regex PATTERN; fails with WHAT after 40 s.
+lab_wait() {
+  local deadline=$((SECONDS + 40))
+  # shellcheck disable=SC2086
+  until grep -Eq "$3" <<<"$(lab_ctl "$1" $2 2>&1)"; do
+    # shellcheck disable=SC2086
+    ((SECONDS < deadline)) || lab_fail "$4: $(lab_ctl "$1" $2 2>&1)"
+    sleep 0.1  # polling with a deadline: dial-backs to a NAT wait for their timeout
+  done
+}
+
 # lab_run NS COMMAND...: runs a command inside a lab namespace.
 lab_run() {
   local ns="$1"

@@ -124,6 +124,12 @@ bool TestNode::has_peer(const std::string& id) {
   return false;
 }
 
+uint64_t TestNode::event_count(const std::string& name) {
+  auto events = node_->stats().events;
+  auto it = events.find(name);
+  return it == events.end() ? 0 : it->second;
+}
+
 std::vector<std::string> TestNode::events() {
   std::lock_guard lock(events_mutex_);
   return events_;

@@ -54,6 +54,8 @@ class TestNode {
   // Connects to `other` and waits until both ends list each other.
   std::string connect_to(TestNode& other);
   bool has_peer(const std::string& id);
+  // A core counter of `stats` (0 until it first counts).
+  uint64_t event_count(const std::string& name);
   std::vector<std::string> events();  // lines printed outside commands
 
  private:

@@ -25,6 +25,11 @@ std::optional<std::string> string_field(const json& j, const char* name) {
 
 }  // namespace
 
+bool is_link_control_type(std::string_view type) {
+  return type == kDialbackRequestType || type == kDialbackResultType || type == kRelayReserveType ||
+         type == kRelayReservedType || type == kRelayIncomingType;
+}
+
 std::string encode_relay_reserve() { return json{{"type", kRelayReserveType}}.dump(); }
 
 std::string encode_relay_reserved(const RelayReserved& answer) {

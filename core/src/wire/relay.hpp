@@ -21,6 +21,10 @@ constexpr std::string_view kRelayReserveType = "p2pnet.relay.reserve";    // nod
 constexpr std::string_view kRelayReservedType = "p2pnet.relay.reserved";  // relay -> node: granted or refused
 constexpr std::string_view kRelayIncomingType = "p2pnet.relay.incoming";  // relay -> node: a circuit waits
 
+// The frames about the link itself (dial-backs and the relay's), which only
+// a direct link may carry.
+bool is_link_control_type(std::string_view type);
+
 struct RelayReserved {
   bool granted = false;
   std::string reason;  // why not
