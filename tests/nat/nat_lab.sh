@@ -37,6 +37,20 @@ lab_require() {
   exit 77
 }
 
+# lab_begin P2PNODE CONFIG WORK_DIR: a lab test's start. Sets p2pnode,
+# config and work (emptied), skips without root, builds the lab and tears
+# it down when the test exits, passed or not.
+lab_begin() {
+  p2pnode="$1"
+  config="$2"
+  work="$3"
+  lab_require
+  rm -rf "$work"
+  mkdir -p "$work"
+  trap lab_down EXIT
+  lab_up
+}
+
 lab_ns() { echo "${lab_prefix}-$1"; }
 
 lab_add_ns() {

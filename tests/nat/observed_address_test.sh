@@ -5,15 +5,8 @@
 # nodes find themselves public once peers of two networks reached them.
 #   observed_address_test.sh P2PNODE CONFIG WORK_DIR
 set -euo pipefail
-p2pnode="$1"
-config="$2"
-work="$3"
 source "$(dirname "${BASH_SOURCE[0]}")/nat_lab.sh"
-lab_require
-rm -rf "$work"
-mkdir -p "$work"
-trap lab_down EXIT
-lab_up
+lab_begin "$@"
 
 lab_start s1 s1 192.0.2.10 "$config"
 lab_start s2 s2 198.51.100.10 "$config"

@@ -7,15 +7,8 @@
 # counters; a download cut by the relay stopping resumes from NAME.part.
 #   relay_test.sh P2PNODE CONFIG WORK_DIR
 set -euo pipefail
-p2pnode="$1"
-config="$2"
-work="$3"
 source "$(dirname "${BASH_SOURCE[0]}")/nat_lab.sh"
-lab_require
-rm -rf "$work"
-mkdir -p "$work"
-trap lab_down EXIT
-lab_up
+lab_begin "$@"
 
 # The relay P forces its service on (a lab has too few networks for it to
 # find itself public on its own); the home nodes run the defaults.
