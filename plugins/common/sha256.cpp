@@ -43,4 +43,13 @@ Digest sha256_of(const void* data, size_t size) {
   return hash.finish();
 }
 
+std::optional<Digest> digest_from_hex(std::string_view hex) {
+  if (!is_sha256_hex(hex)) return std::nullopt;
+  auto value = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  Digest digest{};
+  for (size_t i = 0; i < digest.size(); ++i)
+    digest[i] = static_cast<unsigned char>(value(hex[2 * i]) << 4 | value(hex[2 * i + 1]));
+  return digest;
+}
+
 }  // namespace p2pnet

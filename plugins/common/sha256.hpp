@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string_view>
 
 struct evp_md_ctx_st;
@@ -34,5 +35,7 @@ Digest sha256_of(const void* data, size_t size);
 inline Digest sha256_of(std::string_view data) { return sha256_of(data.data(), data.size()); }
 
 inline std::string to_hex(const Digest& digest) { return to_hex(digest.data(), digest.size()); }
+// The inverse of to_hex for a digest: nothing unless `hex` is 64 lowercase hex digits.
+std::optional<Digest> digest_from_hex(std::string_view hex);
 
 }  // namespace p2pnet

@@ -2,6 +2,8 @@
 // documents every key and its default).
 #pragma once
 
+#include "common/chunking.hpp"
+
 #include <p2pnet/settings.hpp>
 
 #include <cstdint>
@@ -13,7 +15,7 @@ namespace p2pnet::download {
 struct DownloadSettings {
   // Downloading.
   std::filesystem::path download_dir = "downloads";
-  int64_t chunk_size = 256 * 1024;
+  int64_t chunk_size = kDefaultChunkSize;
   int64_t requests_per_source = 8;
   int64_t max_sources = 8;
   int64_t max_active = 4;

@@ -41,12 +41,7 @@ Transfer* Downloader::find_unended(const std::string& sha256) {
   return nullptr;
 }
 
-int64_t Downloader::choose_chunk_size(int64_t size) const {
-  int64_t chunk_size = settings_.chunk_size;
-  while (size > 0 && chunk_count(size, chunk_size) > kMaxChunks && chunk_size < kMaxChunkSize)
-    chunk_size = std::min(chunk_size * 2, kMaxChunkSize);
-  return chunk_size;
-}
+int64_t Downloader::choose_chunk_size(int64_t size) const { return chunk_size_for(size, settings_.chunk_size); }
 
 // --- Starting ---------------------------------------------------------------
 

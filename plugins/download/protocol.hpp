@@ -12,6 +12,9 @@
 //   download.release      {sha256}   the downloader needs nothing more of this file from this peer
 #pragma once
 
+#include "common/chunking.hpp"
+
+#include <cstddef>
 #include <cstdint>
 
 namespace p2pnet::download {
@@ -29,26 +32,10 @@ inline constexpr const char* kErrorUnavailable = "unavailable";  // indexed, but
 inline constexpr const char* kErrorBusy = "busy";                // too many uploads or requests; try later
 inline constexpr const char* kErrorTooLarge = "too_large";       // the answer would not fit a frame
 
-// Bounds both sides enforce. A chunk stays far below the default frame body
-// limit (16 MiB); a manifest of kMaxChunks hashes is 4 MiB.
-inline constexpr int64_t kMinChunkSize = 4096;
-inline constexpr int64_t kMaxChunkSize = 8 * 1024 * 1024;
-inline constexpr int64_t kMaxChunks = 131072;
+// Bounds beyond the chunking rule (common/chunking.hpp), which both sides enforce too.
 inline constexpr int64_t kMaxFileSize = int64_t{1} << 50;
 inline constexpr int64_t kMaxRequestId = int64_t{1} << 53;
 inline constexpr size_t kMaxErrorMessage = 200;
 inline constexpr size_t kMaxErrorCode = 32;
-
-// Chunk sizes are powers of two: each size a source is asked for costs it a
-// pass over the file (the manifest), so the set of sizes must stay small.
-inline bool is_valid_chunk_size(int64_t size) {
-  return size >= kMinChunkSize && size <= kMaxChunkSize && (size & (size - 1)) == 0;
-}
-
-inline int64_t chunk_count(int64_t size, int64_t chunk_size) { return (size + chunk_size - 1) / chunk_size; }
-inline int64_t chunk_length(int64_t size, int64_t chunk_size, int64_t index) {
-  int64_t offset = index * chunk_size;
-  return size - offset < chunk_size ? size - offset : chunk_size;
-}
 
 }  // namespace p2pnet::download

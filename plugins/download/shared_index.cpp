@@ -43,6 +43,9 @@ std::optional<IndexSnapshot> parse_index(const nlohmann::json& event) {
   if (!dir || dir->empty() || dir->front() != '/' || !files) return std::nullopt;
   IndexSnapshot snapshot;
   snapshot.shared_dir = *dir;
+  // Optional: without it every manifest is computed when first asked for.
+  if (auto manifests = fields::string(event, "manifest_dir", kMaxIndexPath); manifests && manifests->starts_with('/'))
+    snapshot.manifest_dir = *manifests;
   for (const auto& entry : *files) {
     auto path = fields::string(entry, "path", kMaxIndexPath);
     auto size = fields::integer(entry, "size", 0, kMaxFileSize);

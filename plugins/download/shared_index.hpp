@@ -30,6 +30,7 @@ struct IndexedFile {
 
 struct IndexSnapshot {
   std::filesystem::path shared_dir;
+  std::filesystem::path manifest_dir;  // the search plugin's stored chunk manifests; empty: none
   std::multimap<std::string, IndexedFile> by_hash;
   size_t rejected = 0;  // entries that failed validation
 

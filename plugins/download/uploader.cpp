@@ -5,6 +5,8 @@
 #include <p2pnet/counted.hpp>
 #include <p2pnet/printable.hpp>
 
+#include "common/chunk_hasher.hpp"
+#include "common/chunk_manifest.hpp"
 #include "common/sha256.hpp"
 #include "protocol.hpp"
 
@@ -43,12 +45,15 @@ struct ManifestJob {
   std::vector<IndexedFile> candidates;
   std::filesystem::path shared_dir;
   std::filesystem::path private_dir;
+  std::filesystem::path manifest_dir;  // where the search plugin stores manifests; empty: none
   std::string sha256;
   int64_t chunk_size = 0;
   bool poison = false;  // test only: serve it whatever its content hashes to
   // Results.
   IndexedFile file;
   std::string digests;
+  bool from_index = false;     // taken from what indexing computed, not by hashing the file now
+  std::string stored_problem;  // why a stored manifest was refused
   OpenFailure failure = OpenFailure::missing;
   std::string error;
 };
@@ -82,25 +87,64 @@ void use_first_good_copy(Job& job, Use use) {
 void compute_manifest(ManifestJob& job) {
   use_first_good_copy(job, [&job](const IndexedFile& candidate, int fd) -> std::string {
     Sha256 whole;
-    Sha256 piece;
+    ChunkHasher chunks(job.chunk_size);
     std::vector<char> buffer(
         static_cast<size_t>(std::min<int64_t>(job.chunk_size, std::max<int64_t>(candidate.size, 1))));
-    std::string digests;
-    int64_t chunks = chunk_count(candidate.size, job.chunk_size);
-    digests.reserve(static_cast<size_t>(chunks) * kDigestSize);
-    for (int64_t i = 0; i < chunks; ++i) {
+    for (int64_t i = 0; i < chunk_count(candidate.size, job.chunk_size); ++i) {
       int64_t length = chunk_length(candidate.size, job.chunk_size, i);
       if (auto error = read_exactly(fd, i * job.chunk_size, buffer.data(), length); !error.empty()) return error;
       whole.update(buffer.data(), static_cast<size_t>(length));
-      piece.update(buffer.data(), static_cast<size_t>(length));
-      Digest digest = piece.finish();
-      digests.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+      chunks.update(buffer.data(), static_cast<size_t>(length));
     }
     if (to_hex(whole.finish()) != job.sha256 && !job.poison) return "content no longer matches its indexed sha256";
     job.file = candidate;
-    job.digests = std::move(digests);
+    job.digests = chunks.finish();
     return "";
   });
+}
+
+// What indexing already knows, without reading the file: a file of at most
+// one chunk has its whole-file hash as its one chunk hash, and a longer one
+// may have a manifest stored by the search plugin, made for this very
+// version of the file (size and mtime). Either is given only for a copy that
+// still opens unchanged, like any other answer.
+bool take_indexed_manifest(ManifestJob& job) {
+  if (job.poison) return false;  // the poisoning test serves a manifest of the real content
+  std::optional<ChunkManifest> stored;
+  if (!job.candidates.empty() && chunk_count(job.candidates.front().size, job.chunk_size) > 1) {
+    if (job.manifest_dir.empty()) return false;
+    auto load = load_chunk_manifest(job.manifest_dir, job.sha256);
+    if (!load.manifest) {
+      job.stored_problem = load.problem;
+      return false;
+    }
+    if (load.manifest->chunk_size != job.chunk_size) return false;  // made for the default size, not this one
+    stored = std::move(load.manifest);
+  }
+  use_first_good_copy(job, [&job, &stored](const IndexedFile& candidate, int) -> std::string {
+    if (stored && (stored->size != candidate.size || stored->mtime != candidate.mtime))
+      return "its stored manifest was made for another version of it";
+    job.file = candidate;
+    if (stored) {
+      job.digests = stored->digests;
+    } else if (candidate.size > 0) {
+      auto digest = digest_from_hex(job.sha256);
+      if (!digest) return "a bad sha256";
+      job.digests.assign(reinterpret_cast<const char*>(digest->data()), digest->size());
+    }
+    return "";
+  });
+  if (job.failure != OpenFailure::none) {
+    if (stored && job.failure == OpenFailure::changed) job.stored_problem = job.error;
+    job.digests.clear();
+    return false;
+  }
+  job.from_index = true;
+  return true;
+}
+
+void find_manifest(ManifestJob& job) {
+  if (!take_indexed_manifest(job)) compute_manifest(job);
 }
 
 struct ChunkJob {
@@ -242,11 +286,12 @@ void Uploader::start_next_manifest() {
     for (const auto* file : files) job->candidates.push_back(*file);
     job->shared_dir = index_->shared_dir;
     job->private_dir = private_dir_;
+    job->manifest_dir = index_->manifest_dir;
     job->sha256 = key.first;
     job->poison = settings_.test_poison;
     job->chunk_size = key.second;
     manifest_running_ = true;
-    host_.background([job] { compute_manifest(*job); }, [this, job, key] { finish_manifest(key, *job); });
+    host_.background([job] { find_manifest(*job); }, [this, job, key] { finish_manifest(key, *job); });
   }
 }
 
@@ -254,6 +299,12 @@ void Uploader::finish_manifest(const ManifestKey& key, ManifestJob& job) {
   manifest_running_ = false;
   auto waiters = std::move(computing_[key]);
   computing_.erase(key);
+  if (!job.stored_problem.empty()) {
+    host_.count("stored_manifests_refused");
+    host_.warn("ignoring the stored chunk manifest of " + job.sha256 + " (" + job.stored_problem +
+               "); hashing the file instead");
+  }
+  if (job.failure == OpenFailure::none) host_.count(job.from_index ? "manifests_from_index" : "manifests_computed");
   if (job.failure != OpenFailure::none) {
     count_open_failure(job.failure);
     warn_refusal(waiters.empty() ? "" : waiters.front().peer_id, job.sha256, job.failure, job.error);

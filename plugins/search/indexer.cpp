@@ -2,6 +2,8 @@
 
 #include "index_cache.hpp"
 
+#include "common/chunk_manifest.hpp"
+
 #include <algorithm>
 #include <unordered_set>
 
@@ -107,10 +109,36 @@ void Indexer::rescan_if_idle() {
 void Indexer::walk() {
   scan_hashed_ = scan_removed_ = scan_failures_ = 0;
   auto walked = std::make_shared<WalkResult>();
+  auto manifests = std::make_shared<ManifestPrune>(manifests_to_keep());
   plugin_.background(
-      [walked, dir = settings_.shared_dir, never = settings_.never_share, private_dirs = settings_.private_dirs,
-       stop = stop_] { *walked = walk_shared_folder(dir, never, *stop, private_dirs); },
-      [this, walked] { on_walked(std::move(*walked)); });
+      [walked, manifests, dir = settings_.shared_dir, never = settings_.never_share,
+       private_dirs = settings_.private_dirs, stop = stop_] {
+        manifests->run();
+        *walked = walk_shared_folder(dir, never, *stop, private_dirs);
+      },
+      [this, walked, manifests] {
+        if (manifests->removed > 0) plugin_.count("manifests_removed", static_cast<int64_t>(manifests->removed));
+        on_walked(std::move(*walked));
+      });
+}
+
+// Manifests of files no longer indexed would only fill the disk. Pruned
+// before each walk, when no hashing runs that could be writing one.
+ManifestPrune Indexer::manifests_to_keep() const {
+  ManifestPrune prune;
+  prune.dir = settings_.manifest_dir;
+  if (prune.dir.empty()) return prune;
+  for (const auto& [path, file] : index_.files()) prune.keep.insert(chunk_manifest_path({}, file.sha256).string());
+  return prune;
+}
+
+void ManifestPrune::run() {
+  if (dir.empty()) return;
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (!keep.count(it->path().filename().string())) stale.push_back(it->path());
+  for (const auto& path : stale) removed += fs::remove(path, ec) ? 1 : 0;
 }
 
 void Indexer::on_walked(WalkResult walked) {
@@ -164,7 +192,7 @@ void Indexer::on_walked(WalkResult walked) {
   last_walk_ = std::move(walked);
   last_walk_.files.clear();  // the index has them; keep only the tallies
   left_to_hash_ = to_hash.size();
-  hasher_ = std::make_shared<Hasher>(fs::path(root_), std::move(to_hash));
+  hasher_ = std::make_shared<Hasher>(fs::path(root_), std::move(to_hash), settings_.manifest_dir);
   hash_step();
 }
 
@@ -189,6 +217,10 @@ void Indexer::on_hashed(const Hasher::Step& step, Clock::time_point started) {
     plugin_.count("files_hashed", static_cast<int64_t>(step.hashed.size()));
   }
   if (step.bytes) plugin_.count("bytes_hashed", static_cast<int64_t>(step.bytes));
+  if (step.manifests_saved) plugin_.count("manifests_saved", static_cast<int64_t>(step.manifests_saved));
+  for (const auto& failure : step.manifest_failures) plugin_.warn(failure + " (the file is shared all the same)");
+  if (!step.manifest_failures.empty())
+    plugin_.count("manifest_write_failures", static_cast<int64_t>(step.manifest_failures.size()));
   for (const auto& failure : step.failed) plugin_.debug("not shared: " + failure);
   scan_failures_ += step.failed.size();
   if (!step.failed.empty()) plugin_.count("hash_failures", static_cast<int64_t>(step.failed.size()));
@@ -234,7 +266,9 @@ void Indexer::finish_scan(std::string error) {
 }
 
 void Indexer::publish_index() {
-  plugin_.publish("search.index", index_.snapshot(root_));
+  auto snapshot = index_.snapshot(root_);
+  if (!settings_.manifest_dir.empty()) snapshot["manifest_dir"] = settings_.manifest_dir.string();
+  plugin_.publish("search.index", snapshot);
   plugin_.count("index_published");
 }
 

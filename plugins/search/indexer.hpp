@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace p2pnet::search {
@@ -23,6 +24,7 @@ namespace p2pnet::search {
 struct IndexerSettings {
   std::filesystem::path shared_dir;                // as configured; empty: share nothing
   std::filesystem::path cache_file;                // empty: no cache
+  std::filesystem::path manifest_dir;              // chunk manifests kept with the cache; empty: none
   std::vector<std::filesystem::path> never_share;  // directories skipped inside the folder
   // Never shared at all: a folder that is, contains or lies inside one shares nothing.
   std::vector<std::filesystem::path> private_dirs;
@@ -34,6 +36,15 @@ struct ScanReport {
   size_t files = 0;    // in the index afterwards
   size_t hashed = 0;   // hashed by this scan
   size_t removed = 0;  // gone or changed since the previous scan
+};
+
+// Removes every file in `dir` but the manifests named in `keep` (a temporary
+// file left by a crash included). Runs on a background thread.
+struct ManifestPrune {
+  std::filesystem::path dir;
+  std::unordered_set<std::string> keep;  // file names
+  size_t removed = 0;
+  void run();
 };
 
 class Indexer {
@@ -68,6 +79,7 @@ class Indexer {
   void finish_scan(std::string error);
   void publish_index();
   void save_cache();
+  ManifestPrune manifests_to_keep() const;
 
   Plugin& plugin_;
   IndexerSettings settings_;

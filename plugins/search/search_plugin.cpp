@@ -92,6 +92,7 @@ class SearchPlugin : public p2pnet::Plugin {
     auto data = data_dir();
     if (!data.empty()) {
       settings.cache_file = data / "search" / "index.json";
+      settings.manifest_dir = data / "search" / "manifests";
       settings.never_share.push_back(data);  // the node's identity and state are never shared
       settings.private_dirs.push_back(data);
     }

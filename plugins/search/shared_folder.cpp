@@ -2,6 +2,9 @@
 
 #include "names.hpp"
 
+#include "common/chunk_manifest.hpp"
+#include "common/chunking.hpp"
+
 #include <p2pnet/printable.hpp>
 
 #include <fcntl.h>
@@ -10,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 
 namespace p2pnet::search {
@@ -159,12 +163,15 @@ struct Hasher::OpenFile {
   std::string path;
   struct stat before {};
   Sha256 sha;
+  int64_t chunk_size = 0;
+  std::optional<ChunkHasher> chunks;  // none: no manifest for this file
   ~OpenFile() {
     if (fd >= 0) ::close(fd);
   }
 };
 
-Hasher::Hasher(fs::path root, std::vector<FileStat> files) : root_(std::move(root)), files_(std::move(files)) {}
+Hasher::Hasher(fs::path root, std::vector<FileStat> files, fs::path manifest_dir)
+    : root_(std::move(root)), manifest_dir_(std::move(manifest_dir)), files_(std::move(files)) {}
 
 Hasher::~Hasher() = default;
 
@@ -189,6 +196,13 @@ void Hasher::open_next(Step& step) {
     step.failed.push_back(file.path + ": not a regular file");
     return;
   }
+  // A file of one chunk needs no stored manifest: its chunk's hash is the
+  // file's, which the index holds.
+  const int64_t chunk_size = chunk_size_for(open->before.st_size, kDefaultChunkSize);
+  if (!manifest_dir_.empty() && chunk_count(open->before.st_size, chunk_size) > 1) {
+    open->chunk_size = chunk_size;
+    open->chunks.emplace(chunk_size);
+  }
   current_ = std::move(open);
 }
 
@@ -199,10 +213,25 @@ void Hasher::finish_current(Step& step) {
       mtime_ns(after) != mtime_ns(file.before)) {
     step.failed.push_back(file.path + ": changed while it was hashed");
   } else {
-    step.hashed.push_back(
-        {file.path, static_cast<uint64_t>(file.before.st_size), to_hex(file.sha.finish()), mtime_ns(file.before)});
+    IndexedFile hashed{file.path, static_cast<uint64_t>(file.before.st_size), to_hex(file.sha.finish()),
+                       mtime_ns(file.before)};
+    if (file.chunks) save_manifest(hashed, step);
+    step.hashed.push_back(std::move(hashed));
   }
   current_.reset();
+}
+
+// A manifest that cannot be stored costs only speed: the file is still
+// indexed, and the download plugin hashes its chunks when first asked.
+void Hasher::save_manifest(const IndexedFile& hashed, Step& step) {
+  ChunkManifest manifest{hashed.sha256, static_cast<int64_t>(hashed.size), hashed.mtime, current_->chunk_size,
+                         current_->chunks->finish()};
+  try {
+    save_chunk_manifest(manifest_dir_, manifest);
+    ++step.manifests_saved;
+  } catch (const std::exception& e) {
+    step.manifest_failures.push_back(e.what());
+  }
 }
 
 Hasher::Step Hasher::step(uint64_t byte_budget, std::chrono::milliseconds time_budget, const std::atomic<bool>& stop) {
@@ -226,6 +255,7 @@ Hasher::Step Hasher::step(uint64_t byte_budget, std::chrono::milliseconds time_b
       finish_current(out);
     } else {
       current_->sha.update(buffer_.data(), static_cast<size_t>(n));
+      if (current_->chunks) current_->chunks->update(buffer_.data(), static_cast<size_t>(n));
       out.bytes += static_cast<uint64_t>(n);
     }
   }

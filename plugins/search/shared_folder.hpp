@@ -3,6 +3,7 @@
 // threads; neither touches plugin state.
 #pragma once
 
+#include "common/chunk_hasher.hpp"
 #include "common/sha256.hpp"
 #include "file_index.hpp"
 
@@ -54,9 +55,12 @@ bool is_contained(const std::filesystem::path& root, const std::filesystem::path
 
 // Hashes a list of files in steps, so that a caller can merge results, answer
 // searches and yield between steps; a big file simply spans several steps.
+// With a `manifest_dir`, the same pass hashes each chunk of a file of more
+// than one chunk too (kDefaultChunkSize, as a downloader asks by default) and
+// stores the file's chunk manifest there (common/chunk_manifest.hpp).
 class Hasher {
  public:
-  Hasher(std::filesystem::path root, std::vector<FileStat> files);
+  Hasher(std::filesystem::path root, std::vector<FileStat> files, std::filesystem::path manifest_dir = {});
   ~Hasher();
   Hasher(const Hasher&) = delete;
   Hasher& operator=(const Hasher&) = delete;
@@ -65,6 +69,8 @@ class Hasher {
     std::vector<IndexedFile> hashed;
     std::vector<std::string> failed;  // "path: reason"
     uint64_t bytes = 0;
+    size_t manifests_saved = 0;
+    std::vector<std::string> manifest_failures;  // why a manifest could not be stored
   };
   Step step(uint64_t byte_budget, std::chrono::milliseconds time_budget, const std::atomic<bool>& stop);
 
@@ -74,8 +80,10 @@ class Hasher {
   struct OpenFile;
   void open_next(Step& step);
   void finish_current(Step& step);
+  void save_manifest(const IndexedFile& hashed, Step& step);
 
   std::filesystem::path root_;
+  std::filesystem::path manifest_dir_;
   std::vector<FileStat> files_;
   size_t next_ = 0;
   std::unique_ptr<OpenFile> current_;

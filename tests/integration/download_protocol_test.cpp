@@ -2,6 +2,7 @@
 // the latest index are served, and only from inside shared_dir; every field
 // of a request is checked; uploads are bounded.
 #include "download_support.hpp"
+#include "log_capture.hpp"
 #include "raw_peer.hpp"
 
 #include <p2pnet/hex.hpp>
@@ -196,4 +197,158 @@ TEST_CASE("uploads are bounded - extra downloaders are told busy until a slot is
   REQUIRE(first.send_json({{"type", "download.release"}, {"sha256", sha}}));
   CHECK(wait_until([&] { return ask(third, manifest_request(3, sha)).value("type", "") == "download.manifest"; }));
   CHECK(counter(a, "download.busy_refusals") >= 3);
+}
+
+// --- Manifests computed while indexing ------------------------------------------
+//
+// The stock search plugin hashes each chunk (at the default chunk size) in the
+// same pass as the whole file and stores the manifest in the data dir, so the
+// first manifest request is answered without reading the file again.
+
+namespace {
+
+constexpr int64_t kDefaultChunk = 256 * 1024;
+constexpr size_t kThreeChunks = 2 * kDefaultChunk + 1000;
+
+// The chunk hashes of `data`, as a manifest body holds them.
+std::string chunk_digests(const std::string& data, size_t chunk_size) {
+  std::string out;
+  for (size_t offset = 0; offset < data.size(); offset += chunk_size) {
+    std::string hex_digest = sha256_hex(data.substr(offset, chunk_size));
+    for (size_t i = 0; i < hex_digest.size(); i += 2)
+      out.push_back(static_cast<char>(std::stoi(hex_digest.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+fs::path stored_manifest(TestNode& node, const std::string& sha) {
+  return node.data_dir() / "search" / "manifests" / (sha + ".chunks");
+}
+
+bool first_scan_done(TestNode& node) { return counter(node, "search.scans_completed") >= 1; }
+
+// The manifest `node` serves for `sha` at `chunk_size`: its body, or "" with
+// the error printed. Asked again while the hash is unknown: the index reaches
+// the download plugin over the bus a moment after the scan ends.
+std::string served_digests(TestNode& node, const std::string& sha, int64_t chunk_size = kDefaultChunk) {
+  RawPeer peer(node.port());
+  if (!peer.handshake(random_id(), kDownloaderTypes)) return "";
+  std::string body;
+  nlohmann::json answer;
+  int64_t id = 0;
+  wait_until([&] {
+    answer = ask(peer, manifest_request(++id, sha, chunk_size), &body);
+    return answer.value("code", "") != "unknown";
+  });
+  INFO(answer.dump());
+  CHECK(answer.value("type", "") == "download.manifest");
+  return body;
+}
+
+}  // namespace
+
+TEST_CASE("a file's manifest is ready once it is indexed - the first request does not hash the file") {
+  TempDir shared("shared");
+  auto sha = write_random_file(shared / "big.bin", kThreeChunks, 21);
+  auto small_sha = write_random_file(shared / "small.bin", 1000, 22);
+  TestNode a(plaintext(file_node(shared.path())));
+  REQUIRE(wait_until([&] { return first_scan_done(a); }));
+  // Stored for the file of three chunks; a file of one chunk needs none (its hash is the chunk's).
+  CHECK(counter(a, "search.manifests_saved") == 1);
+  CHECK(fs::exists(stored_manifest(a, sha)));
+  CHECK_FALSE(fs::exists(stored_manifest(a, small_sha)));
+
+  const std::string data = read_file(shared / "big.bin");
+  CHECK(served_digests(a, sha) == chunk_digests(data, kDefaultChunk));
+  CHECK(served_digests(a, small_sha) == chunk_digests(read_file(shared / "small.bin"), kDefaultChunk));
+  CHECK(wait_until([&] { return counter(a, "download.manifests_from_index") == 2; }));
+  CHECK(counter(a, "download.manifests_computed") == 0);
+  // Another chunk size than the one indexing used is hashed when asked, as before.
+  CHECK(served_digests(a, sha, 65536) == chunk_digests(data, 65536));
+  CHECK(wait_until([&] { return counter(a, "download.manifests_computed") == 1; }));
+  // Visible to the user too.
+  auto stats = a.run("stats");
+  CHECK(stats.contains("  download.manifests_from_index 2"));
+  CHECK(stats.contains("  download.manifests_computed 1"));
+}
+
+TEST_CASE("a restarted node serves the manifests it stored - without hashing anything again") {
+  TempDir shared("shared"), data("data");
+  auto sha = write_random_file(shared / "big.bin", kThreeChunks, 23);
+  auto config = plaintext(file_node(shared.path()));
+  config.data_dir = data.path();
+  {
+    TestNode first(config);
+    REQUIRE(wait_until([&] { return first_scan_done(first) && counter(first, "search.cache_writes") >= 1; }));
+    CHECK(counter(first, "search.manifests_saved") == 1);
+  }
+  TestNode second(config);
+  REQUIRE(wait_until([&] { return first_scan_done(second); }));
+  CHECK(counter(second, "search.files_hashed") == 0);
+  CHECK(served_digests(second, sha) == chunk_digests(read_file(shared / "big.bin"), kDefaultChunk));
+  CHECK(wait_until([&] { return counter(second, "download.manifests_from_index") == 1; }));
+  CHECK(counter(second, "download.manifests_computed") == 0);
+}
+
+TEST_CASE("a damaged or stale stored manifest is refused with a warning - the file is hashed instead") {
+  TempDir shared("shared");
+  auto sha = write_random_file(shared / "big.bin", kThreeChunks, 24);
+  LogCapture log;
+  TestNode a(plaintext(file_node(shared.path())));
+  REQUIRE(wait_until([&] { return first_scan_done(a); }));
+  const fs::path stored = stored_manifest(a, sha);
+  REQUIRE(fs::exists(stored));
+  std::string text = read_file(stored);
+  const size_t header_end = text.find('\n');
+  REQUIRE(header_end != std::string::npos);
+  auto header = nlohmann::json::parse(text.substr(0, header_end));
+  const std::string digests = text.substr(header_end + 1);
+  auto rewrite = [&](const std::string& content) {
+    std::ofstream(stored, std::ios::binary | std::ios::trunc) << content;
+  };
+
+  SECTION("a flipped bit in the digests") {
+    text.back() = static_cast<char>(text.back() ^ 1);
+    rewrite(text);
+  }
+  SECTION("truncated") { rewrite(text.substr(0, text.size() - 10)); }
+  SECTION("oversized") { rewrite(text + std::string(5 << 20, '\0')); }
+  SECTION("a header that is not JSON") { rewrite("{\"format\": tru\n" + digests); }
+  SECTION("a chunk count that does not fit the size") {
+    header["size"] = header["size"].get<int64_t>() + kDefaultChunk;
+    rewrite(header.dump() + "\n" + digests);
+  }
+  SECTION("made for an earlier version of the file (another mtime)") {
+    header["mtime"] = header["mtime"].get<int64_t>() - 1;
+    rewrite(header.dump() + "\n" + digests);
+  }
+  CHECK(served_digests(a, sha) == chunk_digests(read_file(shared / "big.bin"), kDefaultChunk));
+  CHECK(wait_until([&] { return counter(a, "download.manifests_computed") == 1; }));
+  CHECK(counter(a, "download.stored_manifests_refused") == 1);
+  CHECK(counter(a, "download.manifests_from_index") == 0);
+  CHECK(log.contains("ignoring the stored chunk manifest of " + sha));
+}
+
+TEST_CASE("a file changed after indexing is refused until rescanned - then served with its new manifest") {
+  TempDir shared("shared");
+  auto old_sha = write_random_file(shared / "big.bin", kThreeChunks, 25);
+  TestNode a(plaintext(file_node(shared.path())));
+  REQUIRE(wait_until([&] { return first_scan_done(a); }));
+  REQUIRE(fs::exists(stored_manifest(a, old_sha)));
+  // Same size, other content: only the mtime tells.
+  auto new_sha = write_random_file(shared / "big.bin", kThreeChunks, 26);
+  RawPeer peer(a.port());
+  REQUIRE(peer.handshake(random_id(), kDownloaderTypes));
+  CHECK(ask(peer, manifest_request(1, old_sha, kDefaultChunk)).value("code", "") == "unavailable");
+  CHECK(counter(a, "download.refused_changed_files") == 1);
+
+  REQUIRE(a.run("rescan").lines == std::vector<std::string>{"indexed 1 file (1 hashed)"});
+  CHECK(served_digests(a, new_sha) == chunk_digests(read_file(shared / "big.bin"), kDefaultChunk));
+  CHECK(wait_until([&] { return counter(a, "download.manifests_from_index") == 1; }));
+  CHECK(counter(a, "download.manifests_computed") == 0);
+  CHECK(ask(peer, manifest_request(2, old_sha, kDefaultChunk)).value("code", "") == "unknown");
+  // The old version's manifest goes with the next scan.
+  CHECK(a.run("rescan").status == 0);
+  CHECK_FALSE(fs::exists(stored_manifest(a, old_sha)));
+  CHECK(fs::exists(stored_manifest(a, new_sha)));
 }

@@ -184,6 +184,8 @@ TEST_CASE("the bus contract: search.index - search.request and search.results") 
   auto index = bus_events(*a, "search.index");
   REQUIRE(!index.empty());
   CHECK(index.back()["shared_dir"] == std::filesystem::canonical(a.shared.path()).string());
+  // Where the chunk manifests computed while indexing are kept, for the download plugin.
+  CHECK(index.back()["manifest_dir"] == (a->data_dir() / "search" / "manifests").string());
   REQUIRE(index.back()["files"].size() == 1);
   const auto& file = index.back()["files"][0];
   CHECK(file["path"] == "docs/guide.txt");

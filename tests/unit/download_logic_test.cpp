@@ -1,5 +1,7 @@
-// The download plugin's pure parts: path safety, the resume record, file
+// The download plugin's pure parts: chunking and stored chunk manifests, path safety, the resume record, file
 // names, the .part lifecycle on disk, the rate limiter and the progress line.
+#include "common/chunk_hasher.hpp"
+#include "common/chunk_manifest.hpp"
 #include "common/sha256.hpp"
 #include "part_file.hpp"
 #include "part_record.hpp"
@@ -262,4 +264,76 @@ TEST_CASE("chunk arithmetic covers the last short chunk") {
   CHECK(chunk_count(4097, 4096) == 2);
   CHECK(chunk_length(4097, 4096, 1) == 1);
   CHECK(chunk_length(8192, 4096, 1) == 4096);
+}
+
+TEST_CASE("a file's chunk size doubles until it has at most the chunk limit - the rule search and download share") {
+  CHECK(chunk_size_for(0, kDefaultChunkSize) == kDefaultChunkSize);
+  CHECK(chunk_size_for(kMaxChunks * kDefaultChunkSize, kDefaultChunkSize) == kDefaultChunkSize);
+  CHECK(chunk_size_for(kMaxChunks * kDefaultChunkSize + 1, kDefaultChunkSize) == 2 * kDefaultChunkSize);
+  CHECK(chunk_size_for(int64_t{1} << 50, kDefaultChunkSize) == kMaxChunkSize);
+}
+
+TEST_CASE("chunk hashes do not depend on how the data is fed") {
+  std::string data(3 * 4096 + 17, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  std::string expected;
+  for (size_t offset = 0; offset < data.size(); offset += 4096) {
+    Digest digest = sha256_of(std::string_view(data).substr(offset, 4096));
+    expected.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  }
+  for (size_t piece : {size_t{1}, size_t{1000}, size_t{4096}, size_t{5000}, data.size()}) {
+    ChunkHasher hasher(4096);
+    for (size_t offset = 0; offset < data.size(); offset += piece)
+      hasher.update(data.data() + offset, std::min(piece, data.size() - offset));
+    INFO(piece);
+    CHECK(hasher.finish() == expected);
+  }
+  CHECK(ChunkHasher(4096).finish().empty());
+}
+
+TEST_CASE("a stored chunk manifest reads back - and every kind of damage is refused with the reason") {
+  p2pnet::test::TempDir dir("manifests");
+  const std::string sha(64, 'a');
+  ChunkManifest manifest{sha, 3 * 4096 + 1, 1234567890123456789, 4096, std::string(4 * kDigestSize, 'x')};
+  save_chunk_manifest(dir.path(), manifest);
+  const auto file = chunk_manifest_path(dir.path(), sha);
+  CHECK_FALSE(fs::exists(file.string() + ".tmp"));
+  auto loaded = load_chunk_manifest(dir.path(), sha);
+  REQUIRE(loaded.manifest);
+  CHECK(loaded.manifest->size == manifest.size);
+  CHECK(loaded.manifest->mtime == manifest.mtime);
+  CHECK(loaded.manifest->chunk_size == 4096);
+  CHECK(loaded.manifest->digests == manifest.digests);
+
+  CHECK(load_chunk_manifest(dir.path(), std::string(64, 'b')).missing);
+  CHECK(load_chunk_manifest(dir.path(), "../" + sha).problem == "not a SHA-256: ../" + sha);
+
+  const std::string good = slurp(file);
+  auto refusal = [&](const std::string& content) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << content;
+    auto load = load_chunk_manifest(dir.path(), sha);
+    CHECK_FALSE(load.manifest);
+    CHECK_FALSE(load.missing);
+    return load.problem;
+  };
+  const size_t header_end = good.find('\n');
+  auto header = nlohmann::json::parse(good.substr(0, header_end));
+  const std::string digests = good.substr(header_end + 1);
+  auto with = [&](const std::string& key, const nlohmann::json& value) {
+    auto changed = header;
+    changed[key] = value;
+    return changed.dump() + "\n" + digests;
+  };
+  CHECK(refusal(good.substr(0, good.size() - 1)) == "holds 127 bytes of digests, not 128");
+  CHECK(refusal(good + std::string(5 << 20, 'x')).find("more than a manifest can be") != std::string::npos);
+  CHECK(refusal(std::string(2000, ' ') + "\n") == "no header line");
+  CHECK(refusal("[1]\n" + digests) == "the header is not a JSON object");
+  CHECK(refusal(with("version", 2)) == "unknown format or version");
+  CHECK(refusal(with("sha256", std::string(64, 'c'))) == "made for another file (cccccccccccccccc...)");
+  CHECK(refusal(with("chunk_size", 5000)) == "chunk_size is not a power of two");
+  CHECK(refusal(with("size", 4096)) == "the chunk count does not fit the size");
+  CHECK(refusal(with("size", -1)) == "a header field is missing or bad");
+  std::string flipped = good;
+  flipped.back() = 'y';
+  CHECK(refusal(flipped) == "the digests do not match their check");
 }
