@@ -62,15 +62,14 @@ struct RelayService::Waiting {
 class RelayService::Circuit : public std::enable_shared_from_this<Circuit> {
  public:
   Circuit(std::shared_ptr<asio::ip::tcp::socket> a, std::shared_ptr<asio::ip::tcp::socket> b,
-          std::weak_ptr<RelayService> service, const RelayConfig& config, std::atomic<uint64_t>& total)
+          std::shared_ptr<RelayService> service, const RelayConfig& config)
       : strand_(asio::make_strand(a->get_executor())),
         timer_(strand_),
         a_(std::move(a)),
         b_(std::move(b)),
         service_(std::move(service)),
         max_bytes_(config.max_circuit_bytes),
-        lifetime_(std::chrono::seconds(config.max_circuit_seconds)),
-        total_(total) {}
+        lifetime_(std::chrono::seconds(config.max_circuit_seconds)) {}
 
   void start() {
     asio::dispatch(strand_, [self = shared_from_this()] {
@@ -96,7 +95,7 @@ class RelayService::Circuit : public std::enable_shared_from_this<Circuit> {
           if (self->ended_) return;
           if (error) return self->end("");
           self->bytes_ += bytes;
-          self->total_.fetch_add(bytes, std::memory_order_relaxed);
+          self->service_->bytes_.fetch_add(bytes, std::memory_order_relaxed);
           if (self->bytes_ > self->max_bytes_) return self->end("relay_circuit_byte_limits");
           asio::async_write(
               to, asio::buffer(buffer.data(), bytes),
@@ -115,21 +114,21 @@ class RelayService::Circuit : public std::enable_shared_from_this<Circuit> {
     timer_.cancel();
     close_socket(*a_);
     close_socket(*b_);
-    if (auto service = service_.lock()) {
-      if (*counter) service->count(counter);
-      service->circuit_ended();
-      std::lock_guard lock(service->mutex_);
-      service->circuits_.erase(this);
-    }
+    if (*counter) service_->count(counter);
+    service_->circuit_ended();
+    std::lock_guard lock(service_->mutex_);
+    service_->circuits_.erase(this);
   }
 
   asio::strand<asio::any_io_executor> strand_;
   asio::steady_timer timer_;
   std::shared_ptr<asio::ip::tcp::socket> a_, b_;
-  std::weak_ptr<RelayService> service_;
+  // Held, not watched: a circuit's last handlers may run after the node let
+  // go of the service (stop() only asks circuits to end), and they still
+  // count its bytes. The service holds circuits only weakly: no cycle.
+  std::shared_ptr<RelayService> service_;
   const uint64_t max_bytes_;
   const std::chrono::seconds lifetime_;
-  std::atomic<uint64_t>& total_;
   uint64_t bytes_ = 0;
   bool ended_ = false;
   Buffer a_to_b_{}, b_to_a_{};
@@ -334,7 +333,7 @@ void RelayService::link(std::shared_ptr<asio::ip::tcp::socket> caller, std::shar
       close_socket(*callee);
       return self->circuit_ended();
     }
-    auto circuit = std::make_shared<Circuit>(caller, callee, self, self->config_, self->bytes_);
+    auto circuit = std::make_shared<Circuit>(caller, callee, self, self->config_);
     {
       std::lock_guard lock(self->mutex_);
       if (self->stopped_) {
