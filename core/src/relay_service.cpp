@@ -372,11 +372,13 @@ void RelayService::stop() {
     node_gone_ = true;
   }
   for (auto& circuit : circuits) circuit->stop();
-  for (auto& [token, entry] : waiting)
+  for (auto& item : waiting) {
+    auto entry = item.second;  // a name of its own: lambdas cannot capture a structured binding in C++17 clang
     asio::post(entry->caller->get_executor(), [entry] {
       entry->deadline->cancel();
       close_socket(*entry->caller);
     });
+  }
 }
 
 RelayService::Summary RelayService::summary() const {
