@@ -56,7 +56,7 @@ bool Dialer::dial_known(const std::string& node_id, ConnectDone done) {
     done("", "too many dials by id this second (max_known_dials_per_s); try again shortly");
     return true;
   }
-  if (!record) return node_.connect_relayed(node_id, std::move(done));
+  if (!record) return node_.connect_through_relays(node_id, std::move(done));
   // Pinned: whoever answers at that address must prove this id, so a forged
   // record can neither impersonate the node nor be reached under its name.
   // A node behind a router answers no dial: then a relay may reach it.
@@ -65,7 +65,7 @@ bool Dialer::dial_known(const std::string& node_id, ConnectDone done) {
       [node = node_, node_id, done = std::move(done)](const std::string& peer_id, const std::string& error) {
         if (error.empty()) return done(peer_id, error);
         auto direct_error = error;
-        bool asked = node.connect_relayed(
+        bool asked = node.connect_through_relays(
             node_id, [done, direct_error](const std::string& relayed_id, const std::string& relay_error) {
               if (relay_error.empty()) return done(relayed_id, "");
               done("", direct_error + "; through a relay: " + relay_error);

@@ -31,8 +31,9 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
     std::function<void(const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id)>
         connect;
     std::function<bool(const std::string& peer_id)> connected;
-    // Through a relay among the peers; false at once when there is none.
-    std::function<bool(const std::string& node_id, ConnectDone done)> connect_relayed;
+    // Through the relays among the peers (reversal, then a circuit); false
+    // at once when there is none.
+    std::function<bool(const std::string& node_id, ConnectDone done)> connect_through_relays;
     std::function<void(const std::string& event)> count;
   };
 

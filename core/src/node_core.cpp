@@ -64,13 +64,15 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   // The dialer lives and dies with this core, and stop() stops it first.
   dialer_ = std::make_shared<Dialer>(
       config_, runtime_.io, peer_store_, log_,
-      Dialer::Node{
-          [this](const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id) {
-            connect(host, port, std::move(done), expected_id);
-          },
-          [this](const std::string& peer_id) { return peer(peer_id) != nullptr; },
-          [this](const std::string& node_id, ConnectDone done) { return connect_relayed(node_id, std::move(done)); },
-          [this](const std::string& event) { count_event(event); }});
+      Dialer::Node{[this](const std::string& host, uint16_t port, ConnectDone done, const std::string& expected_id) {
+                     connect(host, port, std::move(done), expected_id);
+                   },
+                   [this](const std::string& peer_id) { return peer(peer_id) != nullptr; },
+                   [this](const std::string& node_id, ConnectDone done) {
+                     return connect_through_relays(node_id, std::move(done));
+                   },
+                   [this](const std::string& event) { count_event(event); }});
+  reversal_waits_ = std::make_shared<ReversalWaits>(runtime_.io);
   relay_service_ =
       std::make_shared<RelayService>(config_.relay, config_.handshake_timeout, runtime_.io, log_,
                                      RelayService::Node{[this] { return relay_service_on(); },
@@ -155,6 +157,7 @@ void NodeCore::stop() {
   acceptor_closed.get_future().wait();
   dialer_->stop();
   relay_service_->stop();
+  reversal_waits_->stop();
   if (sweep_timer_) asio::post(sweep_timer_->get_executor(), [timer = sweep_timer_] { timer->cancel(); });
   // A load or unload under way finishes first; later ones see stopping_.
   live_worker_.shut_down();
@@ -407,6 +410,7 @@ HandshakeVerdict NodeCore::on_hello(const std::shared_ptr<Connection>& connectio
   maintain_reservation();
   for (const auto& plugin : plugin_list()) plugin->peer_connected(connection);
   settle(hello.id, "");
+  reversal_waits_->arrived(hello.id);
   return {true, "", false};
 }
 
@@ -436,6 +440,9 @@ void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std
     if (type == wire::kRelayReserveType) return on_relay_reserve(connection);
     if (type == wire::kRelayReservedType) return on_relay_reserved(connection, frame);
     if (type == wire::kRelayIncomingType) return on_relay_incoming(connection, frame);
+    if (type == wire::kRelayReverseType) return on_relay_reverse(connection, frame);
+    if (type == wire::kRelayReversalType) return on_relay_reversal(connection, frame);
+    if (type == wire::kRelayConnectBackType) return on_relay_connect_back(connection, frame);
   }
   auto plugin = router_.owner(type);
   if (!plugin) {
@@ -466,6 +473,7 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
   dialer_->peer_lost(id);
   relay_service_->release(id);
   relay_link_lost(id);
+  reversal_waits_->relay_lost(id);
   peers_.reported();
 }
 

@@ -22,6 +22,7 @@
 #include "plugin_registry.hpp"
 #include "reachability.hpp"
 #include "relay_service.hpp"
+#include "reversal_waits.hpp"
 #include "router.hpp"
 #include "running_commands.hpp"
 #include "runtime.hpp"
@@ -186,13 +187,25 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void on_relay_reserved(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
   void on_relay_incoming(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
   void relay_link_lost(const std::string& peer_id);
-  // One relay after another among the peers (at most kMaxRelaysTried); false when none could be asked.
-  bool connect_relayed(const std::string& node_id, ConnectDone done);
+  // Through the relays among the peers (at most kMaxRelaysTried): reversal
+  // first, then a circuit through one relay after another; false when none
+  // could be asked.
+  bool connect_through_relays(const std::string& node_id, ConnectDone done);
   void try_relays(std::vector<std::shared_ptr<Connection>> relays, size_t index, std::string node_id,
                   std::string errors, ConnectDone done);
   // The relay line exchange on a fresh socket to a relay, then the link as a peer.
   void open_circuit(const std::shared_ptr<Connection>& relay, const wire::RelayOpening& opening, bool inbound,
                     ConnectDone done);
+  // Connection reversal (connection_reversal.cpp): asking relays to have a
+  // node dial this one back, passing such requests on as a relay, and
+  // dialing back when the relay holding our place asks.
+  bool wants_reversal() const;
+  // False when too many waits run already.
+  bool ask_reversal(const std::vector<std::shared_ptr<Connection>>& relays, const std::string& node_id,
+                    ReversalWaits::Done done);
+  void on_relay_reverse(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
+  void on_relay_reversal(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
+  void on_relay_connect_back(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
   // The reachability check (reachability_check.cpp).
   void ask_dialback(const std::shared_ptr<Connection>& peer);
   void on_dialback_request(const std::shared_ptr<Connection>& peer);
@@ -246,6 +259,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   mutable std::mutex reservation_mutex_;
   RelayReservation reservation_;
   std::atomic<int> incoming_circuits_{0};  // being opened at a relay's word
+  std::shared_ptr<ReversalWaits> reversal_waits_;
+  DialbackBudget reversal_budget_;    // dials back at a relay's word
+  DialbackBudget reversal_forwards_;  // requests passed on as a relay, by asking node and target
   WriteBudgetGroups write_groups_;
   EventBus bus_;
   Router router_;

@@ -124,7 +124,7 @@ void NodeCore::on_relay_incoming(const std::shared_ptr<Connection>& peer, const 
                });
 }
 
-bool NodeCore::connect_relayed(const std::string& node_id, ConnectDone done) {
+bool NodeCore::connect_through_relays(const std::string& node_id, ConnectDone done) {
   if (config_.relay.use_relays == Switch::off || stopping_) return false;
   std::vector<std::shared_ptr<Connection>> relays;
   {
@@ -139,6 +139,16 @@ bool NodeCore::connect_relayed(const std::string& node_id, ConnectDone done) {
     }
   }
   if (relays.empty()) return false;
+  // Reversal costs the relays one frame each; a circuit carries every byte.
+  if (wants_reversal() &&
+      ask_reversal(relays, node_id,
+                   [self = shared_from_this(), relays, node_id, done](bool arrived, const std::string& why_not) {
+                     if (arrived) return done(node_id, "");
+                     self->count_event("reversals_failed");
+                     self->log_->debug("{} did not dial back: {}", node_id.substr(0, 8), why_not);
+                     self->try_relays(relays, 0, node_id, "", done);
+                   }))
+    return true;
   try_relays(std::move(relays), 0, node_id, "", std::move(done));
   return true;
 }

@@ -32,5 +32,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)p2pnet::wire::parse_relay_reserved(header);
   (void)p2pnet::wire::parse_relay_incoming(header);
+  (void)p2pnet::wire::parse_relay_reverse(header);
+  (void)p2pnet::wire::parse_relay_reversal(header);
+  if (auto back = p2pnet::wire::parse_relay_connect_back(header)) {
+    // What a node would dial must survive its own encoding unchanged.
+    auto again = p2pnet::wire::parse_relay_connect_back(p2pnet::wire::encode_relay_connect_back(*back));
+    if (!again || again->host != back->host || again->port != back->port) __builtin_trap();
+  }
   return 0;
 }

@@ -27,6 +27,14 @@ NodeConfig reserving_config() {
   return config;
 }
 
+// A caller that goes straight for a circuit: reversal (reversal_test.cpp)
+// would give it a direct link instead.
+NodeConfig circuit_caller_config() {
+  auto config = test_config({"probe"});
+  config.relay.reversal = false;
+  return config;
+}
+
 bool holds_place(TestNode& node, TestNode& relay) {
   return node.run("nat").contains("relay: " + relay.id() + " 127.0.0.1:" + std::to_string(relay.port()));
 }
@@ -34,7 +42,7 @@ bool holds_place(TestNode& node, TestNode& relay) {
 }  // namespace
 
 TEST_CASE("a node is reached by id through the relay that holds its place, as a verified peer") {
-  TestNode relay(relay_config()), alice(reserving_config()), bob({"probe"});
+  TestNode relay(relay_config()), alice(reserving_config()), bob(circuit_caller_config());
   REQUIRE(alice.connect_to(relay) == relay.id());
   REQUIRE(bob.connect_to(relay) == relay.id());
   REQUIRE(wait_until([&] { return holds_place(alice, relay); }));
@@ -80,7 +88,7 @@ TEST_CASE("a relay refuses circuits to nodes without a reservation and beyond it
   auto limited = relay_config();
   limited.relay.max_reservations = 1;
   limited.relay.max_circuits = 0;
-  TestNode relay(limited), alice(reserving_config()), carol(reserving_config()), bob({"probe"});
+  TestNode relay(limited), alice(reserving_config()), carol(reserving_config()), bob(circuit_caller_config());
   REQUIRE(alice.connect_to(relay) == relay.id());
   REQUIRE(wait_until([&] { return holds_place(alice, relay); }));
   REQUIRE(carol.connect_to(relay) == relay.id());

@@ -65,3 +65,34 @@ TEST_CASE("reservation frames round-trip and a bad incoming token is no token") 
   CHECK_FALSE(parse_relay_incoming(encode_relay_incoming("0123")));
   CHECK_FALSE(parse_relay_incoming(R"({"type":"p2pnet.relay.incoming"})"));
 }
+
+TEST_CASE("reversal frames round-trip and a connect-back names a real address and port or nothing") {
+  CHECK(parse_relay_reverse(encode_relay_reverse(kId)) == kId);
+  CHECK_FALSE(parse_relay_reverse(R"({"type":"p2pnet.relay.reverse","to":"nothex"})"));
+
+  auto passed_on = parse_relay_reversal(encode_relay_reversal({kId, true, ""}));
+  REQUIRE(passed_on);
+  CHECK(passed_on->passed_on);
+  CHECK(passed_on->target_id == kId);
+  auto refused = parse_relay_reversal(encode_relay_reversal({kId, false, std::string(1000, 'x')}));
+  REQUIRE(refused);
+  CHECK_FALSE(refused->passed_on);
+  CHECK(refused->reason.size() == kMaxReasonLength);
+  CHECK_FALSE(parse_relay_reversal(R"({"to":")" + kId + R"(","passed_on":1})"));
+
+  auto back = parse_relay_connect_back(encode_relay_connect_back({kId, "203.0.113.7", 9000}));
+  REQUIRE(back);
+  CHECK(back->node_id == kId);
+  CHECK(back->host == "203.0.113.7");
+  CHECK(back->port == 9000);
+  CHECK(parse_relay_connect_back(encode_relay_connect_back({kId, "2001:db8::1", 1}))->host == "2001:db8::1");
+  const std::string id = R"({"id":")" + kId + R"(",)";
+  CHECK_FALSE(parse_relay_connect_back(id + R"("host":"example.org","port":9000})"));  // names are not dialed
+  CHECK_FALSE(parse_relay_connect_back(id + R"("host":"203.0.113.7","port":0})"));
+  CHECK_FALSE(parse_relay_connect_back(id + R"("host":"203.0.113.7","port":70000})"));
+  CHECK_FALSE(parse_relay_connect_back(id + R"("host":"203.0.113.7","port":-1})"));
+  CHECK_FALSE(parse_relay_connect_back(R"({"id":"short","host":"203.0.113.7","port":9000})"));
+  CHECK(is_link_control_type(kRelayReverseType));
+  CHECK(is_link_control_type(kRelayReversalType));
+  CHECK(is_link_control_type(kRelayConnectBackType));
+}

@@ -58,6 +58,9 @@ struct RelayConfig {
   // automatic: hold a place on a relay while private; on: always; off:
   // never, nor reach others through relays.
   Switch use_relays = Switch::automatic;
+  // Connection reversal: ask, through the relays, a node that cannot be
+  // dialed to dial this node back, and dial back when asked so.
+  bool reversal = true;
   size_t max_reservations = 64;
   size_t max_circuits = 32;
   uint64_t max_circuit_bytes = uint64_t{4} << 30;

@@ -3,6 +3,7 @@
 #include "node_id.hpp"
 #include "wire/hello.hpp"
 
+#include <asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -27,7 +28,8 @@ std::optional<std::string> string_field(const json& j, const char* name) {
 
 bool is_link_control_type(std::string_view type) {
   return type == kDialbackRequestType || type == kDialbackResultType || type == kRelayReserveType ||
-         type == kRelayReservedType || type == kRelayIncomingType;
+         type == kRelayReservedType || type == kRelayIncomingType || type == kRelayReverseType ||
+         type == kRelayReversalType || type == kRelayConnectBackType;
 }
 
 std::string encode_relay_reserve() { return json{{"type", kRelayReserveType}}.dump(); }
@@ -58,6 +60,53 @@ std::optional<std::string> parse_relay_incoming(std::string_view header) {
   auto token = string_field(j, "token");
   if (!token || !is_token(*token)) return std::nullopt;
   return token;
+}
+
+std::string encode_relay_reverse(const std::string& target_id) {
+  return json{{"type", kRelayReverseType}, {"to", target_id}}.dump();
+}
+
+std::optional<std::string> parse_relay_reverse(std::string_view header) {
+  json j = json::parse(header, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto to = string_field(j, "to");
+  if (!to || !is_valid_node_id(*to)) return std::nullopt;
+  return to;
+}
+
+std::string encode_relay_reversal(const RelayReversal& answer) {
+  json j = {{"type", kRelayReversalType}, {"to", answer.target_id}, {"passed_on", answer.passed_on}};
+  if (!answer.reason.empty()) j["reason"] = clipped_text(answer.reason, kMaxReasonLength);
+  return j.dump();
+}
+
+std::optional<RelayReversal> parse_relay_reversal(std::string_view header) {
+  json j = json::parse(header, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto to = string_field(j, "to");
+  auto passed_on = j.find("passed_on");
+  if (!to || !is_valid_node_id(*to) || passed_on == j.end() || !passed_on->is_boolean()) return std::nullopt;
+  RelayReversal answer{*to, passed_on->get<bool>(), ""};
+  if (auto reason = string_field(j, "reason")) answer.reason = clipped_text(*reason, kMaxReasonLength);
+  return answer;
+}
+
+std::string encode_relay_connect_back(const RelayConnectBack& request) {
+  return json{{"type", kRelayConnectBackType}, {"id", request.node_id}, {"host", request.host}, {"port", request.port}}
+      .dump();
+}
+
+std::optional<RelayConnectBack> parse_relay_connect_back(std::string_view header) {
+  json j = json::parse(header, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto id = string_field(j, "id");
+  auto host = string_field(j, "host");
+  auto port = j.find("port");
+  if (!id || !is_valid_node_id(*id) || !host || port == j.end() || !port->is_number_unsigned()) return std::nullopt;
+  std::error_code error;
+  auto address = asio::ip::make_address(*host, error);
+  if (error || port->get<uint64_t>() == 0 || port->get<uint64_t>() > 65535) return std::nullopt;
+  return RelayConnectBack{*id, address.to_string(), static_cast<uint16_t>(port->get<uint64_t>())};
 }
 
 std::string encode_relay_opening(const RelayOpening& opening) {

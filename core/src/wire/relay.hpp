@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,11 @@ constexpr std::string_view kRelayFeature = "relay";
 constexpr std::string_view kRelayReserveType = "p2pnet.relay.reserve";    // node -> relay
 constexpr std::string_view kRelayReservedType = "p2pnet.relay.reserved";  // relay -> node: granted or refused
 constexpr std::string_view kRelayIncomingType = "p2pnet.relay.incoming";  // relay -> node: a circuit waits
+// Connection reversal: a node asks a relay to have one of the nodes it
+// holds places for dial the asking node back directly (Gnutella's PUSH).
+constexpr std::string_view kRelayReverseType = "p2pnet.relay.reverse";           // node -> relay
+constexpr std::string_view kRelayReversalType = "p2pnet.relay.reversal";         // relay -> node: passed on or not
+constexpr std::string_view kRelayConnectBackType = "p2pnet.relay.connect_back";  // relay -> reserved node
 
 // The frames about the link itself (dial-backs and the relay's), which only
 // a direct link may carry.
@@ -38,6 +44,29 @@ std::optional<RelayReserved> parse_relay_reserved(std::string_view header);
 constexpr size_t kRelayTokenLength = 32;
 std::string encode_relay_incoming(const std::string& token);
 std::optional<std::string> parse_relay_incoming(std::string_view header);
+
+// Reversal: the asking node names the node it wants; the relay answers
+// whether it passed the request on, and tells the reserved node who asks and
+// where the asking node's link to the relay comes from, with the port its
+// hello says it listens on (never an address the asking node chose).
+std::string encode_relay_reverse(const std::string& target_id);
+std::optional<std::string> parse_relay_reverse(std::string_view header);  // the target id
+
+struct RelayReversal {
+  std::string target_id;
+  bool passed_on = false;
+  std::string reason;  // why not
+};
+std::string encode_relay_reversal(const RelayReversal& answer);
+std::optional<RelayReversal> parse_relay_reversal(std::string_view header);
+
+struct RelayConnectBack {
+  std::string node_id;  // who asks, as the relay verified it
+  std::string host;     // an IP literal
+  uint16_t port = 0;
+};
+std::string encode_relay_connect_back(const RelayConnectBack& request);
+std::optional<RelayConnectBack> parse_relay_connect_back(std::string_view header);
 
 // The opening: kRelayOpeningByte, then a JSON object, then '\n', at most
 // kMaxRelayLineBytes in all. The first byte is neither a frame's (0x00,
