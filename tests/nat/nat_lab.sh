@@ -148,6 +148,9 @@ lab_fail() {
 # driven through its control socket; returns once it listens.
 lab_start() {
   mkdir -p "$work/$2/shared"
+  # Emptied here, not only by the background job's redirection, which may
+  # come after the wait below has read a restarted node's old log.
+  : >"$work/$2.log"
   lab_run "$1" "$p2pnode" --host "$3" --port 9000 --data-dir "$work/$2/data" --shared-dir "$work/$2/shared" \
     --download-dir "$work/$2/downloads" --no-console --control --config "$4" >"$work/$2.log" 2>&1 &
   echo $! >"$work/$2.pid"
