@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The NAT lab: a small internet inside network namespaces this script makes
 # (and removes), so that tests run real p2pnode processes behind real NATs
 # (nftables masquerade) with no packet leaving the machine. Sourced by the
@@ -6,6 +7,13 @@
 #   s1 192.0.2.10 ----+
 #   s2 198.51.100.10 -+- inet (a router) -+- 203.0.113.2 rA (NAT) 10.0.1.1 -- 10.0.1.2 hA
 #                                         +- 198.18.0.2  rB (NAT) 10.0.2.1 -- 10.0.2.2 hB
+#                                         +- 198.19.0.2  rC (NAT, random ports) 10.0.3.1 -- 10.0.3.2 hC
+#
+# In the issue's names (issue 11, "The NAT lab") s1 is P, the public node
+# running the relay, and s2 is Q, the second public node; hA, hB and hC are
+# the home nodes A, B and C. rA and rB keep a connection's source port where
+# it is free (what hole punching needs); rC gives every connection a random
+# one, so that an address one peer saw is no use to another.
 #
 # Public addresses are from the documentation (RFC 5737) and benchmarking
 # (RFC 2544) ranges, private ones from RFC 1918; every namespace name starts
@@ -42,6 +50,7 @@ lab_require() {
 # it down when the test exits, passed or not.
 lab_begin() {
   p2pnode="$1"
+  # shellcheck disable=SC2034 # the tests read it
   config="$2"
   work="$3"
   lab_require
@@ -72,37 +81,46 @@ lab_link() {
 
 lab_forwarding() { ip netns exec "$(lab_ns "$1")" sysctl -qw net.ipv4.ip_forward=1; }
 
-# lab_masquerade NS WAN_IF: a home router's NAT (endpoint-independent mapping
-# as Linux does it: source ports are kept where free).
+# lab_masquerade NS WAN_IF [FLAGS]: a home router's NAT. Without FLAGS the
+# mapping is endpoint-independent as Linux does it (source ports are kept
+# where free); FLAGS "random,fully-random" (nftables 1.0.6, Debian 12, loads
+# it as written) draws a random source port for every connection.
 lab_masquerade() {
   ip netns exec "$(lab_ns "$1")" nft -f - <<NFT
 table ip nat {
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
-    oifname "$2" masquerade
+    oifname "$2" masquerade ${3:-}
   }
 }
 NFT
 }
 
+# lab_home NAME LAN WAN_NET [NAT_FLAGS]: home NAME, its router rNAME with
+# WAN_NET.2 on the internet side (inet is WAN_NET.1) and LAN.1 at home, and
+# the host hNAME at LAN.2.
+lab_home() {
+  local name="$1" lan="$2" wan="$3"
+  lab_add_ns "r$name"
+  lab_add_ns "h$name"
+  lab_link inet "to-r$name" "$wan.1/24" "r$name" wan "$wan.2/24"
+  lab_link "r$name" lan "$lan.1/24" "h$name" eth0 "$lan.2/24"
+  lab_forwarding "r$name"
+  lab_masquerade "r$name" wan "${4:-}"
+  ip -n "$(lab_ns "r$name")" route add default via "$wan.1"
+  ip -n "$(lab_ns "h$name")" route add default via "$lan.1"
+}
+
 lab_up() {
-  for ns in inet s1 s2 rA hA rB hB; do lab_add_ns "$ns"; done
+  for ns in inet s1 s2; do lab_add_ns "$ns"; done
   lab_forwarding inet
   lab_link inet to-s1 192.0.2.1/24 s1 eth0 192.0.2.10/24
   lab_link inet to-s2 198.51.100.1/24 s2 eth0 198.51.100.10/24
-  lab_link inet to-rA 203.0.113.1/24 rA wan 203.0.113.2/24
-  lab_link inet to-rB 198.18.0.1/24 rB wan 198.18.0.2/24
   ip -n "$(lab_ns s1)" route add default via 192.0.2.1
   ip -n "$(lab_ns s2)" route add default via 198.51.100.1
-  for side in A:1 B:2; do
-    local name="${side%%:*}" net="${side##*:}"
-    lab_link "r$name" lan "10.0.$net.1/24" "h$name" eth0 "10.0.$net.2/24"
-    lab_forwarding "r$name"
-    lab_masquerade "r$name" wan
-    ip -n "$(lab_ns "h$name")" route add default via "10.0.$net.1"
-  done
-  ip -n "$(lab_ns rA)" route add default via 203.0.113.1
-  ip -n "$(lab_ns rB)" route add default via 198.18.0.1
+  lab_home A 10.0.1 203.0.113
+  lab_home B 10.0.2 198.18.0
+  lab_home C 10.0.3 198.19.0 random,fully-random
 }
 
 # Kills what still runs in the lab's namespaces, then removes them.
@@ -130,6 +148,9 @@ lab_fail() {
 # driven through its control socket; returns once it listens.
 lab_start() {
   mkdir -p "$work/$2/shared"
+  # Emptied here, not only by the background job's redirection, which may
+  # come after the wait below has read a restarted node's old log.
+  : >"$work/$2.log"
   lab_run "$1" "$p2pnode" --host "$3" --port 9000 --data-dir "$work/$2/data" --shared-dir "$work/$2/shared" \
     --download-dir "$work/$2/downloads" --no-console --control --config "$4" >"$work/$2.log" 2>&1 &
   echo $! >"$work/$2.pid"
@@ -160,16 +181,23 @@ lab_stop() {
   done
 }
 
-# lab_wait NAME COMMAND PATTERN WHAT: until COMMAND (words) on NAME prints a
-# line matching the extended regex PATTERN; fails with WHAT after 40 s.
-lab_wait() {
+# lab_poll NAME COMMAND PATTERN: until COMMAND (words) on NAME prints a line
+# matching the extended regex PATTERN; returns 1 after 40 s, for a test that
+# records a failure and goes on.
+lab_poll() {
   local deadline=$((SECONDS + 40))
   # shellcheck disable=SC2086
   until grep -Eq "$3" <<<"$(lab_ctl "$1" $2 2>&1)"; do
-    # shellcheck disable=SC2086
-    ((SECONDS < deadline)) || lab_fail "$4: $(lab_ctl "$1" $2 2>&1)"
+    ((SECONDS < deadline)) || return 1
     sleep 0.1  # polling with a deadline: dial-backs to a NAT wait for their timeout
   done
+}
+
+# lab_wait NAME COMMAND PATTERN WHAT: lab_poll, failing the test with WHAT
+# and COMMAND's last answer.
+lab_wait() {
+  # shellcheck disable=SC2086
+  lab_poll "$1" "$2" "$3" || lab_fail "$4: $(lab_ctl "$1" $2 2>&1)"
 }
 
 # lab_run NS COMMAND...: runs a command inside a lab namespace.
