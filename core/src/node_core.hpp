@@ -183,6 +183,10 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   bool relay_service_on() const;
   bool wants_reservation() const;
   void maintain_reservation();
+  // A relay refused or never answered; and whether it is still left alone
+  // (both under reservation_mutex_).
+  void note_refusal(const std::string& relay_id, std::chrono::steady_clock::time_point now);
+  bool refusing(const std::string& relay_id, std::chrono::steady_clock::time_point now) const;
   void on_relay_reserve(const std::shared_ptr<Connection>& peer);
   void on_relay_reserved(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
   void on_relay_incoming(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
@@ -251,8 +255,13 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
     std::string pending;  // the relay asked, no answer yet
     std::chrono::steady_clock::time_point pending_since{};
     // Relays that refused a reservation (most auto relays while private),
-    // not asked again for a while; bounded by the peers there are.
-    std::map<std::string, std::chrono::steady_clock::time_point> refused_until;
+    // not asked again for a while, longer after each refusal; forgotten
+    // when their link closes, so bounded by the peers there are.
+    struct Refusal {
+      std::chrono::steady_clock::time_point until{};
+      std::chrono::milliseconds pause{0};
+    };
+    std::map<std::string, Refusal> refused;
     std::chrono::steady_clock::time_point next_try{};
     std::chrono::milliseconds backoff{1000};
   };

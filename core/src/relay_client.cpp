@@ -14,7 +14,11 @@ namespace {
 
 constexpr size_t kMaxRelaysTried = 8;
 constexpr auto kReservationAnswerWait = std::chrono::seconds(30);
-constexpr auto kRefusedRelayPause = std::chrono::minutes(10);
+// A relay that refused is asked again after 5 s, then after twice as long
+// each time, up to 10 minutes: an auto relay refuses until it finds itself
+// public, which the very node it refused may be about to tell it.
+constexpr auto kFirstRefusalPause = std::chrono::milliseconds(5000);
+constexpr auto kMaxRefusalPause = std::chrono::milliseconds(10 * 60 * 1000);
 constexpr int kMaxIncomingCircuits = 8;
 constexpr auto kMaxReservationBackoff = std::chrono::milliseconds(60000);
 
@@ -37,6 +41,17 @@ std::string NodeCore::reservation_relay() const {
   return reservation_.held;
 }
 
+void NodeCore::note_refusal(const std::string& relay_id, std::chrono::steady_clock::time_point now) {
+  auto& refusal = reservation_.refused[relay_id];
+  refusal.pause = refusal.pause.count() == 0 ? kFirstRefusalPause : std::min(refusal.pause * 2, kMaxRefusalPause);
+  refusal.until = now + refusal.pause;
+}
+
+bool NodeCore::refusing(const std::string& relay_id, std::chrono::steady_clock::time_point now) const {
+  auto refusal = reservation_.refused.find(relay_id);
+  return refusal != reservation_.refused.end() && refusal->second.until > now;
+}
+
 void NodeCore::maintain_reservation() {
   if (stopping_ || !wants_reservation()) return;
   std::shared_ptr<Connection> relay;
@@ -46,15 +61,13 @@ void NodeCore::maintain_reservation() {
     if (!reservation_.held.empty()) return;
     if (!reservation_.pending.empty()) {
       if (now - reservation_.pending_since < kReservationAnswerWait) return;
-      reservation_.refused_until[reservation_.pending] = now + kRefusedRelayPause;  // it never answered
+      note_refusal(reservation_.pending, now);  // it never answered
       reservation_.pending.clear();
     }
     if (now < reservation_.next_try) return;
-    std::erase_if(reservation_.refused_until, [&](const auto& entry) { return entry.second <= now; });
     for (const auto& peer : established_peers()) {
       if (peer->relayed() || peer->closing() || peer->hello().port == 0) continue;
-      if (!peer->hello().has_feature(wire::kRelayFeature) || reservation_.refused_until.count(peer->peer_id()))
-        continue;
+      if (!peer->hello().has_feature(wire::kRelayFeature) || refusing(peer->peer_id(), now)) continue;
       if (!relay || (relay->inbound() && !peer->inbound())) relay = peer;  // one we dialed: it listens where we know
     }
     if (!relay) return;
@@ -82,11 +95,12 @@ void NodeCore::on_relay_reserved(const std::shared_ptr<Connection>& peer, const 
     reservation_.pending.clear();
     if (!answer || !answer->granted) {
       // Try again later, with another relay if there is one.
-      reservation_.refused_until[peer->peer_id()] = std::chrono::steady_clock::now() + kRefusedRelayPause;
+      note_refusal(peer->peer_id(), std::chrono::steady_clock::now());
       reservation_.next_try = std::chrono::steady_clock::now() + reservation_.backoff;
       reservation_.backoff = std::min(reservation_.backoff * 2, kMaxReservationBackoff);
     } else {
       reservation_.held = peer->peer_id();
+      reservation_.refused.erase(peer->peer_id());
       reservation_.backoff = std::chrono::milliseconds(1000);
     }
   }
@@ -101,6 +115,7 @@ void NodeCore::relay_link_lost(const std::string& peer_id) {
   {
     std::lock_guard lock(reservation_mutex_);
     if (reservation_.pending == peer_id) reservation_.pending.clear();
+    reservation_.refused.erase(peer_id);
     if (reservation_.held != peer_id) return;
     reservation_.held.clear();
   }
@@ -133,8 +148,7 @@ bool NodeCore::connect_through_relays(const std::string& node_id, ConnectDone do
     for (const auto& peer : established_peers()) {
       if (relays.size() >= kMaxRelaysTried) break;
       if (peer->relayed() || peer->closing() || peer->hello().port == 0 || peer->peer_id() == node_id) continue;
-      auto refused = reservation_.refused_until.find(peer->peer_id());
-      if (refused != reservation_.refused_until.end() && refused->second > now) continue;  // its service is off
+      if (refusing(peer->peer_id(), now)) continue;  // its service is off
       if (peer->hello().has_feature(wire::kRelayFeature)) relays.push_back(peer);
     }
   }

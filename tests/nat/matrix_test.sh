@@ -4,10 +4,13 @@
 # NATs, C behind one that randomises ports; Q, A, B and C know only P at
 # start. Each node shares one file; for every ordered pair X, Y (20
 # downloads) X finds Y's file with search and downloads it, SHA-256
-# verified. The table printed says which path each link took; only success
-# and the hash are asserted, as paths change once connection reversal and
-# hole punching land. Also: P finds itself public, A, B and C private, and A
-# and B learn their router's address once peers of two networks named it.
+# verified. Q's first download, from A, goes by connection reversal: A,
+# asked through P's relay, dials Q back, and the link is direct. The table
+# printed says which path each other link took; only success and the hash
+# are asserted there, as paths change once hole punching lands. Also: P
+# finds itself public (and turns its relay on by itself), A, B and C
+# private, and A and B learn their router's address once peers of two
+# networks named it.
 #   matrix_test.sh P2PNODE CONFIG WORK_DIR
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/nat_lab.sh"
@@ -26,18 +29,12 @@ for name in "${names[@]}"; do
   want[$name]="$(sha256sum "$work/$name/shared/${file[$name]}.bin" | cut -d' ' -f1)"
 done
 
-# P forces its relay service on. With the stock "auto" it turns the service
-# on only once peers of two networks dialed it back, and in this lab the
-# second network is the first home node, which meanwhile finds itself
-# private, asks P for a place, is refused ("the relay service is off on this
-# node") and skips P for 10 minutes: that home node could never be reached.
-# P still has to find itself public below; the others run the stock config.
-sed 's/^relay_service = "auto"$/relay_service = true/' "$config" >"$work/relay.toml"
-grep -qx "relay_service = true" "$work/relay.toml" || lab_fail "config/node.toml has no relay_service = \"auto\" line"
-declare -A node_config=([P]="$work/relay.toml" [Q]="$config" [A]="$config" [B]="$config" [C]="$config")
-
+# Every node runs the stock config: P's relay service is "auto", on once
+# peers of two networks dialed it back. The home that brings the second
+# network finds itself private first and is refused a place ("the relay
+# service is off on this node"); it asks again 5 s later and gets one.
 for name in "${names[@]}"; do
-  lab_start "${namespace[$name]}" "$name" "${host[$name]}" "${node_config[$name]}"
+  lab_start "${namespace[$name]}" "$name" "${host[$name]}" "$config"
   id[$name]="$(sed -n 's/^.*listening on [0-9.]*:9000 id \([0-9a-f]\{64\}\).*$/\1/p' "$work/$name.log" | head -1)"
   [ -n "${id[$name]}" ] || lab_fail "$name's log does not name its id"
 done
@@ -84,7 +81,21 @@ fetch() {
   }
 }
 
-# The homes download first. A home that fetches from Q dials Q's public
+# Connection reversal: Q has no path to A through A's router, so it asks
+# P's relay to have A dial it back. A does (P named Q's address and port,
+# not Q), and Q's link to A is inbound and direct: no circuit on P.
+fetch_or_fail() { why="$(fetch "$1" "$2")" || lab_fail "$1 cannot download ${file[$2]} from $2: $why"; }
+fetch_or_fail Q A
+grep -Eq "^${id[A]} 203\.0\.113\.2:9000 inbound verified direct$" <<<"$(lab_ctl Q peers)" ||
+  lab_fail "Q's link to A is not A's dial back: $(lab_ctl Q peers)"
+answer="$(lab_ctl A stats)"
+grep -Eq "^  reversal_dials_connected 1$" <<<"$answer" || lab_fail "A did not dial Q back: $answer"
+answer="$(lab_ctl P stats)"
+grep -Eq "^  relay_reversals_passed_on 1$" <<<"$answer" || lab_fail "P did not pass Q's request on: $answer"
+grep -q "relay_circuits_linked" <<<"$answer" && lab_fail "Q's download from A went through a circuit: $answer"
+echo "Q downloaded from A by reversal: $(path_to Q A)"
+
+# The homes download next. A home that fetches from Q dials Q's public
 # address: a direct link, over which Q names the home's router address (its
 # second network after P). Were Q first, it would reach each home through
 # P's relay, and the home's download from Q would reuse that relayed link,
@@ -95,6 +106,7 @@ matrix_started=$SECONDS
 for x in A B C Q P; do
   for y in "${names[@]}"; do
     [ "$x" = "$y" ] && continue
+    [ "$x$y" = QA ] && continue  # by reversal, above
     if why="$(fetch "$x" "$y")"; then
       printf '%-6s %-6s %-6s %s\n' "$y" "$x" ok "$(path_to "$x" "$y")"
     else
@@ -122,4 +134,4 @@ lab_ctl C nat | sed 's/^/  /'
 
 for name in "${names[@]}"; do lab_ctl "$name" stop >/dev/null; done
 wait
-echo "matrix: all 20 downloads among P, Q, A, B and C arrived, SHA-256 verified, in $SECONDS s"
+echo "matrix: all 20 downloads (Q from A by reversal) among P, Q, A, B and C arrived, SHA-256 verified, in $SECONDS s"
