@@ -219,6 +219,7 @@ void read_node_table(TableReader& node, NodeConfig& config) {
   node.switch_or_auto("relay_service", config.relay.service);
   node.switch_or_auto("use_relays", config.relay.use_relays);
   node.boolean("connection_reversal", config.relay.reversal);
+  node.boolean("hole_punching", config.relay.punching);
   node.integer("relay_max_reservations", config.relay.max_reservations, 0, 100000);
   node.integer("relay_max_circuits", config.relay.max_circuits, 0, 100000);
   node.integer("relay_max_circuit_bytes", config.relay.max_circuit_bytes, 1024, int64_t{1} << 50);

@@ -48,6 +48,7 @@ std::vector<std::string> restart_only_changes(const NodeConfig& running, const N
   check("relay_service", a.relay.service != b.relay.service);
   check("use_relays", a.relay.use_relays != b.relay.use_relays);
   check("connection_reversal", a.relay.reversal != b.relay.reversal);
+  check("hole_punching", a.relay.punching != b.relay.punching);
   check("relay_max_reservations", a.relay.max_reservations != b.relay.max_reservations);
   check("relay_max_circuits", a.relay.max_circuits != b.relay.max_circuits);
   check("relay_max_circuit_bytes", a.relay.max_circuit_bytes != b.relay.max_circuit_bytes);

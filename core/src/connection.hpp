@@ -146,9 +146,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool dialback() const { return dialback_; }
   const std::string& expected_peer_id() const { return expected_peer_id_; }
   // A link through a relay (set before start): the relay's id. The
-  // addresses seen on it are the relay's, so they say nothing of the peer.
-  void mark_relayed(std::string relay_id) { relayed_via_ = std::move(relay_id); }
+  // addresses seen on it are the relay's, so they say nothing of the peer;
+  // the relay names where it sees the peer's own connection come from.
+  void mark_relayed(std::string relay_id, std::string peer_host_seen_by_relay) {
+    relayed_via_ = std::move(relay_id);
+    peer_host_seen_by_relay_ = std::move(peer_host_seen_by_relay);
+  }
   const std::string& relayed_via() const { return relayed_via_; }
+  const std::string& peer_host_seen_by_relay() const { return peer_host_seen_by_relay_; }
   bool relayed() const { return !relayed_via_.empty(); }
   // The socket went to the relay service (set on the strand before the close).
   bool handed_to_relay() const { return handed_to_relay_; }
@@ -213,6 +218,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string expected_peer_id_;
   bool dialback_ = false;
   std::string relayed_via_;
+  std::string peer_host_seen_by_relay_;
   bool handed_to_relay_ = false;
   std::array<std::byte, wire::kShownBytes + 1> first_bytes_{};  // peeked before TLS, to tell who is calling
   bool first_bytes_checked_ = false;

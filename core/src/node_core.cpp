@@ -61,6 +61,7 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   hello_template_.max_body_bytes = config_.max_body_bytes;
   if (config_.reachability_check) hello_template_.features.push_back(std::string(wire::kDialbackFeature));
   if (config_.relay.service != Switch::off) hello_template_.features.push_back(std::string(wire::kRelayFeature));
+  if (config_.relay.punching) hello_template_.features.push_back(std::string(wire::kPunchFeature));
   // The dialer lives and dies with this core, and stop() stops it first.
   dialer_ = std::make_shared<Dialer>(
       config_, runtime_.io, peer_store_, log_,
@@ -111,6 +112,18 @@ void NodeCore::start() {
   acceptor_.open(endpoint.protocol(), error);
   if (error) throw fail("open");
   acceptor_.set_option(asio::socket_base::reuse_address(true), error);
+  if (config_.relay.punching && endpoint.port() != 0) {
+    // Hole punching dials from the listen port, which takes SO_REUSEPORT on
+    // the listener too; that would also let a second node bind the port,
+    // so a plain bind tries it first and keeps "in use" an error.
+    asio::ip::tcp::acceptor probe(runtime_.io);
+    probe.open(endpoint.protocol(), error);
+    if (!error) probe.set_option(asio::socket_base::reuse_address(true), error);
+    if (!error) probe.bind(endpoint, error);
+    if (error) throw fail("bind");
+  }
+  if (config_.relay.punching)
+    acceptor_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), error);
   acceptor_.bind(endpoint, error);
   if (error) throw fail("bind");
   acceptor_.listen(asio::socket_base::max_listen_connections, error);
@@ -219,13 +232,13 @@ ConnectionLimits NodeCore::limits_for(const asio::ip::tcp::socket& socket, bool 
 }
 
 void NodeCore::adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id,
-                     bool dialback, const std::string& relayed_via) {
+                     bool dialback, const std::string& relayed_via, const std::string& peer_host_seen_by_relay) {
   ConnectionLimits limits = limits_for(socket, inbound);
   auto connection =
       std::make_shared<Connection>(std::move(socket), inbound, weak_from_this(), limits, log_, tls_.get());
   connection->expect_peer_id(expected_id);
   if (dialback) connection->mark_dialback();
-  if (!relayed_via.empty()) connection->mark_relayed(relayed_via);
+  if (!relayed_via.empty()) connection->mark_relayed(relayed_via, peer_host_seen_by_relay);
   SlotLimits slots{config_.max_connections, config_.max_inbound_per_address, config_.max_inbound_per_group,
                    config_.outbound_reserved, config_.cap_loopback_inbound};
   auto admission = peers_.admit(connection, slots, done);
@@ -430,6 +443,7 @@ std::string NodeCore::hello_for(const Connection& connection) {
 void NodeCore::on_frame(const std::shared_ptr<Connection>& connection, const std::string& type,
                         const wire::FrameView& frame) {
   if (type == wire::kTypesUpdateType) return on_types_update(connection, frame);
+  if (wire::is_punch_type(type)) return on_punch_frame(connection, type);
   if (wire::is_link_control_type(type)) {
     // On a relayed link the address is the relay's: a dial-back would go
     // there, a vote would speak for the relay's network, and a relay needs a
@@ -474,6 +488,7 @@ void NodeCore::on_closed(const std::shared_ptr<Connection>& connection, const st
   relay_service_->release(id);
   relay_link_lost(id);
   reversal_waits_->relay_lost(id);
+  punch_link_lost(id);
   peers_.reported();
 }
 

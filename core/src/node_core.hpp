@@ -173,7 +173,8 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
                           const std::function<void(int)>& done);
   void accept_next();
   void adopt(asio::ip::tcp::socket socket, bool inbound, ConnectDone done, const std::string& expected_id = "",
-             bool dialback = false, const std::string& relayed_via = "");
+             bool dialback = false, const std::string& relayed_via = "",
+             const std::string& peer_host_seen_by_relay = "");
   // A TCP connection and nothing more (bounded by handshake_timeout): null and why not, or the socket.
   using SocketDone = std::function<void(std::shared_ptr<asio::ip::tcp::socket> socket, const std::string& error)>;
   void dial_socket(const std::string& host, uint16_t port, SocketDone done);
@@ -210,6 +211,20 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void on_relay_reverse(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
   void on_relay_reversal(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
   void on_relay_connect_back(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame);
+  // Hole punching over relayed links (hole_punch.cpp).
+  bool wants_punch(const Connection& link) const;
+  // On a circuit this node opened: tries for a direct link and calls done
+  // once there is one or the relayed link stays; false when it does not try.
+  bool start_punch(const std::string& peer_id, ConnectDone done);
+  void send_punch_connect(const std::shared_ptr<Connection>& link);
+  void on_punch_frame(const std::shared_ptr<Connection>& link, const std::string& type);
+  void punch_dial(const std::weak_ptr<Connection>& link, bool opener);
+  void retry_punch(const std::weak_ptr<Connection>& link, const std::string& peer_id, const std::string& error);
+  void end_punch(const std::string& peer_id, const std::string& error);
+  void punch_link_lost(const std::string& peer_id);
+  // A TCP connection from the listen port (SO_REUSEPORT), bounded by
+  // handshake_timeout and at most kMaxPunchDialTime (hole_punch.cpp).
+  void dial_from_listen_port(const std::string& host, uint16_t port, SocketDone done);
   // The reachability check (reachability_check.cpp).
   void ask_dialback(const std::shared_ptr<Connection>& peer);
   void on_dialback_request(const std::shared_ptr<Connection>& peer);
@@ -269,6 +284,17 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   RelayReservation reservation_;
   std::atomic<int> incoming_circuits_{0};  // being opened at a relay's word
   std::shared_ptr<ReversalWaits> reversal_waits_;
+  struct Punch {                   // per relayed peer, while its link lasts
+    bool connect_pending = false;  // opener: a punch.connect awaits its answer
+    bool dialing = false;          // opener: its punch dial is under way
+    int tries = 0;
+    bool awaiting_sync = false;                    // the other end: answered, the sync comes next
+    std::shared_ptr<asio::steady_timer> deadline;  // opener: set while a punch is under way
+    std::vector<ConnectDone> waiters;
+  };
+  std::mutex punch_mutex_;
+  std::map<std::string, Punch> punches_;
+  std::atomic<int> punch_dials_{0};
   DialbackBudget reversal_budget_;    // dials back at a relay's word
   DialbackBudget reversal_forwards_;  // requests passed on as a relay, by asking node and target
   WriteBudgetGroups write_groups_;

@@ -66,6 +66,18 @@ PeerTable::Establishment PeerTable::establish(const std::shared_ptr<Connection>&
     return result;
   }
   const auto& old = existing->second;
+  // A direct link beats a relayed one, so a punched or reversed link
+  // replaces the circuit; both ends see the same pair and agree.
+  if (old->relayed() != connection->relayed()) {
+    if (connection->relayed()) {
+      result.outcome = Outcome::duplicate;
+      return result;
+    }
+    result.outcome = Outcome::replaced;
+    result.replaced = old;
+    existing->second = connection;
+    return result;
+  }
   auto initiator = [&](const Connection& c) { return c.inbound() ? peer_id : own_id_; };
   bool keep_new = initiator(*old) != initiator(*connection) && initiator(*connection) < initiator(*old);
   // Two ends that dial each other at once connect from the same address.

@@ -213,9 +213,15 @@ void NodeCore::open_circuit(const std::shared_ptr<Connection>& relay, const wire
                                                                       : "the relay closed: " + e.message());
                 auto answer = wire::parse_relay_answer(answer_line);
                 if (!answer) return done("", "the relay's answer is malformed");
-                if (!answer->empty()) return done("", *answer);
+                if (!answer->linked) return done("", answer->reason);
                 self->count_event(inbound ? "relay_circuits_taken" : "relay_circuits_opened");
-                self->adopt(std::move(*socket), inbound, done, expected, false, relay_id);
+                // A circuit this node opened is where hole punching starts;
+                // the caller hears of the link once that has run its course.
+                auto punch_then_done = [self, done](const std::string& peer_id, const std::string& error) {
+                  if (!error.empty() || !self->start_punch(peer_id, done)) done(peer_id, error);
+                };
+                self->adopt(std::move(*socket), inbound, inbound ? done : punch_then_done, expected, false, relay_id,
+                            answer->peer_host);
               });
             });
       });

@@ -320,7 +320,6 @@ void RelayService::on_accept(std::shared_ptr<asio::ip::tcp::socket> socket, cons
 
 void RelayService::link(std::shared_ptr<asio::ip::tcp::socket> caller, std::shared_ptr<asio::ip::tcp::socket> callee) {
   count("relay_circuits_linked");
-  auto answer = wire::encode_relay_answer("");
   // Both ends hear "linked" before a byte of the other's crosses: each
   // reads its answer a byte at a time, so the far end's TLS stays unread.
   auto written = std::make_shared<std::atomic<int>>(0);
@@ -346,8 +345,10 @@ void RelayService::link(std::shared_ptr<asio::ip::tcp::socket> caller, std::shar
     }
     circuit->start();
   };
-  write_relay_line(caller, answer, both_written);
-  write_relay_line(callee, answer, both_written);
+  // Each end hears where the other's connection comes from: hole punching
+  // dials there, and nowhere a peer could name instead.
+  write_relay_line(caller, wire::encode_relay_answer("", remote_address_of(*callee)), both_written);
+  write_relay_line(callee, wire::encode_relay_answer("", remote_address_of(*caller)), both_written);
 }
 
 void RelayService::circuit_ended() {

@@ -100,7 +100,8 @@ TEST_CASE("a second connection to a connected node is closed as a duplicate") {
   auto [id, error] = connect_and_wait(a, b.port());
   CHECK(error.empty());
   CHECK(id == b.id());  // reported as connected: it is, over the first connection
-  CHECK(wait_until([&] { return event_count(a, "duplicate_connections") + event_count(b, "duplicate_connections") >= 1; }));
+  CHECK(wait_until(
+      [&] { return event_count(a, "duplicate_connections") + event_count(b, "duplicate_connections") >= 1; }));
   CHECK(wait_until([&] { return a->peers().size() == 1 && b->peers().size() == 1; }));
   // The surviving connection still works both ways.
   CHECK(a->peers()[0].id == b.id());

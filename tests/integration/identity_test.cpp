@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <sys/stat.h>
+#include <fstream>
 
 using namespace p2pnet;
 using namespace p2pnet::test;

@@ -40,7 +40,8 @@ TEST_CASE("disconnect and stop are seen by the other side with a reason") {
   }));
   c->stop();
   CHECK(wait_until([&] { return a->peers().empty(); }));
-  CHECK(wait_until([&] { return a.run("probe-log").contains("disconnected " + c.id() + " peer said goodbye: node is stopping"); }));
+  CHECK(wait_until(
+      [&] { return a.run("probe-log").contains("disconnected " + c.id() + " peer said goodbye: node is stopping"); }));
   CHECK(a.run("disconnect nosuchpeer").status == 1);
 }
 

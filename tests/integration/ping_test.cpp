@@ -111,7 +111,8 @@ TEST_CASE("ping by id of a peer that does not handle ping says so") {
 }
 
 TEST_CASE("keep-alive drops a frozen peer as dead and leaves the others alone") {
-  TestNode watcher(ping_config({{"keepalive_interval_ms", 100}, {"timeout_ms", 250}, {"keepalive_max_missed", 3}}, false));
+  TestNode watcher(
+      ping_config({{"keepalive_interval_ms", 100}, {"timeout_ms", 250}, {"keepalive_max_missed", 3}}, false));
   TestNode healthy(ping_config({}, false));
   REQUIRE(healthy.connect_to(watcher) == watcher.id());
   // Completes its handshake, says it handles ping, then never reads again.

@@ -27,11 +27,13 @@ NodeConfig reserving_config() {
   return config;
 }
 
-// A caller that goes straight for a circuit: reversal (reversal_test.cpp)
-// would give it a direct link instead.
+// A caller that goes straight for a circuit and keeps it: reversal
+// (reversal_test.cpp) and hole punching (hole_punch_test.cpp) would give
+// it a direct link instead.
 NodeConfig circuit_caller_config() {
   auto config = test_config({"probe"});
   config.relay.reversal = false;
+  config.relay.punching = false;
   return config;
 }
 

@@ -84,6 +84,7 @@ TEST_CASE("a node that does not dial back leaves the asking node a circuit throu
   no_reversal.relay.reversal = false;
   auto impatient = test_config({"probe"});
   impatient.handshake_timeout = std::chrono::milliseconds(1000);  // the wait for a dial-back is twice that
+  impatient.relay.punching = false;                               // the circuit stays
   TestNode relay(relay_config()), alice(no_reversal), bob(impatient);
   REQUIRE(alice.connect_to(relay) == relay.id());
   REQUIRE(bob.connect_to(relay) == relay.id());

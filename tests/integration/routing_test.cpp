@@ -57,7 +57,8 @@ TEST_CASE("a broadcast reaches every peer that handles the type") {
   TestNode hub({"probe"}), x({"probe"}), y({"probe"}), other({"probe2"});
   for (TestNode* node : {&x, &y, &other}) REQUIRE(hub.connect_to(*node) == node->id());
   CHECK(hub.run("probe-broadcast hi").contains("sent to 2"));
-  CHECK(wait_until([&] { return plugin_counter(x, "probe.received") == 1 && plugin_counter(y, "probe.received") == 1; }));
+  CHECK(
+      wait_until([&] { return plugin_counter(x, "probe.received") == 1 && plugin_counter(y, "probe.received") == 1; }));
   CHECK(plugin_counter(other, "probe2.received") == 0);
 }
 

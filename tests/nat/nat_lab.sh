@@ -84,13 +84,26 @@ lab_forwarding() { ip netns exec "$(lab_ns "$1")" sysctl -qw net.ipv4.ip_forward
 # lab_masquerade NS WAN_IF [FLAGS]: a home router's NAT. Without FLAGS the
 # mapping is endpoint-independent as Linux does it (source ports are kept
 # where free); FLAGS "random,fully-random" (nftables 1.0.6, Debian 12, loads
-# it as written) draws a random source port for every connection.
+# it as written) draws a random source port for every connection. Like a
+# home router it drops what comes from the internet unasked, for its hosts
+# and for itself, without a word (no RST): only packets of connections that
+# went out (conntrack's established state, a crossing SYN included) come in.
 lab_masquerade() {
   ip netns exec "$(lab_ns "$1")" nft -f - <<NFT
 table ip nat {
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     oifname "$2" masquerade ${3:-}
+  }
+}
+table ip filter {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "$2" ct state new,invalid drop
+  }
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "$2" ct state new,invalid drop
   }
 }
 NFT

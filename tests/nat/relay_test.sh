@@ -14,9 +14,13 @@ lab_begin "$@"
 # find itself public on its own); the home nodes run the defaults.
 sed 's/^relay_service = "auto"$/relay_service = true/' "$config" >"$work/relay.toml"
 grep -qx "relay_service = true" "$work/relay.toml" || lab_fail "config/node.toml has no relay_service = \"auto\" line"
-# Bob downloads at 16 MiB/s, so that the relay can stop in the middle of one.
-sed 's/^max_download_rate = 0$/max_download_rate = 16777216/' "$config" >"$work/bob.toml"
+# Bob downloads at 16 MiB/s, so that the relay can stop in the middle of one,
+# and keeps his links relayed: with hole punching (matrix_test.sh) both
+# routers here keep ports, and the link would turn direct.
+sed -e 's/^max_download_rate = 0$/max_download_rate = 16777216/' -e 's/^hole_punching = true$/hole_punching = false/' \
+  "$config" >"$work/bob.toml"
 grep -qx "max_download_rate = 16777216" "$work/bob.toml" || lab_fail "config/node.toml has no max_download_rate = 0 line"
+grep -qx "hole_punching = false" "$work/bob.toml" || lab_fail "config/node.toml has no hole_punching = true line"
 
 # Alice's file is there before she starts: she indexes her folder at start.
 mkdir -p "$work/alice/shared"

@@ -43,14 +43,25 @@ TEST_CASE("relay openings round-trip and anything else is refused") {
   CHECK_FALSE(parse_relay_opening(std::string(kMaxRelayLineBytes, ' ')));
 }
 
-TEST_CASE("the relay's answer says linked or why not, clipped") {
-  CHECK(parse_relay_answer(inside(" " + encode_relay_answer(""))) == std::string());
-  auto refusal = parse_relay_answer(inside(" " + encode_relay_answer("no reservation here")));
-  CHECK(refusal == std::string("no reservation here"));
+TEST_CASE("the relay's answer says linked, with where the far end comes from, or why not, clipped") {
+  auto linked = parse_relay_answer(inside(" " + encode_relay_answer("", "198.51.100.7")));
+  REQUIRE(linked);
+  CHECK(linked->linked);
+  CHECK(linked->peer_host == "198.51.100.7");
+  auto unnamed = parse_relay_answer(inside(" " + encode_relay_answer("")));
+  REQUIRE(unnamed);
+  CHECK(unnamed->linked);
+  CHECK(unnamed->peer_host.empty());
+  auto refusal = parse_relay_answer(inside(" " + encode_relay_answer("no reservation here", "198.51.100.7")));
+  REQUIRE(refusal);
+  CHECK_FALSE(refusal->linked);
+  CHECK(refusal->reason == "no reservation here");
+  CHECK(refusal->peer_host.empty());
   auto long_reason = parse_relay_answer(inside(" " + encode_relay_answer(std::string(1000, 'x'))));
   REQUIRE(long_reason);
-  CHECK(long_reason->size() == kMaxReasonLength);
+  CHECK(long_reason->reason.size() == kMaxReasonLength);
   CHECK_FALSE(parse_relay_answer(R"({"linked":"yes"})"));
+  CHECK_FALSE(parse_relay_answer(R"({"linked":true,"peer_host":"relay.example"})"));  // a name is not an address
 }
 
 TEST_CASE("reservation frames round-trip and a bad incoming token is no token") {
@@ -95,4 +106,12 @@ TEST_CASE("reversal frames round-trip and a connect-back names a real address an
   CHECK(is_link_control_type(kRelayReverseType));
   CHECK(is_link_control_type(kRelayReversalType));
   CHECK(is_link_control_type(kRelayConnectBackType));
+}
+
+TEST_CASE("punch frames are told apart from every other type") {
+  CHECK(is_punch_type(kPunchConnectType));
+  CHECK(is_punch_type(kPunchSyncType));
+  CHECK_FALSE(is_punch_type(kRelayIncomingType));
+  CHECK_FALSE(is_link_control_type(kPunchSyncType));
+  CHECK(encode_punch(kPunchSyncType) == R"({"type":"p2pnet.punch.sync"})");
 }

@@ -61,6 +61,9 @@ struct RelayConfig {
   // Connection reversal: ask, through the relays, a node that cannot be
   // dialed to dial this node back, and dial back when asked so.
   bool reversal = true;
+  // TCP hole punching: replace a relayed link by a direct one when both
+  // ends' NATs keep ports (the listener takes SO_REUSEPORT for it).
+  bool punching = true;
   size_t max_reservations = 64;
   size_t max_circuits = 32;
   uint64_t max_circuit_bytes = uint64_t{4} << 30;

@@ -140,21 +140,37 @@ std::optional<RelayOpening> parse_relay_opening(std::string_view line) {
   return std::nullopt;
 }
 
-std::string encode_relay_answer(const std::string& refusal) {
+std::string encode_relay_answer(const std::string& refusal, const std::string& peer_host) {
   json j = refusal.empty() ? json{{"linked", true}}
                            : json{{"linked", false}, {"reason", clipped_text(refusal, kMaxReasonLength)}};
+  if (refusal.empty() && !peer_host.empty()) j["peer_host"] = peer_host;
   return j.dump() + "\n";
 }
 
-std::optional<std::string> parse_relay_answer(std::string_view line) {
+std::optional<RelayAnswer> parse_relay_answer(std::string_view line) {
   if (line.size() >= kMaxRelayLineBytes) return std::nullopt;
   json j = json::parse(line, nullptr, false);
   if (!j.is_object()) return std::nullopt;
   auto linked = j.find("linked");
   if (linked == j.end() || !linked->is_boolean()) return std::nullopt;
-  if (linked->get<bool>()) return std::string();
-  auto reason = string_field(j, "reason");
-  return reason && !reason->empty() ? clipped_text(*reason, kMaxReasonLength) : std::string("refused");
+  RelayAnswer answer;
+  answer.linked = linked->get<bool>();
+  if (!answer.linked) {
+    auto reason = string_field(j, "reason");
+    answer.reason = reason && !reason->empty() ? clipped_text(*reason, kMaxReasonLength) : std::string("refused");
+    return answer;
+  }
+  if (auto host = string_field(j, "peer_host")) {
+    std::error_code error;
+    auto address = asio::ip::make_address(*host, error);
+    if (error) return std::nullopt;
+    answer.peer_host = address.to_string();
+  }
+  return answer;
 }
+
+bool is_punch_type(std::string_view type) { return type == kPunchConnectType || type == kPunchSyncType; }
+
+std::string encode_punch(std::string_view type) { return json{{"type", type}}.dump(); }
 
 }  // namespace p2pnet::wire

@@ -83,9 +83,27 @@ std::string encode_relay_opening(const RelayOpening& opening);
 // `line` without the opening byte and the newline.
 std::optional<RelayOpening> parse_relay_opening(std::string_view line);
 
-// The relay's answer line, '\n'-terminated: "" (empty reason) is "linked".
-std::string encode_relay_answer(const std::string& refusal);
-// nullopt: not an answer; "" linked; otherwise the refusal.
-std::optional<std::string> parse_relay_answer(std::string_view line);
+// The relay's answer line, '\n'-terminated. A "linked" answer names the
+// address the relay sees the far end's connection come from: the one
+// address hole punching may dial (the peer cannot choose another).
+struct RelayAnswer {
+  bool linked = false;
+  std::string reason;     // why not
+  std::string peer_host;  // linked: an IP literal, or "" when the relay named none
+};
+std::string encode_relay_answer(const std::string& refusal, const std::string& peer_host = "");
+std::optional<RelayAnswer> parse_relay_answer(std::string_view line);
+
+// Hole punching, on a relayed link only (after DCUtR's CONNECT and SYNC):
+// the end that opened the circuit sends punch.connect, the other answers
+// with its own when it will punch; the opener sends punch.sync and dials,
+// the other end dials on reading it. Both dial from their listen port to
+// the address the relay named and the port the other's hello listens on,
+// so their SYNs open each NAT for the other (hole_punch.cpp).
+constexpr std::string_view kPunchFeature = "punch";
+constexpr std::string_view kPunchConnectType = "p2pnet.punch.connect";
+constexpr std::string_view kPunchSyncType = "p2pnet.punch.sync";
+bool is_punch_type(std::string_view type);
+std::string encode_punch(std::string_view type);
 
 }  // namespace p2pnet::wire
