@@ -200,8 +200,8 @@ void NodeCore::dial_from_listen_port(const std::string& host, uint16_t port, Soc
   if (stopping_) return done(nullptr, "node is stopping");
   std::error_code error;
   auto remote_address = asio::ip::make_address(host, error);
-  auto local = acceptor_.local_endpoint(error);
-  if (error) return done(nullptr, "no listen address: " + error.message());
+  if (error) return done(nullptr, "not an address: " + host);
+  auto local = listen_endpoint_;
   if (local.address().is_v4() != remote_address.is_v4() && !local.address().is_unspecified())
     return done(nullptr, "the peer's address is of another IP version than the listen address");
   asio::ip::tcp::endpoint remote(remote_address, port);

@@ -128,7 +128,8 @@ void NodeCore::start() {
   if (error) throw fail("bind");
   acceptor_.listen(asio::socket_base::max_listen_connections, error);
   if (error) throw fail("listen");
-  listen_port_ = acceptor_.local_endpoint(error).port();
+  listen_endpoint_ = acceptor_.local_endpoint(error);
+  listen_port_ = listen_endpoint_.port();
   {
     std::lock_guard lock(hello_mutex_);
     hello_template_.port = listen_port_;

@@ -251,6 +251,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::string listen_host_;
   LocalScopes hearsay_scopes_;
   uint16_t listen_port_ = 0;
+  asio::ip::tcp::endpoint listen_endpoint_;  // set before start, read by hole punching
   ConnectionLimits limits_;
   wire::Hello hello_template_;
 

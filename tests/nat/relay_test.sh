@@ -10,8 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/nat_lab.sh"
 lab_begin "$@"
 
-# The relay P forces its service on (a lab has too few networks for it to
-# find itself public on its own); the home nodes run the defaults.
+# The relay P forces its service on, so that it holds places from the start
+# and again at once after its restart mid-test ("auto" waits for peers of
+# two networks to dial it back first; nat_lab_matrix runs it that way).
 sed 's/^relay_service = "auto"$/relay_service = true/' "$config" >"$work/relay.toml"
 grep -qx "relay_service = true" "$work/relay.toml" || lab_fail "config/node.toml has no relay_service = \"auto\" line"
 # Bob downloads at 16 MiB/s, so that the relay can stop in the middle of one,
