@@ -66,22 +66,15 @@ PeerTable::Establishment PeerTable::establish(const std::shared_ptr<Connection>&
     return result;
   }
   const auto& old = existing->second;
-  // A direct link beats a relayed one, so a punched or reversed link
-  // replaces the circuit; both ends see the same pair and agree.
-  if (old->relayed() != connection->relayed()) {
-    if (connection->relayed()) {
-      result.outcome = Outcome::duplicate;
-      return result;
-    }
-    result.outcome = Outcome::replaced;
-    result.replaced = old;
-    existing->second = connection;
-    return result;
-  }
   auto initiator = [&](const Connection& c) { return c.inbound() ? peer_id : own_id_; };
-  bool keep_new = initiator(*old) != initiator(*connection) && initiator(*connection) < initiator(*old);
+  // A direct link beats a relayed one, so a punched or reversed link
+  // replaces the circuit; between two of a kind, the one the lower id
+  // dialed stays. Both ends see the same pair and agree.
+  const bool same_path = old->relayed() == connection->relayed();
+  bool keep_new = same_path ? initiator(*old) != initiator(*connection) && initiator(*connection) < initiator(*old)
+                            : old->relayed();
   // Two ends that dial each other at once connect from the same address.
-  if (keep_new && !connection->encrypted() && connection->remote_address() != old->remote_address()) {
+  if (same_path && keep_new && !connection->encrypted() && connection->remote_address() != old->remote_address()) {
     result.outcome = Outcome::unproven_duplicate;
     result.replaced = old;  // not replaced: the caller names where the id is connected from
     return result;

@@ -4,7 +4,7 @@
 // NAT, so the opener's SYN reaches the other's listener: the exchange, the
 // roles and the replacement are what this proves; the NAT lab
 // (tests/nat/hole_punch_test.sh) proves the punch through two NATs.
-#include "test_node.hpp"
+#include "relay_nodes.hpp"
 #include "tls_peer.hpp"
 #include "wire/relay.hpp"
 
@@ -15,18 +15,6 @@ using namespace p2pnet::test;
 
 namespace {
 
-NodeConfig relay_config() {
-  auto config = test_config({"probe"});
-  config.relay.service = Switch::on;
-  return config;
-}
-
-NodeConfig reserving_config() {
-  auto config = test_config({"probe"});
-  config.relay.use_relays = Switch::on;
-  return config;
-}
-
 // Goes for a circuit at once: no reversal first.
 NodeConfig circuit_caller_config() {
   auto config = test_config({"probe"});
@@ -34,15 +22,9 @@ NodeConfig circuit_caller_config() {
   return config;
 }
 
-bool holds_place(TestNode& node, TestNode& relay) {
-  return node.run("nat").contains("relay: " + relay.id() + " 127.0.0.1:" + std::to_string(relay.port()));
-}
-
 bool has_line(const std::string& text, const std::string& line) {
   return ("\n" + text + "\n").find("\n" + line + "\n") != std::string::npos;
 }
-
-std::string at(TestNode& node) { return "127.0.0.1:" + std::to_string(node.port()); }
 
 }  // namespace
 
@@ -56,9 +38,11 @@ TEST_CASE("hole punching replaces a relayed link by a direct one that plugins se
   auto connect = bob.run("connect " + alice.id());
   INFO(connect.text());
   REQUIRE(connect.status == 0);
-  CHECK(connect.text() == "connected to " + alice.id() + " at " + at(alice) + " (direct)\n");
-  CHECK(bob.run("peers").contains(alice.id() + " " + at(alice) + " outbound verified direct"));
-  CHECK(wait_until([&] { return alice.run("peers").contains(bob.id() + " " + at(bob) + " inbound verified direct"); }));
+  CHECK(connect.text() == "connected to " + alice.id() + " at " + loopback_address_of(alice) + " (direct)\n");
+  CHECK(bob.run("peers").contains(alice.id() + " " + loopback_address_of(alice) + " outbound verified direct"));
+  CHECK(wait_until([&] {
+    return alice.run("peers").contains(bob.id() + " " + loopback_address_of(bob) + " inbound verified direct");
+  }));
   CHECK(bob.event_count("punches_succeeded") == 1);
   CHECK(relay.event_count("relay_circuits_linked") == 1);
   // The circuit it replaced is gone from the relay.

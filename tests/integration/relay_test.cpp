@@ -4,7 +4,7 @@
 // names the relay, and the relay refuses what its limits and reservations
 // do not allow, with counters. The NAT lab (tests/nat/relay_test.sh) runs
 // the same behind real NATs with a download.
-#include "test_node.hpp"
+#include "relay_nodes.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -12,20 +12,6 @@ using namespace p2pnet;
 using namespace p2pnet::test;
 
 namespace {
-
-NodeConfig relay_config() {
-  auto config = test_config({"probe"});
-  config.relay.service = Switch::on;
-  return config;
-}
-
-// Loopback votes do not count, so nothing here finds itself private: the
-// reserving node is told to hold a place anyway.
-NodeConfig reserving_config() {
-  auto config = test_config({"probe"});
-  config.relay.use_relays = Switch::on;
-  return config;
-}
 
 // A caller that goes straight for a circuit and keeps it: reversal
 // (reversal_test.cpp) and hole punching (hole_punch_test.cpp) would give
@@ -35,10 +21,6 @@ NodeConfig circuit_caller_config() {
   config.relay.reversal = false;
   config.relay.punching = false;
   return config;
-}
-
-bool holds_place(TestNode& node, TestNode& relay) {
-  return node.run("nat").contains("relay: " + relay.id() + " 127.0.0.1:" + std::to_string(relay.port()));
 }
 
 }  // namespace

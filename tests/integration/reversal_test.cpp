@@ -4,7 +4,7 @@
 // passes requests on only to nodes it holds places for; the node dials back
 // only at its own relay's word; an
 // asking node the far end does not dial back falls back to a circuit.
-#include "test_node.hpp"
+#include "relay_nodes.hpp"
 #include "tls_peer.hpp"
 #include "wire/relay.hpp"
 
@@ -12,30 +12,6 @@
 
 using namespace p2pnet;
 using namespace p2pnet::test;
-
-namespace {
-
-NodeConfig relay_config() {
-  auto config = test_config({"probe"});
-  config.relay.service = Switch::on;
-  return config;
-}
-
-// Loopback votes do not count, so nothing here finds itself private: the
-// reserving node is told to hold a place anyway.
-NodeConfig reserving_config() {
-  auto config = test_config({"probe"});
-  config.relay.use_relays = Switch::on;
-  return config;
-}
-
-bool holds_place(TestNode& node, TestNode& relay) {
-  return node.run("nat").contains("relay: " + relay.id() + " 127.0.0.1:" + std::to_string(relay.port()));
-}
-
-std::string at(TestNode& node) { return "127.0.0.1:" + std::to_string(node.port()); }
-
-}  // namespace
 
 TEST_CASE("a node with a place on a relay dials back the node that asked through it: a direct link") {
   TestNode relay(relay_config()), alice(reserving_config()), bob({"probe"});
@@ -45,11 +21,12 @@ TEST_CASE("a node with a place on a relay dials back the node that asked through
 
   auto connect = bob.run("connect " + alice.id());
   REQUIRE(connect.status == 0);
-  CHECK(connect.text() == "connected to " + alice.id() + " at " + at(alice) + " (direct)\n");
+  CHECK(connect.text() == "connected to " + alice.id() + " at " + loopback_address_of(alice) + " (direct)\n");
   // Alice dialed: bob's link to her is inbound, and no circuit exists.
-  CHECK(bob.run("peers").contains(alice.id() + " " + at(alice) + " inbound verified direct"));
-  CHECK(
-      wait_until([&] { return alice.run("peers").contains(bob.id() + " " + at(bob) + " outbound verified direct"); }));
+  CHECK(bob.run("peers").contains(alice.id() + " " + loopback_address_of(alice) + " inbound verified direct"));
+  CHECK(wait_until([&] {
+    return alice.run("peers").contains(bob.id() + " " + loopback_address_of(bob) + " outbound verified direct");
+  }));
   CHECK(relay.event_count("relay_reversals_passed_on") == 1);
   CHECK(relay.event_count("relay_circuits_linked") == 0);
   CHECK(wait_until([&] { return alice.event_count("reversal_dials_connected") == 1; }));
