@@ -181,6 +181,16 @@ void NodeCore::end_punch(const std::string& peer_id, const std::string& error) {
   for (auto& done : waiters) done(peer_id, "");
 }
 
+void NodeCore::end_punches(const std::string& why) {
+  std::vector<std::string> under_way;
+  {
+    std::lock_guard lock(punch_mutex_);
+    for (const auto& [peer_id, punch] : punches_)
+      if (punch.deadline) under_way.push_back(peer_id);
+  }
+  for (const auto& peer_id : under_way) end_punch(peer_id, why);
+}
+
 void NodeCore::punch_link_lost(const std::string& peer_id) {
   bool punching;
   {

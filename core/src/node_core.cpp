@@ -172,6 +172,7 @@ void NodeCore::stop() {
   dialer_->stop();
   relay_service_->stop();
   reversal_waits_->stop();
+  end_punches("node is stopping");
   if (sweep_timer_) asio::post(sweep_timer_->get_executor(), [timer = sweep_timer_] { timer->cancel(); });
   // A load or unload under way finishes first; later ones see stopping_.
   live_worker_.shut_down();

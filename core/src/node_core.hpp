@@ -221,6 +221,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   void punch_dial(const std::weak_ptr<Connection>& link, bool opener);
   void retry_punch(const std::weak_ptr<Connection>& link, const std::string& peer_id, const std::string& error);
   void end_punch(const std::string& peer_id, const std::string& error);
+  void end_punches(const std::string& why);  // at stop: every punch under way
   void punch_link_lost(const std::string& peer_id);
   // A TCP connection from the listen port (SO_REUSEPORT), bounded by
   // handshake_timeout and at most kMaxPunchDialTime (hole_punch.cpp).
