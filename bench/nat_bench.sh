@@ -220,7 +220,8 @@ row "hole punching A-B, links direct after connect ID" "$direct/$attempts" - - \
 for failure in "${failures[@]}"; do echo "    $failure"; done
 row "connect ID until direct, p50 (whole command)" "$(ms_figure "$(percentile 50 "${connect_ms[@]}")")" - - ""
 row "connect ID until direct, p90 (whole command)" "$(ms_figure "$(percentile 90 "${connect_ms[@]}")")" - - ""
-echo "    B dials A's last known address first (not in attempt 1) and gives up after handshake_timeout_ms = 1000: A's router drops the SYN without a word"
+echo "    B dials A's last known address first and gives up after handshake_timeout_ms = 1000: A's router drops the SYN without a word"
+echo "    attempt 1, before B knew any address of A (no direct dial, straight to the relay): ${connect_ms[0]} ms"
 if ((direct > 0)); then
   row "punch, relayed link to direct link, p50 (B's log)" "$(ms_figure "$(percentile 50 "${punch_ms[@]}")")" - - ""
   row "punch, relayed link to direct link, p90 (B's log)" "$(ms_figure "$(percentile 90 "${punch_ms[@]}")")" - - ""
