@@ -131,7 +131,9 @@ class RelayService::Circuit : public std::enable_shared_from_this<Circuit> {
   const std::chrono::seconds lifetime_;
   uint64_t bytes_ = 0;
   bool ended_ = false;
-  Buffer a_to_b_{}, b_to_a_{};
+  // Left uninitialised: a read fills what a write then sends, and pages
+  // never touched stay out of the resident set while a circuit idles.
+  Buffer a_to_b_, b_to_a_;
 };
 
 RelayService::RelayService(const RelayConfig& config, std::chrono::milliseconds opening_timeout, asio::io_context& io,
