@@ -4,8 +4,10 @@
 // Thread-safe; every `done` runs on the io_context, never under the lock.
 #pragma once
 
-#include <asio.hpp>
-
+// A standard header first: asio chooses how it allocates handler memory
+// from the standard library's configuration macros, and a file where asio
+// came first would build asio's inline allocator differently from every
+// other file (an ODR break that ASan reports as alloc-dealloc-mismatch).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -14,6 +16,8 @@
 #include <mutex>
 #include <set>
 #include <string>
+
+#include <asio.hpp>
 
 namespace p2pnet {
 
