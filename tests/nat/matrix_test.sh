@@ -26,7 +26,11 @@ declare -A want id
 # Each file is there before its node starts: a node indexes its folder at start.
 for name in "${names[@]}"; do
   mkdir -p "$work/$name/shared"
-  head -c $((4 * 1024 * 1024)) /dev/urandom >"$work/$name/shared/${file[$name]}.bin"
+  # A's is the issue's 64 MiB file (found and fetched by P, Q, B and C over
+  # the three paths); the others' 4 MiB keep the 20 downloads quick.
+  mib=4
+  [ "$name" = A ] && mib=64
+  head -c $((mib * 1024 * 1024)) /dev/urandom >"$work/$name/shared/${file[$name]}.bin"
   want[$name]="$(sha256sum "$work/$name/shared/${file[$name]}.bin" | cut -d' ' -f1)"
 done
 
