@@ -114,6 +114,9 @@ class Downloader {
   void on_prepared(uint64_t id, PreparedPart prepared);
   // Sources and their answers (downloader_sources.cpp).
   void activate_sources(Transfer& t);
+  // How this node reaches a source now: by a direct link, a relayed one, or not yet.
+  enum class SourcePath { direct, unknown, relayed };
+  SourcePath path_to(const std::string& node_id);
   void connect_source(Transfer& t, Source& s);
   void on_source_connected(Transfer& t, Source& s);
   void ask_manifest(Transfer& t, Source& s);

@@ -33,12 +33,21 @@ struct ManifestHash {
 void Downloader::activate_sources(Transfer& t) {
   if (t.phase != Phase::fetching) return;
   int live = t.live_sources();
-  for (auto& [id, s] : t.sources) {
-    if (live >= settings_.max_sources) break;
-    if (s.state != SourceState::standby) continue;
-    ++live;
-    connect_source(t, s);
-  }
+  // Direct sources first: every byte of a relayed one also crosses the
+  // relay, so it fills max_sources only when direct ones do not.
+  for (auto path : {SourcePath::direct, SourcePath::unknown, SourcePath::relayed})
+    for (auto& [id, s] : t.sources) {
+      if (live >= settings_.max_sources) return;
+      if (s.state != SourceState::standby || path_to(id) != path) continue;
+      ++live;
+      connect_source(t, s);
+    }
+}
+
+Downloader::SourcePath Downloader::path_to(const std::string& node_id) {
+  auto peer = host_.peer(node_id);
+  if (!peer) return SourcePath::unknown;  // a dial tries the direct way first
+  return peer->relayed_via.empty() ? SourcePath::direct : SourcePath::relayed;
 }
 
 void Downloader::connect_source(Transfer& t, Source& s) {

@@ -279,3 +279,33 @@ TEST_CASE("an empty file downloads and is verified") {
   CHECK(fs::file_size(downloads / "empty.txt") == 0);
   CHECK(no_partial_files(downloads.path()));
 }
+
+TEST_CASE("a download takes a direct source before one reached through a relay") {
+  TempDir shared_a("shared"), shared_c("shared"), downloads("downloads");
+  const size_t size = 512 * 1024;
+  auto sha = write_random_file(shared_a / "both.bin", size, 3);
+  write_random_file(shared_c / "both.bin", size, 3);
+  auto relay_config = file_node({});
+  relay_config.relay.service = Switch::on;
+  auto alice_config = file_node(shared_a.path());
+  alice_config.relay.use_relays = Switch::on;  // loopback never makes her private
+  auto bob_config = file_node({}, {{"download_dir", downloads.path().string()}, {"max_sources", 1}});
+  bob_config.relay.reversal = false;  // his link to alice stays relayed
+  bob_config.relay.punching = false;
+  TestNode relay(relay_config), alice(alice_config), carol(file_node(shared_c.path())), bob(bob_config);
+  REQUIRE(alice.connect_to(relay) == relay.id());
+  REQUIRE(bob.connect_to(relay) == relay.id());
+  REQUIRE(wait_until([&] { return alice.run("nat").contains("relay: " + relay.id()); }));
+  REQUIRE(bob.run("connect " + alice.id()).contains("(relayed via " + relay.id().substr(0, 8) + ")"));
+  REQUIRE(bob.connect_to(carol) == carol.id());
+
+  auto result = search_until(bob, "both.bin", 2);
+  REQUIRE(result);
+  auto download = bob.run("download --wait " + std::to_string(result->index), kDownloadTimeout);
+  INFO(download.text());
+  CHECK(last_line(download) == saved_line(downloads / "both.bin", size));
+  CHECK(sha256_hex(read_file(downloads / "both.bin")) == sha);
+  // One source at a time: carol's direct link, not alice's relayed one.
+  CHECK(counter(carol, "download.chunks_served") > 0);
+  CHECK(counter(alice, "download.chunks_served") == 0);
+}
