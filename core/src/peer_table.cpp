@@ -67,12 +67,14 @@ PeerTable::Establishment PeerTable::establish(const std::shared_ptr<Connection>&
   }
   const auto& old = existing->second;
   auto initiator = [&](const Connection& c) { return c.inbound() ? peer_id : own_id_; };
-  // A direct link beats a relayed one, so a punched or reversed link
-  // replaces the circuit; between two of a kind, the one the lower id
-  // dialed stays. Both ends see the same pair and agree.
+  // A link already closing here gives way. Otherwise a direct link beats
+  // a relayed one, so a punched or reversed link replaces the circuit;
+  // between two of a kind, a node's new dial replaces its old link (it
+  // dials again because it let that one go, whose bye may still be on its
+  // way), and of two dials crossing, the lower id's stays. Both ends see
+  // the same pair and agree.
   const bool same_path = old->relayed() == connection->relayed();
-  bool keep_new = same_path ? initiator(*old) != initiator(*connection) && initiator(*connection) < initiator(*old)
-                            : old->relayed();
+  bool keep_new = old->closing() || (same_path ? initiator(*connection) <= initiator(*old) : old->relayed());
   // Two ends that dial each other at once connect from the same address.
   if (same_path && keep_new && !connection->encrypted() && connection->remote_address() != old->remote_address()) {
     result.outcome = Outcome::unproven_duplicate;
