@@ -16,6 +16,8 @@
 // kMaxPunchTries, and at most kMaxPunchDials run at once.
 #include "node_core.hpp"
 
+#include "socket_deadline.hpp"
+
 #include <fmt/core.h>
 
 #include <sys/socket.h>
@@ -45,11 +47,8 @@ bool NodeCore::start_punch(const std::string& peer_id, ConnectDone done) {
   {
     std::lock_guard lock(punch_mutex_);
     auto& punch = punches_[peer_id];
-    if (punch.deadline) {  // under way: hear of its end too
-      punch.waiters.push_back(std::move(done));
-      return true;
-    }
     punch.waiters.push_back(std::move(done));
+    if (punch.deadline) return true;  // under way: this caller hears of its end too
     punch.deadline = std::make_shared<asio::steady_timer>(runtime_.io, 3 * config_.handshake_timeout);
     punch.deadline->async_wait([weak = weak_from_this(), peer_id](const std::error_code& error) {
       if (auto self = weak.lock(); self && !error) self->end_punch(peer_id, "no direct link in time");
@@ -222,17 +221,10 @@ void NodeCore::dial_from_listen_port(const std::string& host, uint16_t port, Soc
   if (!error) socket->set_option(ReusePort(true), error);
   if (!error) socket->bind(local, error);
   if (error) return done(nullptr, "cannot dial from the listen port: " + error.message());
-  auto deadline = std::make_shared<asio::steady_timer>(socket->get_executor(),
-                                                       std::min(config_.handshake_timeout, kMaxPunchDialTime));
-  deadline->async_wait([socket](const std::error_code& e) {
-    if (!e) {
-      std::error_code ignored;
-      socket->close(ignored);
-    }
-  });
+  auto deadline = close_after(socket, std::min(config_.handshake_timeout, kMaxPunchDialTime));
   socket->async_connect(remote, [socket, deadline, done](const std::error_code& e) {
     deadline->cancel();
-    if (e) return done(nullptr, e == asio::error::operation_aborted ? "timed out" : e.message());
+    if (e) return done(nullptr, connect_failure(e));
     done(socket, "");
   });
 }

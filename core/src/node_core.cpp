@@ -5,6 +5,7 @@
 #include "host_api.hpp"
 #include "network_address.hpp"
 #include "node_id.hpp"
+#include "socket_deadline.hpp"
 #include "tls_identity.hpp"
 #include "wire/header_scan.hpp"
 
@@ -288,18 +289,11 @@ void NodeCore::dial_socket(const std::string& host, uint16_t port, SocketDone do
       [self, strand, resolver, done](const std::error_code& error, asio::ip::tcp::resolver::results_type results) {
         if (error) return done(nullptr, fmt::format("cannot resolve the host: {}", error.message()));
         auto socket = std::make_shared<asio::ip::tcp::socket>(strand);
-        auto deadline = std::make_shared<asio::steady_timer>(strand, self->config_.handshake_timeout);
-        deadline->async_wait([socket](const std::error_code& e) {
-          if (!e) {
-            std::error_code ignored;
-            socket->close(ignored);
-          }
-        });
+        auto deadline = close_after(socket, self->config_.handshake_timeout);
         asio::async_connect(*socket, results,
                             [socket, deadline, done](const std::error_code& e, const asio::ip::tcp::endpoint&) {
                               deadline->cancel();
-                              if (e)
-                                return done(nullptr, e == asio::error::operation_aborted ? "timed out" : e.message());
+                              if (e) return done(nullptr, connect_failure(e));
                               done(socket, "");
                             });
       });

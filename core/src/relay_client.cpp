@@ -6,6 +6,7 @@
 
 #include "host_port.hpp"
 #include "relay_line.hpp"
+#include "socket_deadline.hpp"
 
 #include <fmt/core.h>
 
@@ -191,14 +192,7 @@ void NodeCore::open_circuit(const std::shared_ptr<Connection>& relay, const wire
         if (!socket) return done("", "cannot reach the relay: " + error);
         // The relay waits for the far end to come; twice the handshake
         // time covers its dial and ours.
-        auto deadline =
-            std::make_shared<asio::steady_timer>(socket->get_executor(), 2 * self->config_.handshake_timeout);
-        deadline->async_wait([socket](const std::error_code& e) {
-          if (!e) {
-            std::error_code ignored;
-            socket->close(ignored);
-          }
-        });
+        auto deadline = close_after(socket, 2 * self->config_.handshake_timeout);
         write_relay_line(
             socket, line, [self, socket, deadline, relay_id, expected, inbound, done](const std::error_code& e) {
               if (e) {

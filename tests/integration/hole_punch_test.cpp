@@ -15,13 +15,6 @@ using namespace p2pnet::test;
 
 namespace {
 
-// Goes for a circuit at once: no reversal first.
-NodeConfig circuit_caller_config() {
-  auto config = test_config({"probe"});
-  config.relay.reversal = false;
-  return config;
-}
-
 bool has_line(const std::string& text, const std::string& line) {
   return ("\n" + text + "\n").find("\n" + line + "\n") != std::string::npos;
 }
@@ -29,10 +22,8 @@ bool has_line(const std::string& text, const std::string& line) {
 }  // namespace
 
 TEST_CASE("hole punching replaces a relayed link by a direct one that plugins see as a plain peer") {
-  TestNode relay(relay_config()), alice(reserving_config()), bob(circuit_caller_config());
-  REQUIRE(alice.connect_to(relay) == relay.id());
-  REQUIRE(bob.connect_to(relay) == relay.id());
-  REQUIRE(wait_until([&] { return holds_place(alice, relay); }));
+  TestNode relay(relay_config()), alice(reserving_config()), bob(circuit_caller_config(true));
+  meet_at_relay(relay, alice, bob);
 
   // `connect` answers once the punch ran its course: the link is direct.
   auto connect = bob.run("connect " + alice.id());
@@ -63,10 +54,8 @@ TEST_CASE("hole punching replaces a relayed link by a direct one that plugins se
 TEST_CASE("with hole_punching = false on either end the relayed link stays") {
   auto no_punch = reserving_config();
   no_punch.relay.punching = false;
-  TestNode relay(relay_config()), alice(no_punch), bob(circuit_caller_config());
-  REQUIRE(alice.connect_to(relay) == relay.id());
-  REQUIRE(bob.connect_to(relay) == relay.id());
-  REQUIRE(wait_until([&] { return holds_place(alice, relay); }));
+  TestNode relay(relay_config()), alice(no_punch), bob(circuit_caller_config(true));
+  meet_at_relay(relay, alice, bob);
   auto connect = bob.run("connect " + alice.id());
   REQUIRE(connect.status == 0);
   CHECK(connect.contains("(relayed via " + relay.id().substr(0, 8) + ")"));

@@ -11,25 +11,9 @@
 using namespace p2pnet;
 using namespace p2pnet::test;
 
-namespace {
-
-// A caller that goes straight for a circuit and keeps it: reversal
-// (reversal_test.cpp) and hole punching (hole_punch_test.cpp) would give
-// it a direct link instead.
-NodeConfig circuit_caller_config() {
-  auto config = test_config({"probe"});
-  config.relay.reversal = false;
-  config.relay.punching = false;
-  return config;
-}
-
-}  // namespace
-
 TEST_CASE("a node is reached by id through the relay that holds its place, as a verified peer") {
-  TestNode relay(relay_config()), alice(reserving_config()), bob(circuit_caller_config());
-  REQUIRE(alice.connect_to(relay) == relay.id());
-  REQUIRE(bob.connect_to(relay) == relay.id());
-  REQUIRE(wait_until([&] { return holds_place(alice, relay); }));
+  TestNode relay(relay_config()), alice(reserving_config()), bob(circuit_caller_config(false));
+  meet_at_relay(relay, alice, bob);
   CHECK(relay.run("nat").contains("relay service: on (1 reservation, 0 circuits)"));
 
   // Bob has no address for alice: only the relay can reach her.
@@ -72,7 +56,7 @@ TEST_CASE("a relay refuses circuits to nodes without a reservation and beyond it
   auto limited = relay_config();
   limited.relay.max_reservations = 1;
   limited.relay.max_circuits = 0;
-  TestNode relay(limited), alice(reserving_config()), carol(reserving_config()), bob(circuit_caller_config());
+  TestNode relay(limited), alice(reserving_config()), carol(reserving_config()), bob(circuit_caller_config(false));
   REQUIRE(alice.connect_to(relay) == relay.id());
   REQUIRE(wait_until([&] { return holds_place(alice, relay); }));
   REQUIRE(carol.connect_to(relay) == relay.id());

@@ -15,9 +15,7 @@ using namespace p2pnet::test;
 
 TEST_CASE("a node with a place on a relay dials back the node that asked through it: a direct link") {
   TestNode relay(relay_config()), alice(reserving_config()), bob({"probe"});
-  REQUIRE(alice.connect_to(relay) == relay.id());
-  REQUIRE(bob.connect_to(relay) == relay.id());
-  REQUIRE(wait_until([&] { return holds_place(alice, relay); }));
+  meet_at_relay(relay, alice, bob);
 
   auto connect = bob.run("connect " + alice.id());
   REQUIRE(connect.status == 0);
@@ -63,9 +61,7 @@ TEST_CASE("a node that does not dial back leaves the asking node a circuit throu
   impatient.handshake_timeout = std::chrono::milliseconds(1000);  // the wait for a dial-back is twice that
   impatient.relay.punching = false;                               // the circuit stays
   TestNode relay(relay_config()), alice(no_reversal), bob(impatient);
-  REQUIRE(alice.connect_to(relay) == relay.id());
-  REQUIRE(bob.connect_to(relay) == relay.id());
-  REQUIRE(wait_until([&] { return holds_place(alice, relay); }));
+  meet_at_relay(relay, alice, bob);
   auto connect = bob.run("connect " + alice.id());
   REQUIRE(connect.status == 0);
   CHECK(connect.contains("(relayed via " + relay.id().substr(0, 8) + ")"));

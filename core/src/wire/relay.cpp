@@ -18,10 +18,45 @@ bool is_token(const std::string& text) {
          std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
+// Every frame and line here is a JSON object; anything else is no message.
+std::optional<json> parse_object(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  return j;
+}
+
 std::optional<std::string> string_field(const json& j, const char* name) {
   auto it = j.find(name);
   if (it == j.end() || !it->is_string()) return std::nullopt;
   return it->get<std::string>();
+}
+
+std::optional<bool> bool_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
+}
+
+std::optional<std::string> node_id_field(const json& j, const char* name) {
+  auto id = string_field(j, name);
+  if (!id || !is_valid_node_id(*id)) return std::nullopt;
+  return id;
+}
+
+// A refusal's reason as the far end gave it, clipped; "" when it gave none.
+std::string reason_field(const json& j) {
+  auto reason = string_field(j, "reason");
+  return reason ? clipped_text(*reason, kMaxReasonLength) : "";
+}
+
+// An IP literal, written the one way this node writes it; a host name is no address.
+std::optional<std::string> address_field(const json& j, const char* name) {
+  auto host = string_field(j, name);
+  if (!host) return std::nullopt;
+  std::error_code error;
+  auto address = asio::ip::make_address(*host, error);
+  if (error) return std::nullopt;
+  return address.to_string();
 }
 
 }  // namespace
@@ -41,13 +76,10 @@ std::string encode_relay_reserved(const RelayReserved& answer) {
 }
 
 std::optional<RelayReserved> parse_relay_reserved(std::string_view header) {
-  json j = json::parse(header, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto granted = j.find("granted");
-  if (granted == j.end() || !granted->is_boolean()) return std::nullopt;
-  RelayReserved answer{granted->get<bool>(), ""};
-  if (auto reason = string_field(j, "reason")) answer.reason = clipped_text(*reason, kMaxReasonLength);
-  return answer;
+  auto j = parse_object(header);
+  auto granted = j ? bool_field(*j, "granted") : std::nullopt;
+  if (!granted) return std::nullopt;
+  return RelayReserved{*granted, reason_field(*j)};
 }
 
 std::string encode_relay_incoming(const std::string& token) {
@@ -55,9 +87,8 @@ std::string encode_relay_incoming(const std::string& token) {
 }
 
 std::optional<std::string> parse_relay_incoming(std::string_view header) {
-  json j = json::parse(header, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto token = string_field(j, "token");
+  auto j = parse_object(header);
+  auto token = j ? string_field(*j, "token") : std::nullopt;
   if (!token || !is_token(*token)) return std::nullopt;
   return token;
 }
@@ -67,11 +98,8 @@ std::string encode_relay_reverse(const std::string& target_id) {
 }
 
 std::optional<std::string> parse_relay_reverse(std::string_view header) {
-  json j = json::parse(header, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto to = string_field(j, "to");
-  if (!to || !is_valid_node_id(*to)) return std::nullopt;
-  return to;
+  auto j = parse_object(header);
+  return j ? node_id_field(*j, "to") : std::nullopt;
 }
 
 std::string encode_relay_reversal(const RelayReversal& answer) {
@@ -81,14 +109,12 @@ std::string encode_relay_reversal(const RelayReversal& answer) {
 }
 
 std::optional<RelayReversal> parse_relay_reversal(std::string_view header) {
-  json j = json::parse(header, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto to = string_field(j, "to");
-  auto passed_on = j.find("passed_on");
-  if (!to || !is_valid_node_id(*to) || passed_on == j.end() || !passed_on->is_boolean()) return std::nullopt;
-  RelayReversal answer{*to, passed_on->get<bool>(), ""};
-  if (auto reason = string_field(j, "reason")) answer.reason = clipped_text(*reason, kMaxReasonLength);
-  return answer;
+  auto j = parse_object(header);
+  if (!j) return std::nullopt;
+  auto to = node_id_field(*j, "to");
+  auto passed_on = bool_field(*j, "passed_on");
+  if (!to || !passed_on) return std::nullopt;
+  return RelayReversal{*to, *passed_on, reason_field(*j)};
 }
 
 std::string encode_relay_connect_back(const RelayConnectBack& request) {
@@ -97,16 +123,14 @@ std::string encode_relay_connect_back(const RelayConnectBack& request) {
 }
 
 std::optional<RelayConnectBack> parse_relay_connect_back(std::string_view header) {
-  json j = json::parse(header, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto id = string_field(j, "id");
-  auto host = string_field(j, "host");
-  auto port = j.find("port");
-  if (!id || !is_valid_node_id(*id) || !host || port == j.end() || !port->is_number_unsigned()) return std::nullopt;
-  std::error_code error;
-  auto address = asio::ip::make_address(*host, error);
-  if (error || port->get<uint64_t>() == 0 || port->get<uint64_t>() > 65535) return std::nullopt;
-  return RelayConnectBack{*id, address.to_string(), static_cast<uint16_t>(port->get<uint64_t>())};
+  auto j = parse_object(header);
+  if (!j) return std::nullopt;
+  auto id = node_id_field(*j, "id");
+  auto host = address_field(*j, "host");
+  auto port = j->find("port");
+  if (!id || !host || port == j->end() || !port->is_number_unsigned()) return std::nullopt;
+  if (port->get<uint64_t>() == 0 || port->get<uint64_t>() > 65535) return std::nullopt;
+  return RelayConnectBack{*id, *host, static_cast<uint16_t>(port->get<uint64_t>())};
 }
 
 std::string encode_relay_opening(const RelayOpening& opening) {
@@ -118,20 +142,19 @@ std::string encode_relay_opening(const RelayOpening& opening) {
 
 std::optional<RelayOpening> parse_relay_opening(std::string_view line) {
   if (line.size() >= kMaxRelayLineBytes) return std::nullopt;
-  json j = json::parse(line, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto kind = string_field(j, "relay");
+  auto j = parse_object(line);
+  auto kind = j ? string_field(*j, "relay") : std::nullopt;
   if (!kind) return std::nullopt;
   RelayOpening opening;
   if (*kind == "connect") {
-    auto to = string_field(j, "to");
-    if (!to || !is_valid_node_id(*to)) return std::nullopt;
+    auto to = node_id_field(*j, "to");
+    if (!to) return std::nullopt;
     opening.kind = RelayOpening::Kind::connect;
     opening.target_id = *to;
     return opening;
   }
   if (*kind == "accept") {
-    auto token = string_field(j, "token");
+    auto token = string_field(*j, "token");
     if (!token || !is_token(*token)) return std::nullopt;
     opening.kind = RelayOpening::Kind::accept;
     opening.token = *token;
@@ -149,22 +172,20 @@ std::string encode_relay_answer(const std::string& refusal, const std::string& p
 
 std::optional<RelayAnswer> parse_relay_answer(std::string_view line) {
   if (line.size() >= kMaxRelayLineBytes) return std::nullopt;
-  json j = json::parse(line, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto linked = j.find("linked");
-  if (linked == j.end() || !linked->is_boolean()) return std::nullopt;
+  auto j = parse_object(line);
+  auto linked = j ? bool_field(*j, "linked") : std::nullopt;
+  if (!linked) return std::nullopt;
   RelayAnswer answer;
-  answer.linked = linked->get<bool>();
+  answer.linked = *linked;
   if (!answer.linked) {
-    auto reason = string_field(j, "reason");
-    answer.reason = reason && !reason->empty() ? clipped_text(*reason, kMaxReasonLength) : std::string("refused");
+    answer.reason = reason_field(*j);
+    if (answer.reason.empty()) answer.reason = "refused";
     return answer;
   }
-  if (auto host = string_field(j, "peer_host")) {
-    std::error_code error;
-    auto address = asio::ip::make_address(*host, error);
-    if (error) return std::nullopt;
-    answer.peer_host = address.to_string();
+  if (j->contains("peer_host")) {
+    auto host = address_field(*j, "peer_host");
+    if (!host) return std::nullopt;
+    answer.peer_host = *host;
   }
   return answer;
 }
