@@ -59,20 +59,31 @@ bool Dialer::dial_known(const std::string& node_id, ConnectDone done) {
   if (!record) return node_.connect_through_relays(node_id, std::move(done));
   // Pinned: whoever answers at that address must prove this id, so a forged
   // record can neither impersonate the node nor be reached under its name.
+  auto dial_address = [node = node_, node_id, host = record->host, port = record->port](ConnectDone then) {
+    node.connect(host, port, std::move(then), node_id);
+  };
+  if (node_.behind_relay(node_id)) {
+    // Its relay first (reversal, a circuit, a punch); its own address last.
+    auto relays_then_address = [dial_address, done](const std::string& peer_id, const std::string& error) {
+      if (error.empty()) return done(peer_id, "");
+      dial_address([done, relay_error = error](const std::string& direct_id, const std::string& direct_error) {
+        if (direct_error.empty()) return done(direct_id, "");
+        done("", "through a relay: " + relay_error + "; direct: " + direct_error);
+      });
+    };
+    if (node_.connect_through_relays(node_id, relays_then_address)) return true;
+  }
   // A node behind a router answers no dial: then a relay may reach it.
-  node_.connect(
-      record->host, record->port,
-      [node = node_, node_id, done = std::move(done)](const std::string& peer_id, const std::string& error) {
-        if (error.empty()) return done(peer_id, error);
-        auto direct_error = error;
-        bool asked = node.connect_through_relays(
-            node_id, [done, direct_error](const std::string& relayed_id, const std::string& relay_error) {
-              if (relay_error.empty()) return done(relayed_id, "");
-              done("", direct_error + "; through a relay: " + relay_error);
-            });
-        if (!asked) done(peer_id, error);
-      },
-      node_id);
+  dial_address([node = node_, node_id, done = std::move(done)](const std::string& peer_id, const std::string& error) {
+    if (error.empty()) return done(peer_id, error);
+    auto direct_error = error;
+    bool asked = node.connect_through_relays(
+        node_id, [done, direct_error](const std::string& relayed_id, const std::string& relay_error) {
+          if (relay_error.empty()) return done(relayed_id, "");
+          done("", direct_error + "; through a relay: " + relay_error);
+        });
+    if (!asked) done(peer_id, error);
+  });
   return true;
 }
 

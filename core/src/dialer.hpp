@@ -34,6 +34,9 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
     // Through the relays among the peers (reversal, then a circuit); false
     // at once when there is none.
     std::function<bool(const std::string& node_id, ConnectDone done)> connect_through_relays;
+    // Whether a peer named a relay the node holds its place on: a node
+    // behind a router, whose own address answers no dial.
+    std::function<bool(const std::string& node_id)> behind_relay;
     std::function<void(const std::string& event)> count;
   };
 

@@ -171,6 +171,33 @@ int remember_node(p2pnet_host* host, const char* node_id, const char* address, u
   return P2PNET_OK;
 }
 
+int own_relay(p2pnet_host* host, p2pnet_node_visitor visit, void* user) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
+  if (!visit) return P2PNET_ERR_INVALID;
+  auto relay = node(host).own_relay();
+  if (!relay) return P2PNET_ERR_NOT_FOUND;
+  p2pnet_known_node view{sizeof(p2pnet_known_node), relay->relay_id.c_str(), relay->host.c_str(), relay->port, 0};
+  visit(user, &view);
+  return P2PNET_OK;
+}
+
+int remember_relay(p2pnet_host* host, const char* node_id, const char* relay_id, const char* relay_host,
+                   uint16_t relay_port) {
+  if (gone(host)) return P2PNET_ERR_STOPPED;
+  if (!node_id || !is_valid_node_id(node_id) || !relay_id || !is_valid_node_id(relay_id) ||
+      !valid_text(relay_host, 255) || relay_port == 0)
+    return P2PNET_ERR_INVALID;
+  auto& core = node(host);
+  if (node_id == core.id() || std::string_view(node_id) == relay_id) return P2PNET_ERR_INVALID;
+  // Hearsay like remember_node's addresses: a relay that a dial may not reach is no hint.
+  if (auto why = unusable_network_address(relay_host, core.hearsay_scopes()); !why.empty()) {
+    core.count_event("hearsay_addresses_rejected");
+    return P2PNET_ERR_INVALID;
+  }
+  core.relay_hints().remember(node_id, RelayHint{relay_id, relay_host, relay_port});
+  return P2PNET_OK;
+}
+
 void list_known_nodes(p2pnet_host* host, p2pnet_node_visitor visit, void* user) {
   if (gone(host)) return;
   if (!visit) return;
@@ -284,6 +311,8 @@ const p2pnet_host_api& host_api_table() {
       publish_public,
       subscribe_public,
       run_command,
+      own_relay,
+      remember_relay,
   };
   return table;
 }

@@ -73,6 +73,7 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
                    [this](const std::string& node_id, ConnectDone done) {
                      return connect_through_relays(node_id, std::move(done));
                    },
+                   [this](const std::string& node_id) { return !relay_hints_.of(node_id).empty(); },
                    [this](const std::string& event) { count_event(event); }});
   reversal_waits_ = std::make_shared<ReversalWaits>(runtime_.io);
   relay_service_ =

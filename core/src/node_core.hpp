@@ -21,6 +21,7 @@
 #include "plugin_instance.hpp"
 #include "plugin_registry.hpp"
 #include "reachability.hpp"
+#include "relay_hints.hpp"
 #include "relay_service.hpp"
 #include "reversal_waits.hpp"
 #include "router.hpp"
@@ -144,6 +145,11 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   // place (id, or ""), and the service's own figures.
   std::string reservation_relay() const;
   RelayService::Summary relay_summary() const { return relay_service_->summary(); }
+  // The relay holding this node's place, as this node reaches it; what the
+  // node names in its answers so that others reach it by id.
+  std::optional<RelayHint> own_relay() const;
+  // What peers named as other nodes' relays (host_api's remember_relay).
+  RelayHints& relay_hints() { return relay_hints_; }
 
  private:
   void load_enabled_plugins();
@@ -196,6 +202,10 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   // first, then a circuit through one relay after another; false when none
   // could be asked.
   bool connect_through_relays(const std::string& node_id, ConnectDone done);
+  // Links to the relays peers named for node_id that are not peers yet, one
+  // after another until one links, then goes through the relays among the peers.
+  void link_named_relays(std::vector<RelayHint> named, size_t index, std::string node_id, ConnectDone done);
+  bool connect_through_linked_relays(const std::string& node_id, ConnectDone done);
   void try_relays(std::vector<std::shared_ptr<Connection>> relays, size_t index, std::string node_id,
                   std::string errors, ConnectDone done);
   // The relay line exchange on a fresh socket to a relay, then the link as a peer.
@@ -234,6 +244,8 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   std::string check_identity(const Connection& connection, const wire::Hello& hello);
   void resolve_connect(std::shared_ptr<Connection> connection, const std::string& peer_id, const std::string& error);
   static constexpr size_t kWriteBudgetGroupShare = 8;
+  // Nodes whose relays peers named; each named relay costs about 150 bytes.
+  static constexpr size_t kMaxRelayHintNodes = 4096;
   ConnectionLimits limits_for(const asio::ip::tcp::socket& socket, bool inbound);
   void schedule_sweep();
   void sweep_connections();
@@ -282,6 +294,7 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
     std::chrono::steady_clock::time_point next_try{};
     std::chrono::milliseconds backoff{1000};
   };
+  RelayHints relay_hints_{kMaxRelayHintNodes};
   mutable std::mutex reservation_mutex_;
   RelayReservation reservation_;
   std::atomic<int> incoming_circuits_{0};  // being opened at a relay's word

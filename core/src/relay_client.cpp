@@ -10,6 +10,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 namespace p2pnet {
 namespace {
 
@@ -140,20 +142,67 @@ void NodeCore::on_relay_incoming(const std::shared_ptr<Connection>& peer, const 
                });
 }
 
+std::optional<RelayHint> NodeCore::own_relay() const {
+  auto relay_id = reservation_relay();
+  if (relay_id.empty()) return std::nullopt;
+  auto link = peer(relay_id);
+  if (!link) return std::nullopt;
+  return RelayHint{relay_id, link->remote_address(), link->hello().port};
+}
+
 bool NodeCore::connect_through_relays(const std::string& node_id, ConnectDone done) {
   if (config_.relay.use_relays == Switch::off || stopping_) return false;
+  std::vector<RelayHint> unlinked;
+  for (auto& named : relay_hints_.of(node_id))
+    if (named.relay_id != id() && named.relay_id != node_id && !peer(named.relay_id)) unlinked.push_back(named);
+  if (unlinked.empty()) return connect_through_linked_relays(node_id, std::move(done));
+  link_named_relays(std::move(unlinked), 0, node_id, std::move(done));
+  return true;
+}
+
+void NodeCore::link_named_relays(std::vector<RelayHint> named, size_t index, std::string node_id, ConnectDone done) {
+  if (index == named.size() || stopping_) {
+    if (!connect_through_linked_relays(node_id, done)) done("", "none of the relays named for it could be reached");
+    return;
+  }
+  const auto relay = named[index];
+  connect(
+      relay.host, relay.port,
+      [self = shared_from_this(), named = std::move(named), index, node_id = std::move(node_id), done = std::move(done),
+       relay](const std::string&, const std::string& error) mutable {
+        if (error.empty()) {
+          self->count_event("named_relays_linked");
+          if (self->connect_through_linked_relays(node_id, done)) return;
+          return done("", "no relay among the peers reaches it");
+        }
+        self->count_event("named_relays_failed");
+        self->log_->debug("relay {} named for {} not reached: {}", relay.relay_id.substr(0, 8), node_id.substr(0, 8),
+                          error);
+        self->link_named_relays(std::move(named), index + 1, std::move(node_id), std::move(done));
+      },
+      relay.relay_id);
+}
+
+bool NodeCore::connect_through_linked_relays(const std::string& node_id, ConnectDone done) {
+  if (stopping_) return false;
   std::vector<std::shared_ptr<Connection>> relays;
   {
     std::lock_guard lock(reservation_mutex_);
     const auto now = std::chrono::steady_clock::now();
     for (const auto& peer : established_peers()) {
-      if (relays.size() >= kMaxRelaysTried) break;
       if (peer->relayed() || peer->closing() || peer->hello().port == 0 || peer->peer_id() == node_id) continue;
       if (refusing(peer->peer_id(), now)) continue;  // its service is off
       if (peer->hello().has_feature(wire::kRelayFeature)) relays.push_back(peer);
     }
   }
   if (relays.empty()) return false;
+  // The relays named for the node are the likeliest to hold its place.
+  auto named = relay_hints_.of(node_id);
+  std::stable_partition(relays.begin(), relays.end(), [&](const std::shared_ptr<Connection>& relay) {
+    return std::any_of(named.begin(), named.end(),
+                       [&](const RelayHint& hint) { return hint.relay_id == relay->peer_id(); });
+  });
+  if (relays.size() > kMaxRelaysTried) relays.resize(kMaxRelaysTried);
   // Reversal costs the relays one frame each; a circuit carries every byte.
   if (wants_reversal() &&
       ask_reversal(relays, node_id,

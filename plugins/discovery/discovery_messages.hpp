@@ -7,6 +7,7 @@
 
 #include <p2pnet/fields.hpp>
 #include <p2pnet/plugin.hpp>
+#include <p2pnet/relay_address.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -21,11 +22,13 @@ constexpr size_t kMaxRequestIdLength = 128;
 constexpr size_t kMaxHostLength = 255;    // a DNS name at most
 constexpr size_t kMaxListedNodes = 1000;  // per list in one answer (a node has max_connections peers)
 
-// A node and the address it listens on.
+// A node and the address it listens on, with its relay if it holds a place
+// on one (then its own address may answer no dial).
 struct NodeAddress {
   std::string id;
-  std::string host;
+  std::string host;  // "" for a node reached only through its relay
   uint16_t port = 0;
+  std::optional<RelayAddress> relay{};
 };
 
 struct DiscoverRequest {
@@ -38,7 +41,8 @@ struct DiscoverAnswer {
   NodeAddress node;  // the answering node
   std::vector<NodeAddress> outbound;
   std::vector<NodeAddress> inbound;
-  size_t invalid_entries = 0;  // list entries skipped as malformed
+  std::vector<NodeAddress> relayed;  // peers linked through a relay: only the relay is known
+  size_t invalid_entries = 0;        // list entries skipped as malformed
 };
 
 inline json make_request(const std::string& id, int depth) {
@@ -53,25 +57,56 @@ inline std::optional<DiscoverRequest> parse_request(const json& header) {
 }
 
 inline json address_json(const NodeAddress& node) {
-  return {{"id", node.id}, {"host", node.host}, {"port", node.port}};
+  json out = {{"id", node.id}};
+  if (!node.host.empty()) {
+    out["host"] = node.host;
+    out["port"] = node.port;
+  }
+  if (node.relay) out["relay"] = relay_json(*node.relay);
+  return out;
 }
 
+// "relayed_nodes" is read by nodes that know relays and skipped by older
+// ones, which require every listed node to have an address of its own.
 inline json make_answer(const std::string& request_id, const NodeAddress& self,
-                        const std::vector<NodeAddress>& outbound, const std::vector<NodeAddress>& inbound) {
-  json out = json::array(), in = json::array();
-  for (size_t i = 0; i < outbound.size() && i < kMaxListedNodes; ++i) out.push_back(address_json(outbound[i]));
-  for (size_t i = 0; i < inbound.size() && i < kMaxListedNodes; ++i) in.push_back(address_json(inbound[i]));
-  return {{"type", "discover_answer"}, {"id", request_id},      {"node_id", self.id}, {"host", self.host},
-          {"port", self.port},         {"outbound_nodes", out}, {"inbound_nodes", in}};
+                        const std::vector<NodeAddress>& outbound, const std::vector<NodeAddress>& inbound,
+                        const std::vector<NodeAddress>& relayed = {}) {
+  auto list = [](const std::vector<NodeAddress>& nodes) {
+    json out = json::array();
+    for (size_t i = 0; i < nodes.size() && i < kMaxListedNodes; ++i) out.push_back(address_json(nodes[i]));
+    return out;
+  };
+  json answer = {{"type", "discover_answer"},
+                 {"id", request_id},
+                 {"node_id", self.id},
+                 {"host", self.host},
+                 {"port", self.port},
+                 {"outbound_nodes", list(outbound)},
+                 {"inbound_nodes", list(inbound)}};
+  if (self.relay) answer["relay"] = relay_json(*self.relay);
+  if (!relayed.empty()) answer["relayed_nodes"] = list(relayed);
+  return answer;
 }
 
-// A node id, a non-empty host and a listen port from 1 to 65535.
+// A node id, a non-empty host and a listen port from 1 to 65535, and
+// perhaps its relay.
 inline std::optional<NodeAddress> parse_address(const json& object, const char* id_key) {
   auto id = fields::string(object, id_key, 64);
   auto host = fields::string(object, "host", kMaxHostLength);
   auto port = fields::integer(object, "port", 1, 65535);
   if (!id || !is_node_id(*id) || !host || host->empty() || !port) return std::nullopt;
-  return NodeAddress{*id, *host, static_cast<uint16_t>(*port)};
+  NodeAddress node{*id, *host, static_cast<uint16_t>(*port), std::nullopt};
+  if (!read_relay(object, node.id, node.relay)) return std::nullopt;
+  return node;
+}
+
+// A node listed only by its relay.
+inline std::optional<NodeAddress> parse_relayed(const json& object) {
+  auto id = fields::string(object, "id", 64);
+  if (!id || !is_node_id(*id) || !object.contains("relay")) return std::nullopt;
+  NodeAddress node{*id, "", 0, std::nullopt};
+  if (!read_relay(object, node.id, node.relay)) return std::nullopt;
+  return node;
 }
 
 // The request id alone: all a node on the reverse path needs.
@@ -87,8 +122,8 @@ inline std::optional<DiscoverAnswer> parse_answer(const json& header) {
   auto request_id = answer_request_id(header);
   auto node = parse_address(header, "node_id");
   if (!request_id || !node) return std::nullopt;
-  DiscoverAnswer answer{*request_id, *node, {}, {}, 0};
-  auto read_list = [&](const char* key, std::vector<NodeAddress>& into) {
+  DiscoverAnswer answer{*request_id, *node, {}, {}, {}, 0};
+  auto read_list = [&](const char* key, std::vector<NodeAddress>& into, auto parse_entry) {
     auto it = header.find(key);
     if (it == header.end()) return;
     const json* list = fields::array(header, key, kMaxListedNodes);
@@ -97,14 +132,16 @@ inline std::optional<DiscoverAnswer> parse_answer(const json& header) {
       return;
     }
     for (const auto& entry : *list) {
-      if (auto address = parse_address(entry, "id"))
+      if (auto address = parse_entry(entry))
         into.push_back(std::move(*address));
       else
         ++answer.invalid_entries;
     }
   };
-  read_list("outbound_nodes", answer.outbound);
-  read_list("inbound_nodes", answer.inbound);
+  auto with_address = [](const json& entry) { return parse_address(entry, "id"); };
+  read_list("outbound_nodes", answer.outbound, with_address);
+  read_list("inbound_nodes", answer.inbound, with_address);
+  read_list("relayed_nodes", answer.relayed, parse_relayed);
   return answer;
 }
 

@@ -26,6 +26,7 @@
 
 namespace {
 
+using p2pnet::RelayAddress;
 using p2pnet::discovery::kMaxDepth;
 using p2pnet::discovery::kWholeNetwork;
 using p2pnet::discovery::NodeAddress;
@@ -158,9 +159,9 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   void answer(const p2pnet::PeerRef& peer, const std::string& request_id) {
     std::string from(peer.id());
     if (!reads_its_answers(from)) return count("answers_withheld");
-    std::vector<NodeAddress> outbound, inbound;
-    list_peers(outbound, inbound);
-    int status = send(from, p2pnet::discovery::make_answer(request_id, self_address(peer), outbound, inbound));
+    std::vector<NodeAddress> outbound, inbound, relayed;
+    list_peers(outbound, inbound, relayed);
+    int status = send(from, p2pnet::discovery::make_answer(request_id, self_address(peer), outbound, inbound, relayed));
     count(status == P2PNET_OK ? "answers_sent" : "answers_unsent");
   }
 
@@ -186,26 +187,41 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   }
 
   // Where this node listens, as the peer that asked can reach it: the
-  // connection's own address when the node listens on every interface.
+  // connection's own address when the node listens on every interface. A
+  // node holding a place on a relay names it: others reach it through there.
   NodeAddress self_address(const p2pnet::PeerRef& asking) {
     std::string host = listen_host();
     if (is_wildcard(host)) host = std::string(asking.local_host());
-    return {node_id(), host, listen_port()};
+    NodeAddress self{node_id(), host, listen_port(), std::nullopt};
+    if (auto relay = own_relay()) self.relay = RelayAddress{relay->id, relay->host, relay->port};
+    return self;
   }
 
   // Connected peers by their listen addresses: the port from their hello,
   // never an inbound socket's source port. At most max_answer_nodes of them,
   // a fresh random sample each time, so a small request never buys a large
-  // answer and repeated asking still spreads every peer's address.
-  void list_peers(std::vector<NodeAddress>& outbound, std::vector<NodeAddress>& inbound) {
+  // answer and repeated asking still spreads every peer's address. A peer
+  // linked through a relay is listed by its relay: the address its link
+  // comes from is the relay's.
+  void list_peers(std::vector<NodeAddress>& outbound, std::vector<NodeAddress>& inbound,
+                  std::vector<NodeAddress>& relayed) {
     auto all = peers();
-    std::erase_if(all, [](const p2pnet::Peer& peer) { return peer.port == 0; });  // nobody can reach it
+    // Nobody can reach a direct peer that does not listen (a relayed one
+    // shows no port: its relay's address is all we know).
+    std::erase_if(all, [](const p2pnet::Peer& peer) { return peer.port == 0 && peer.relayed_via.empty(); });
     if (all.size() > max_answer_nodes_) {
       std::shuffle(all.begin(), all.end(), random_);
       all.resize(max_answer_nodes_);
     }
-    for (auto& peer : all)
-      (peer.inbound ? inbound : outbound).push_back({std::move(peer.id), std::move(peer.host), peer.port});
+    for (auto& peer : all) {
+      if (peer.relayed_via.empty()) {
+        (peer.inbound ? inbound : outbound).push_back({std::move(peer.id), std::move(peer.host), peer.port, {}});
+        continue;
+      }
+      auto relay = this->peer(peer.relayed_via);
+      if (relay && relay->port != 0)
+        relayed.push_back({std::move(peer.id), "", 0, RelayAddress{relay->id, relay->host, relay->port}});
+    }
   }
 
   // --- An answer ---------------------------------------------------------------
@@ -248,7 +264,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     if (answer->node.id == self) return count("malformed");  // this node does not answer itself
     size_t rejected = learn(answer->node, self) ? 0 : 1;
     size_t taken = 1;
-    for (const auto* list : {&answer->outbound, &answer->inbound})
+    for (const auto* list : {&answer->outbound, &answer->inbound, &answer->relayed})
       for (const auto& node : *list) {
         if (taken++ >= max_entries_per_answer_) {
           count("entries_dropped");
@@ -279,9 +295,18 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   // False when the node refused the address.
   bool learn(const NodeAddress& node, const std::string& self) {
     if (node.id == self) return true;
-    if (remember_node(node.id, node.host, node.port) != P2PNET_OK) {
+    if (!node.host.empty() && remember_node(node.id, node.host, node.port) != P2PNET_OK) {
       count("invalid_entries");
       return false;
+    }
+    if (node.relay) {
+      int status = remember_relay(node.id, node.relay->id, node.relay->host, node.relay->port);
+      if (status == P2PNET_OK)
+        count("relays_learned");
+      else if (status != P2PNET_ERR_UNSUPPORTED) {
+        count("invalid_entries");
+        return false;
+      }
     }
     if (target_peers_ == 0 || !candidate_ids_.insert(node.id).second) return true;
     if (candidates_.size() >= kMaxConnectCandidates) {

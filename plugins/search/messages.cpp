@@ -39,7 +39,8 @@ std::optional<SearchAnswer> parse_search_result(const nlohmann::json& header, si
   const auto* files = fields::array(header, "files", kMaxFilesPerAnswer);
   if (!id || !is_valid_request_id(*id) || !node_id || !is_node_id(*node_id) || !host || !port || !files)
     return std::nullopt;
-  SearchAnswer answer{*id, *node_id, *host, static_cast<uint16_t>(*port), {}};
+  SearchAnswer answer{*id, *node_id, *host, static_cast<uint16_t>(*port), {}, std::nullopt};
+  if (!read_relay(header, answer.node_id, answer.relay)) return std::nullopt;
   size_t bad = 0;
   for (const auto& item : *files) {
     auto name = fields::string(item, "name", kMaxNameBytes);
@@ -60,8 +61,10 @@ nlohmann::json make_search_result(const SearchAnswer& answer) {
   auto files = nlohmann::json::array();
   for (const auto& file : answer.files)
     files.push_back({{"name", file.name}, {"size", file.size}, {"sha256", file.sha256}});
-  return {{"type", "search_result"}, {"id", answer.id},     {"node_id", answer.node_id},
-          {"host", answer.host},     {"port", answer.port}, {"files", std::move(files)}};
+  nlohmann::json result = {{"type", "search_result"}, {"id", answer.id},     {"node_id", answer.node_id},
+                           {"host", answer.host},     {"port", answer.port}, {"files", std::move(files)}};
+  if (answer.relay) result["relay"] = relay_json(*answer.relay);
+  return result;
 }
 
 bool is_unspecified_host(std::string_view host) {

@@ -2,9 +2,12 @@
 // from the network and may lie) and built on the way out:
 //   {"type":"search","id":ID,"query":TEXT,"depth":D}
 //   {"type":"search_result","id":ID,"node_id":N,"host":H,"port":P,
-//    "files":[{"name":..,"size":..,"sha256":..}]}
+//    "files":[{"name":..,"size":..,"sha256":..}],"relay":{"id","host","port"}}
+// ("relay" only from a node that holds a place on a relay)
 // depth: 1 reaches direct peers only, -1 the whole network; relays decrement it.
 #pragma once
+
+#include <p2pnet/relay_address.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +50,7 @@ struct SearchAnswer {
   std::string host;     // where it listens
   uint16_t port = 0;
   std::vector<AnsweredFile> files;
+  std::optional<RelayAddress> relay{};  // where it holds a place, if behind a router
 };
 
 // Nothing if the envelope is bad; file entries that are bad are left out and

@@ -152,7 +152,8 @@ class SearchPlugin : public p2pnet::Plugin {
       } else {
         std::string host = listen_host();
         if (is_unspecified_host(host)) host = std::string(peer.local_host());
-        SearchAnswer answer{request->id, node_id(), host, listen_port(), {}};
+        SearchAnswer answer{request->id, node_id(), host, listen_port(), {}, std::nullopt};
+        if (auto relay = own_relay()) answer.relay = p2pnet::RelayAddress{relay->id, relay->host, relay->port};
         for (const auto* file : matches.files)
           answer.files.push_back({std::string(base_name(file->path)), file->size, file->sha256});
         if (!reads_its_answers(from))
@@ -195,6 +196,12 @@ class SearchPlugin : public p2pnet::Plugin {
     auto it = searches_.find(answer->id);
     if (it == searches_.end()) return count("results_late");
     count("results_received");
+    // The core reaches a node by id through the relay it named.
+    if (answer->relay) {
+      int status = remember_relay(answer->node_id, answer->relay->id, answer->relay->host, answer->relay->port);
+      if (status == P2PNET_OK) count("relays_learned");
+      if (status == P2PNET_ERR_INVALID) count("result_relays_rejected");
+    }
     auto& search = it->second;
     size_t crowded = 0;
     size_t dropped =

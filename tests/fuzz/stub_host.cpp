@@ -3,6 +3,7 @@
 #include "wire/header_scan.hpp"
 
 #include <cstring>
+#include <string>
 
 struct p2pnet_host {
   p2pnet::fuzz::StubHost* stub;
@@ -118,6 +119,14 @@ const p2pnet_host_api table = {
     },
     [](p2pnet_host*) { return P2PNET_OK; },
     [](p2pnet_host*, const char*, size_t, uint64_t*) { return P2PNET_ERR_NOT_ALLOWED; },
+    // A node behind a relay: answers the plugin builds carry it.
+    [](p2pnet_host*, p2pnet_node_visitor visit, void* user) {
+      static const std::string relay_id(64, 'c');
+      p2pnet_known_node relay{sizeof(p2pnet_known_node), relay_id.c_str(), "192.0.2.7", 4000, 0};
+      visit(user, &relay);
+      return P2PNET_OK;
+    },
+    [](p2pnet_host*, const char*, const char*, const char*, uint16_t) { return P2PNET_OK; },
 };
 
 }  // namespace

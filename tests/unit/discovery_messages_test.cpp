@@ -51,6 +51,42 @@ TEST_CASE("discover answers round-trip with both lists") {
   CHECK(answer_request_id(header) == std::optional<std::string>("r1"));
 }
 
+TEST_CASE("a discover answer names the answering node's relay and lists relayed peers by their relay") {
+  const std::string relay_id(64, 'c');
+  NodeAddress self{kNodeA, "10.0.0.1", 9001, RelayAddress{relay_id, "192.0.2.1", 7000}};
+  NodeAddress relayed{kNodeB, "", 0, RelayAddress{relay_id, "192.0.2.1", 7000}};
+  auto header = make_answer("r1", self, {}, {}, {relayed});
+  auto answer = parse_answer(header);
+  REQUIRE(answer);
+  REQUIRE(answer->node.relay);
+  CHECK(answer->node.relay->id == relay_id);
+  CHECK(answer->node.relay->host == "192.0.2.1");
+  CHECK(answer->node.relay->port == 7000);
+  REQUIRE(answer->relayed.size() == 1);
+  CHECK(answer->relayed[0].id == kNodeB);
+  CHECK(answer->relayed[0].host.empty());
+  CHECK(answer->relayed[0].relay->id == relay_id);
+  CHECK(answer->invalid_entries == 0);
+  // Nodes that know no relay find every listed node with an address of its own.
+  CHECK_FALSE(header["relayed_nodes"][0].contains("host"));
+  CHECK(header["outbound_nodes"].empty());
+
+  // A malformed relay, or one naming the node itself, is refused with its node.
+  for (auto bad_relay : {nlohmann::json("x"), nlohmann::json{{"id", relay_id}, {"host", "192.0.2.1"}, {"port", 0}},
+                         nlohmann::json{{"id", kNodeA}, {"host", "192.0.2.1"}, {"port", 7000}}}) {
+    auto bad = header;
+    bad["relay"] = bad_relay;
+    CHECK_FALSE(parse_answer(bad));
+  }
+  auto bad_entries = header;
+  bad_entries["relayed_nodes"].push_back({{"id", kNodeB}});  // no relay: nothing to reach it by
+  bad_entries["relayed_nodes"].push_back({{"id", kNodeB}, {"relay", {{"id", kNodeB}, {"host", "h"}, {"port", 1}}}});
+  auto parsed = parse_answer(bad_entries);
+  REQUIRE(parsed);
+  CHECK(parsed->relayed.size() == 1);
+  CHECK(parsed->invalid_entries == 2);
+}
+
 TEST_CASE("a discover answer with a bad node is refused and bad list entries are skipped and counted") {
   auto good = make_answer("r1", {kNodeA, "h", 1}, {}, {});
   for (const char* key : {"id", "node_id", "host", "port"}) {

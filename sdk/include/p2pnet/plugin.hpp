@@ -310,6 +310,28 @@ class Plugin {
   int remember_node(const std::string& node_id, const std::string& host, uint16_t port) {
     return api_->remember_node(host_, node_id.c_str(), host.c_str(), port);
   }
+  // The relay holding this node's place (since 1.4): its id and where this
+  // node reaches it; nothing when it holds none or the node predates 1.4.
+  std::optional<KnownNode> own_relay() {
+    if (!P2PNET_HAS_MEMBER(p2pnet_host_api, api_, own_relay)) return std::nullopt;
+    detail::Collected<std::optional<KnownNode>> collected;
+    api_->own_relay(
+        host_,
+        [](void* user, const p2pnet_known_node* n) {
+          static_cast<detail::Collected<std::optional<KnownNode>>*>(user)->add([n](std::optional<KnownNode>& out) {
+            out = KnownNode{n->id, n->host, n->port, n->last_seen_ms};
+          });
+        },
+        &collected);
+    return collected.take();
+  }
+  // Hearsay that node_id holds a place on a relay (since 1.4): connecting to
+  // it by id goes through that relay first. P2PNET_ERR_UNSUPPORTED before 1.4.
+  int remember_relay(const std::string& node_id, const std::string& relay_id, const std::string& relay_host,
+                     uint16_t relay_port) {
+    if (!P2PNET_HAS_MEMBER(p2pnet_host_api, api_, remember_relay)) return P2PNET_ERR_UNSUPPORTED;
+    return api_->remember_relay(host_, node_id.c_str(), relay_id.c_str(), relay_host.c_str(), relay_port);
+  }
   std::vector<KnownNode> known_nodes() {
     detail::Collected<std::vector<KnownNode>> collected;
     api_->list_known_nodes(

@@ -38,6 +38,12 @@
  * relay_id names the relay, "" for a direct link (hole-punched and reversed
  * links are direct). Check P2PNET_HAS_MEMBER(p2pnet_peer, peer, relay_id)
  * first: a 1.2 host's peer struct ends before it.
+ *
+ * ABI 1.4 appends own_relay and remember_relay to the host table: a node
+ * behind a router that holds a place on a relay names that relay in the
+ * answers it gives (discovery, search), and a node that hears of it
+ * remembers it, so that connecting to the node by id goes through its relay
+ * even when no relay is among its own peers.
  */
 #ifndef P2PNET_PLUGIN_ABI_H
 #define P2PNET_PLUGIN_ABI_H
@@ -50,7 +56,7 @@ extern "C" {
 #endif
 
 #define P2PNET_ABI_MAJOR 1
-#define P2PNET_ABI_MINOR 3
+#define P2PNET_ABI_MINOR 4
 
 /* Whether the table *ptr (of struct type `type`) is large enough to hold
    `member`: use it before calling a member added after 1.0 (since 1.1). */
@@ -207,6 +213,20 @@ typedef struct p2pnet_host_api {
      plugin's own serial context and never inside this call.
      P2PNET_ERR_QUEUE_FULL beyond P2PNET_MAX_RUNNING_COMMANDS of its own. */
   int (*run_command)(p2pnet_host* host, const char* line, size_t len, uint64_t* token);
+
+  /* --- Since 1.4 ------------------------------------------------------------ */
+  /* Visits the relay that holds this node's place (its id, and the address
+     and listen port this node reaches it at; last_seen_ms is 0), once.
+     P2PNET_ERR_NOT_FOUND when the node holds no place. */
+  int (*own_relay)(p2pnet_host* host, p2pnet_node_visitor visit, void* user);
+  /* Hearsay that node_id holds a place on relay relay_id, which listens at
+     relay_host:relay_port (an IP literal): connecting to node_id by id then
+     goes through that relay (linking to it first) before any direct dial.
+     Checked like remember_node's addresses; the relay must prove relay_id
+     and the node its own id, so a false hint costs one failed dial.
+     P2PNET_ERR_INVALID for a malformed or unusable id or address. */
+  int (*remember_relay)(p2pnet_host* host, const char* node_id, const char* relay_id, const char* relay_host,
+                        uint16_t relay_port);
 } p2pnet_host_api;
 
 /*

@@ -1,0 +1,23 @@
+#include "relay_hints.hpp"
+
+#include <algorithm>
+
+namespace p2pnet {
+
+void RelayHints::remember(const std::string& node_id, RelayHint hint) {
+  std::lock_guard lock(mutex_);
+  std::vector<RelayHint> relays;
+  if (const auto* known = nodes_.find(node_id)) relays = *known;
+  std::erase_if(relays, [&](const RelayHint& old) { return old.relay_id == hint.relay_id; });
+  relays.insert(relays.begin(), std::move(hint));
+  if (relays.size() > kRelaysPerNode) relays.resize(kRelaysPerNode);
+  nodes_.put(node_id, std::move(relays));
+}
+
+std::vector<RelayHint> RelayHints::of(const std::string& node_id) const {
+  std::lock_guard lock(mutex_);
+  const auto* known = nodes_.find(node_id);
+  return known ? *known : std::vector<RelayHint>{};
+}
+
+}  // namespace p2pnet
