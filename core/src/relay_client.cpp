@@ -25,12 +25,6 @@ constexpr auto kMaxReservationBackoff = std::chrono::milliseconds(60000);
 
 }  // namespace
 
-bool NodeCore::relay_service_on() const {
-  if (config_.relay.service == Switch::automatic)
-    return reachability_.summary().status == Reachability::Status::reachable;
-  return config_.relay.service == Switch::on;
-}
-
 bool NodeCore::wants_reservation() const {
   if (config_.relay.use_relays == Switch::automatic)
     return reachability_.summary().status == Reachability::Status::unreachable;
