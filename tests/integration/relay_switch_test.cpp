@@ -2,7 +2,9 @@
 // file: a relay that turns its service off withdraws the places it held and
 // tells each holder, which then holds a place on another relay among its
 // peers; a caller is refused a circuit through the relay that is off and
-// gets one through the other. Real nodes on loopback.
+// gets one through the other. An unasked answer from a peer holding no place
+// for the node changes nothing. Real nodes on loopback.
+#include "raw_peer.hpp"
 #include "relay_nodes.hpp"
 
 #include <catch2/catch.hpp>
@@ -124,4 +126,22 @@ TEST_CASE("reload with relay_service unchanged says nothing of it, and off -> on
         "relay service: 1 reservation withdrawn\n"
         "configuration reloaded: no plugin changed\n");
   CHECK(wait_until([&] { return !holds_place(alice, relay); }));
+}
+
+TEST_CASE("answers about places that nobody asked for, from a peer that holds none, change nothing") {
+  auto relay_plain = relay_config();
+  relay_plain.encryption = false;
+  auto reserving_plain = reserving_config();
+  reserving_plain.encryption = false;
+  TestNode relay(relay_plain), alice(reserving_plain);
+  REQUIRE(alice.connect_to(relay) == relay.id());
+  REQUIRE(wait_until([&] { return holds_place(alice, relay); }));
+
+  RawPeer stranger(alice.port());
+  REQUIRE(stranger.handshake());
+  REQUIRE(stranger.send_json({{"type", "p2pnet.relay.reserved"}, {"granted", false}, {"reason", "go away"}}));
+  REQUIRE(stranger.send_json({{"type", "p2pnet.relay.reserved"}, {"granted", true}}));
+  CHECK(wait_until([&] { return alice.event_count("relay_unasked_answers") == 2; }));
+  CHECK(holds_place(alice, relay));
+  for (const auto& event : alice.events()) CHECK(event.find("relay: lost") == std::string::npos);
 }
