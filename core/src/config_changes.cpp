@@ -45,7 +45,6 @@ std::vector<std::string> restart_only_changes(const NodeConfig& running, const N
   check("max_known_nodes_per_group", a.max_known_nodes_per_group != b.max_known_nodes_per_group);
   check("max_known_dials_per_s", a.max_known_dials_per_s != b.max_known_dials_per_s);
   check("reachability_check", a.reachability_check != b.reachability_check);
-  check("relay_service", a.relay.service != b.relay.service);
   check("use_relays", a.relay.use_relays != b.relay.use_relays);
   check("connection_reversal", a.relay.reversal != b.relay.reversal);
   check("hole_punching", a.relay.punching != b.relay.punching);

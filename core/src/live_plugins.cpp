@@ -363,6 +363,7 @@ int NodeCore::reload_config(const OutputSink& out) {
   }
   for (const auto& key : restart_only_changes(config_, fresh))
     out(fmt::format("{}: changes take effect after a restart", key), false);
+  apply_relay_service(fresh.relay.service, out);
   plugin_dirs_ = plugin_dirs_of(fresh);
   plugin_tables_ = fresh.plugins;
 

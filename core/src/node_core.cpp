@@ -61,6 +61,7 @@ NodeCore::NodeCore(NodeConfig config, Runtime::Impl& runtime)
   hello_template_.max_header_bytes = config_.max_header_bytes;
   hello_template_.max_body_bytes = config_.max_body_bytes;
   if (config_.reachability_check) hello_template_.features.push_back(std::string(wire::kDialbackFeature));
+  relay_service_switch_ = config_.relay.service;
   if (config_.relay.service != Switch::off) hello_template_.features.push_back(std::string(wire::kRelayFeature));
   if (config_.relay.punching) hello_template_.features.push_back(std::string(wire::kPunchFeature));
   // The dialer lives and dies with this core, and stop() stops it first.

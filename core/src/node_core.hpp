@@ -188,6 +188,12 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   // private, taking circuits the relay announces, reaching others through
   // relays among the peers.
   bool relay_service_on() const;
+  // The relay service's switch (relay_switch.cpp): `reload` sets it and
+  // prints the change. A service that is off (so, or auto and not public)
+  // withdraws every place it still holds, telling each holder; returns how
+  // many it withdrew.
+  void apply_relay_service(Switch fresh, const OutputSink& out);
+  size_t withdraw_relay_places_if_off();
   bool wants_reservation() const;
   void maintain_reservation();
   // A relay refused or never answered; and whether it is still left alone
@@ -279,6 +285,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   DialbackAsks dialback_asks_;
   std::shared_ptr<Dialer> dialer_;
   std::shared_ptr<RelayService> relay_service_;
+  // relay_service as node.toml said last (start-up, then `reload`): read on
+  // every thread, where config_ keeps the start-up value.
+  std::atomic<Switch> relay_service_switch_{Switch::automatic};
   struct RelayReservation {
     std::string held;     // the relay's id, while it holds a place for this node
     std::string pending;  // the relay asked, no answer yet

@@ -100,6 +100,8 @@ void NodeCore::sweep_connections() {
       connection->close(fmt::format("idle for {} ms", config_.inbound_idle_timeout.count()), true);
     }
   }
+  // A place granted while the service was turning off is withdrawn here.
+  withdraw_relay_places_if_off();
   maintain_reservation();  // a refused or lost reservation is tried again here
 }
 

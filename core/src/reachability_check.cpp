@@ -63,7 +63,10 @@ void NodeCore::on_dialback_result(const std::shared_ptr<Connection>& peer, const
   log_->debug("{} {} this node's listen port{}{}", peer->describe(), result->reached ? "reached" : "could not reach",
               result->reason.empty() ? "" : ": " + result->reason, counted ? "" : " (no vote: not on the internet)");
   auto now = reachability_.summary().status;
-  if (now != before) report_peer_event(fmt::format("reachability: {}", reachability_name(now)));
+  if (now != before) {
+    report_peer_event(fmt::format("reachability: {}", reachability_name(now)));
+    withdraw_relay_places_if_off();  // an auto relay that is public no more
+  }
   maintain_reservation();
 }
 

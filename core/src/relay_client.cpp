@@ -27,12 +27,6 @@ constexpr auto kMaxReservationBackoff = std::chrono::milliseconds(60000);
 
 }  // namespace
 
-bool NodeCore::relay_service_on() const {
-  if (config_.relay.service == Switch::automatic)
-    return reachability_.summary().status == Reachability::Status::reachable;
-  return config_.relay.service == Switch::on;
-}
-
 bool NodeCore::wants_reservation() const {
   if (config_.relay.use_relays == Switch::automatic)
     return reachability_.summary().status == Reachability::Status::unreachable;
@@ -92,20 +86,35 @@ void NodeCore::on_relay_reserve(const std::shared_ptr<Connection>& peer) {
 
 void NodeCore::on_relay_reserved(const std::shared_ptr<Connection>& peer, const wire::FrameView& frame) {
   auto answer = wire::parse_relay_reserved(frame.header);
+  bool withdrawn = false;
   {
     std::lock_guard lock(reservation_mutex_);
-    if (reservation_.pending != peer->peer_id()) return count_event("relay_unasked_answers");
-    reservation_.pending.clear();
-    if (!answer || !answer->granted) {
-      // Try again later, with another relay if there is one.
+    if (reservation_.pending != peer->peer_id()) {
+      // Unasked, only a refusal from the relay holding our place means
+      // something: it withdrew the place (its service turned off).
+      if (!answer || answer->granted || reservation_.held != peer->peer_id())
+        return count_event("relay_unasked_answers");
+      reservation_.held.clear();
       note_refusal(peer->peer_id(), std::chrono::steady_clock::now());
-      reservation_.next_try = std::chrono::steady_clock::now() + reservation_.backoff;
-      reservation_.backoff = std::min(reservation_.backoff * 2, kMaxReservationBackoff);
+      withdrawn = true;
     } else {
-      reservation_.held = peer->peer_id();
-      reservation_.refused.erase(peer->peer_id());
-      reservation_.backoff = std::chrono::milliseconds(1000);
+      reservation_.pending.clear();
+      if (!answer || !answer->granted) {
+        // Try again later, with another relay if there is one.
+        note_refusal(peer->peer_id(), std::chrono::steady_clock::now());
+        reservation_.next_try = std::chrono::steady_clock::now() + reservation_.backoff;
+        reservation_.backoff = std::min(reservation_.backoff * 2, kMaxReservationBackoff);
+      } else {
+        reservation_.held = peer->peer_id();
+        reservation_.refused.erase(peer->peer_id());
+        reservation_.backoff = std::chrono::milliseconds(1000);
+      }
     }
+  }
+  if (withdrawn) {
+    report_peer_event(fmt::format("relay: lost {}{}", peer->peer_id().substr(0, 8),
+                                  answer->reason.empty() ? "" : " (" + answer->reason + ")"));
+    return maintain_reservation();  // another relay among the peers, if there is one
   }
   if (!answer || !answer->granted)
     return log_->info("relay {} refused a reservation: {}", peer->describe(),

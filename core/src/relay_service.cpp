@@ -168,6 +168,14 @@ void RelayService::release(const std::string& peer_id) {
   reservations_.erase(peer_id);
 }
 
+std::vector<std::string> RelayService::withdraw_all() {
+  std::vector<std::string> holders;
+  std::lock_guard lock(mutex_);
+  for (const auto& [peer_id, address] : reservations_) holders.push_back(peer_id);
+  reservations_.clear();
+  return holders;
+}
+
 void RelayService::take_opening(asio::ip::tcp::socket socket) {
   // Onto a strand of its own: the opening's deadline, its read and its
   // answer then never touch the socket at once.

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace p2pnet {
 
@@ -48,6 +49,9 @@ class RelayService : public std::enable_shared_from_this<RelayService> {
   bool holds(const std::string& peer_id) const;
   // The peer's link closed: its reservation ends.
   void release(const std::string& peer_id);
+  // The service turned off: every reservation ends; returns whose they were
+  // (the node tells each holder, which then looks for another relay).
+  std::vector<std::string> withdraw_all();
   // A socket whose opening byte says relay; nothing read from it yet.
   void take_opening(asio::ip::tcp::socket socket);
   void stop();
