@@ -208,9 +208,9 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   // first, then a circuit through one relay after another; false when none
   // could be asked.
   bool connect_through_relays(const std::string& node_id, ConnectDone done);
-  // Links to the relays peers named for node_id that are not peers yet, one
-  // after another until one links, then goes through the relays among the peers.
-  void link_named_relays(std::vector<RelayHint> named, size_t index, std::string node_id, ConnectDone done);
+  // Links to a relay a peer named for node_id, then goes through the relays
+  // among the peers (that one first).
+  void link_named_relay(RelayHint relay, std::string node_id, ConnectDone done);
   bool connect_through_linked_relays(const std::string& node_id, ConnectDone done);
   void try_relays(std::vector<std::shared_ptr<Connection>> relays, size_t index, std::string node_id,
                   std::string errors, ConnectDone done);

@@ -161,33 +161,31 @@ std::optional<RelayHint> NodeCore::own_relay() const {
 
 bool NodeCore::connect_through_relays(const std::string& node_id, ConnectDone done) {
   if (config_.relay.use_relays == Switch::off || stopping_) return false;
-  std::vector<RelayHint> unlinked;
-  for (auto& named : relay_hints_.of(node_id))
-    if (named.relay_id != id() && named.relay_id != node_id && !peer(named.relay_id)) unlinked.push_back(named);
-  if (unlinked.empty()) return connect_through_linked_relays(node_id, std::move(done));
-  link_named_relays(std::move(unlinked), 0, node_id, std::move(done));
-  return true;
+  // One named relay per dial, the one named last: a dial by id costs one
+  // dial whatever a peer named (max_known_dials_per_s bounds them).
+  for (auto& named : relay_hints_.of(node_id)) {
+    if (named.relay_id == id() || named.relay_id == node_id || peer(named.relay_id)) continue;
+    link_named_relay(std::move(named), node_id, std::move(done));
+    return true;
+  }
+  return connect_through_linked_relays(node_id, std::move(done));
 }
 
-void NodeCore::link_named_relays(std::vector<RelayHint> named, size_t index, std::string node_id, ConnectDone done) {
-  if (index == named.size() || stopping_) {
-    if (!connect_through_linked_relays(node_id, done)) done("", "none of the relays named for it could be reached");
-    return;
-  }
-  const auto relay = named[index];
+void NodeCore::link_named_relay(RelayHint relay, std::string node_id, ConnectDone done) {
   connect(
       relay.host, relay.port,
-      [self = shared_from_this(), named = std::move(named), index, node_id = std::move(node_id), done = std::move(done),
-       relay](const std::string&, const std::string& error) mutable {
+      [self = shared_from_this(), node_id, done = std::move(done), relay](const std::string&,
+                                                                          const std::string& error) {
         if (error.empty()) {
           self->count_event("named_relays_linked");
-          if (self->connect_through_linked_relays(node_id, done)) return;
-          return done("", "no relay among the peers reaches it");
+        } else {
+          self->count_event("named_relays_failed");
+          self->relay_hints_.forget(node_id, relay.relay_id);
+          self->log_->debug("relay {} named for {} not reached: {}", relay.relay_id.substr(0, 8), node_id.substr(0, 8),
+                            error);
         }
-        self->count_event("named_relays_failed");
-        self->log_->debug("relay {} named for {} not reached: {}", relay.relay_id.substr(0, 8), node_id.substr(0, 8),
-                          error);
-        self->link_named_relays(std::move(named), index + 1, std::move(node_id), std::move(done));
+        if (!self->connect_through_linked_relays(node_id, done))
+          done("", error.empty() ? "no relay among the peers reaches it" : "its relay: " + error);
       },
       relay.relay_id);
 }

@@ -14,6 +14,14 @@ void RelayHints::remember(const std::string& node_id, RelayHint hint) {
   nodes_.put(node_id, std::move(relays));
 }
 
+void RelayHints::forget(const std::string& node_id, const std::string& relay_id) {
+  std::lock_guard lock(mutex_);
+  auto* known = nodes_.find(node_id);
+  if (!known) return;
+  std::erase_if(*known, [&](const RelayHint& hint) { return hint.relay_id == relay_id; });
+  if (known->empty()) nodes_.erase(node_id);
+}
+
 std::vector<RelayHint> RelayHints::of(const std::string& node_id) const {
   std::lock_guard lock(mutex_);
   const auto* known = nodes_.find(node_id);

@@ -32,6 +32,8 @@ class RelayHints {
   // The newest hint comes first; the same relay named again moves to the front.
   void remember(const std::string& node_id, RelayHint hint);
   std::vector<RelayHint> of(const std::string& node_id) const;
+  // A relay that could not be reached, or could not prove its id, is no hint.
+  void forget(const std::string& node_id, const std::string& relay_id);
 
  private:
   mutable std::mutex mutex_;

@@ -201,7 +201,7 @@ class DiscoveryPlugin : public p2pnet::Plugin {
   // never an inbound socket's source port. At most max_answer_nodes of them,
   // a fresh random sample each time, so a small request never buys a large
   // answer and repeated asking still spreads every peer's address. A peer
-  // linked through a relay is listed by its relay: the address its link
+  // reached through a relay is listed by that relay: the address its link
   // comes from is the relay's.
   void list_peers(std::vector<NodeAddress>& outbound, std::vector<NodeAddress>& inbound,
                   std::vector<NodeAddress>& relayed) {
@@ -218,6 +218,8 @@ class DiscoveryPlugin : public p2pnet::Plugin {
         (peer.inbound ? inbound : outbound).push_back({std::move(peer.id), std::move(peer.host), peer.port, {}});
         continue;
       }
+      // Only a peer this node called through a relay holds a place there.
+      if (peer.inbound) continue;
       auto relay = this->peer(peer.relayed_via);
       if (relay && relay->port != 0)
         relayed.push_back({std::move(peer.id), "", 0, RelayAddress{relay->id, relay->host, relay->port}});
@@ -300,13 +302,11 @@ class DiscoveryPlugin : public p2pnet::Plugin {
       return false;
     }
     if (node.relay) {
+      // A relay the node refuses (an address no dial may reach) leaves the node's own address standing.
       int status = remember_relay(node.id, node.relay->id, node.relay->host, node.relay->port);
-      if (status == P2PNET_OK)
-        count("relays_learned");
-      else if (status != P2PNET_ERR_UNSUPPORTED) {
-        count("invalid_entries");
-        return false;
-      }
+      if (status == P2PNET_OK) count("relays_learned");
+      if (status == P2PNET_ERR_INVALID) count("relays_rejected");
+      if (node.host.empty() && status != P2PNET_OK) return false;
     }
     if (target_peers_ == 0 || !candidate_ids_.insert(node.id).second) return true;
     if (candidates_.size() >= kMaxConnectCandidates) {

@@ -58,6 +58,29 @@ TEST_CASE("a discovery answer lists a peer linked through a relay by that relay,
   CHECK_FALSE(nodes.contains(alice.id()));
 }
 
+TEST_CASE("a named relay that cannot prove its id is tried once and forgotten") {
+  TestNode alice({"probe"}), dave({"probe"}), impostor({"probe"});
+  // A peer says alice is behind a relay whose address is really the impostor's.
+  const std::string fake_relay(64, 'f');
+  REQUIRE(dave.run("probe-remember-relay " + alice.id() + " " + fake_relay + " 127.0.0.1 " +
+                   std::to_string(impostor.port()))
+              .status == 0);
+  // A node is not its own relay, and a relay must have an address a dial may reach.
+  CHECK(dave.run("probe-remember-relay " + alice.id() + " " + alice.id() + " 127.0.0.1 1").status == 1);
+  CHECK(dave.run("probe-remember-relay " + alice.id() + " " + fake_relay + " 0.0.0.0 1").status == 1);
+
+  auto connect = dave.run("connect " + alice.id());
+  INFO(connect.text());
+  CHECK(connect.status == 1);
+  CHECK(connect.contains("its relay: "));
+  CHECK(dave.event_count("named_relays_failed") == 1);
+  CHECK_FALSE(dave.has_peer(impostor.id()));  // it proved its own id, not the relay's
+
+  // Forgotten: the next dial does not go there again.
+  CHECK(dave.run("connect " + alice.id()).status == 1);
+  CHECK(dave.event_count("named_relays_failed") == 1);
+}
+
 TEST_CASE("a search answer names the source's relay, and the download reaches the source by reversal there") {
   TempDir shared("shared"), downloads("downloads");
   const size_t size = 2 * 1024 * 1024 + 777;

@@ -36,6 +36,15 @@ class ProbePlugin : public p2pnet::Plugin {
       if (cmd.args().size() < 2) return cmd.done(2);
       publish(cmd.args()[0], {{"text", cmd.args()[1]}});
     });
+    // Hearsay as discovery or search would hand it on, so tests can name a relay that lies.
+    command(prefix + "-remember-relay", prefix + "-remember-relay NODE RELAY HOST PORT",
+            "say that NODE holds a place on RELAY at HOST:PORT", [this](p2pnet::Command& cmd) {
+              const auto& args = cmd.args();
+              if (args.size() != 4) return cmd.done(2);
+              int status = remember_relay(args[0], args[1], args[2], static_cast<uint16_t>(std::stoi(args[3])));
+              cmd.print("status " + std::to_string(status));
+              cmd.done(status == P2PNET_OK ? 0 : 1);
+            });
     subscribe("probe.event", [this](const p2pnet::json& data) { remember("event " + data.dump()); });
     // After registering, so a test sees that a failed load leaves nothing behind.
     if (settings.boolean("fail_after_registering", false))

@@ -71,12 +71,19 @@ TEST_CASE("a discover answer names the answering node's relay and lists relayed 
   CHECK_FALSE(header["relayed_nodes"][0].contains("host"));
   CHECK(header["outbound_nodes"].empty());
 
-  // A malformed relay, or one naming the node itself, is refused with its node.
+  // A malformed relay, or one naming the node itself, is left out; the
+  // node's own address stands.
   for (auto bad_relay : {nlohmann::json("x"), nlohmann::json{{"id", relay_id}, {"host", "192.0.2.1"}, {"port", 0}},
                          nlohmann::json{{"id", kNodeA}, {"host", "192.0.2.1"}, {"port", 7000}}}) {
     auto bad = header;
     bad["relay"] = bad_relay;
-    CHECK_FALSE(parse_answer(bad));
+    bad["outbound_nodes"] = {{{"id", kNodeB}, {"host", "10.0.0.2"}, {"port", 9002}, {"relay", {{"port", 1}}}}};
+    auto parsed = parse_answer(bad);
+    REQUIRE(parsed);
+    CHECK(parsed->node.host == "10.0.0.1");
+    CHECK_FALSE(parsed->node.relay);
+    REQUIRE(parsed->outbound.size() == 1);
+    CHECK_FALSE(parsed->outbound[0].relay);
   }
   auto bad_entries = header;
   bad_entries["relayed_nodes"].push_back({{"id", kNodeB}});  // no relay: nothing to reach it by

@@ -186,6 +186,30 @@ TEST_CASE("search messages are checked field by field") {
   CHECK_FALSE(parse_search_result(message, &bad));
 }
 
+TEST_CASE("a search answer names the answering node's relay, and a malformed relay is left out") {
+  const std::string relay_id(64, 'c'), node(64, 'e');
+  SearchAnswer answer{
+      "abc123", node, "10.0.1.2", 9000, {{"a.txt", 3, kShaOfAbc}}, p2pnet::RelayAddress{relay_id, "192.0.2.10", 9000}};
+  auto message = make_search_result(answer);
+  auto checked = parse_search_result(message, nullptr);
+  REQUIRE(checked);
+  REQUIRE(checked->relay);
+  CHECK(checked->relay->id == relay_id);
+  CHECK(checked->relay->host == "192.0.2.10");
+  CHECK(checked->relay->port == 9000);
+  CHECK_FALSE(parse_search_result(make_search_result({"abc123", node, "10.0.1.2", 9000, {{"a.txt", 3, kShaOfAbc}}, {}}),
+                                  nullptr)
+                  ->relay);
+  for (auto bad_relay : {nlohmann::json(7), nlohmann::json{{"id", node}, {"host", "192.0.2.10"}, {"port", 9000}},
+                         nlohmann::json{{"id", relay_id}, {"host", ""}, {"port", 9000}}}) {
+    message["relay"] = bad_relay;
+    auto without = parse_search_result(message, nullptr);
+    REQUIRE(without);  // the files stand
+    CHECK(without->files.size() == 1);
+    CHECK_FALSE(without->relay);
+  }
+}
+
 TEST_CASE("the index cache round-trips and a corrupt one is reported as corrupt") {
   p2pnet::test::TempDir dir("p2pnet-search-cache");
   auto file = dir / "search" / "index.json";

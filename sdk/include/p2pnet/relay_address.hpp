@@ -27,8 +27,9 @@ inline nlohmann::json relay_json(const RelayAddress& relay) {
 }
 
 // The optional "relay" member of `object`, about the node `node_id`: true
-// with `into` empty when absent; false when malformed or naming the node
-// itself (a peer's answer may lie: bounded and checked like any field).
+// with `into` empty when absent; false, `into` empty, when malformed or
+// naming the node itself (a peer's answer may lie: checked like any field;
+// what else the answer says may still stand).
 inline bool read_relay(const nlohmann::json& object, std::string_view node_id, std::optional<RelayAddress>& into) {
   into.reset();
   if (!object.is_object()) return false;
