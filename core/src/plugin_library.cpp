@@ -16,6 +16,12 @@ namespace p2pnet {
 namespace {
 
 std::mutex cache_mutex;
+// Held while a library is mapped (its static constructors run) and while
+// it is unmapped (its static destructors run). The loader may map a new
+// copy of a plugin where the old one was: the kernel orders the two, but
+// ThreadSanitizer does not see that order and reports the destructors and
+// constructors of the same statics as a race. The lock makes it visible.
+std::mutex mapping_mutex;
 // Nodes in one process share a library loaded from the same path. A library
 // is unloaded (dlclose) when the last instance using it is gone; each
 // instance keeps it until then, and everything that may still call into a
@@ -99,9 +105,16 @@ PluginLoadResult open_library(const std::filesystem::path& file, const std::file
   auto refuse = [&](const std::string& reason) {
     return PluginLoadResult{nullptr, fmt::format("plugin file {}: {}", shown.string(), reason)};
   };
-  auto library = std::make_shared<boost::dll::shared_library>();
+  std::shared_ptr<boost::dll::shared_library> library(new boost::dll::shared_library,
+                                                      [](boost::dll::shared_library* unloaded) {
+                                                        std::lock_guard lock(mapping_mutex);
+                                                        delete unloaded;
+                                                      });
   std::error_code error;
-  library->load(file, error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  {
+    std::lock_guard lock(mapping_mutex);
+    library->load(file, error, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  }
   if (error || !library->is_loaded())
     return refuse("not a loadable shared library (" + dynamic_loader_error(file, error) + ")");
   if (!library->has(P2PNET_ENTRY_SYMBOL))
