@@ -29,8 +29,8 @@ std::unique_ptr<X509, X509Deleter> self_signed_certificate(const NodeKey& key) {
   X509_NAME* name = X509_get_subject_name(cert.get());
   ok = ok && X509_set_version(cert.get(), 2) == 1 && X509_gmtime_adj(X509_getm_notBefore(cert.get()), -86400) &&
        X509_gmtime_adj(X509_getm_notAfter(cert.get()), 60L * 60 * 24 * 365 * 50) &&
-       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                  reinterpret_cast<const unsigned char*>(key.id().c_str()), -1, -1, 0) == 1 &&
+       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(key.id().c_str()),
+                                  -1, -1, 0) == 1 &&
        X509_set_issuer_name(cert.get(), name) == 1 && X509_set_pubkey(cert.get(), key.key()) == 1 &&
        X509_sign(cert.get(), key.key(), nullptr) > 0;
   return ok ? std::move(cert) : nullptr;
@@ -43,8 +43,9 @@ std::unique_ptr<asio::ssl::context> make_tls_context(const NodeKey& key) {
   SSL_CTX* native = context->native_handle();
   auto cert = self_signed_certificate(key);
   bool ok = cert && SSL_CTX_set_min_proto_version(native, TLS1_3_VERSION) == 1 &&
-            SSL_CTX_set_ciphersuites(native, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
-                                             "TLS_CHACHA20_POLY1305_SHA256") == 1 &&
+            SSL_CTX_set_ciphersuites(native,
+                                     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                     "TLS_CHACHA20_POLY1305_SHA256") == 1 &&
             SSL_CTX_use_certificate(native, cert.get()) == 1 && SSL_CTX_use_PrivateKey(native, key.key()) == 1 &&
             SSL_CTX_check_private_key(native) == 1;
   if (!ok) throw StartupError("cannot set up TLS for the node key (OpenSSL without Ed25519 or TLS 1.3?)");
@@ -55,8 +56,12 @@ std::unique_ptr<asio::ssl::context> make_tls_context(const NodeKey& key) {
   SSL_CTX_set_num_tickets(native, 0);
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
   // Ask for the peer's certificate, accept any: identity is the key's hash.
-  context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
-  context->set_verify_callback([](bool, asio::ssl::verify_context&) { return true; });
+  // A plain function, not asio's set_verify_callback: asio deletes its
+  // callback object with the context, while a handshake still running on a
+  // connection that outlives the node (its SSL keeps the SSL_CTX alive)
+  // would call it; TSan caught that at a node's shutdown.
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                     [](int, X509_STORE_CTX*) -> int { return 1; });
   return context;
 }
 
@@ -70,8 +75,8 @@ std::string peer_key_id(SSL* ssl) {
 
 std::string network_proof(SSL* ssl, const std::string& network_key, bool from_server) {
   unsigned char exported[32];
-  if (SSL_export_keying_material(ssl, exported, sizeof exported, kExporterLabel, std::char_traits<char>::length(kExporterLabel),
-                                 nullptr, 0, 0) != 1)
+  if (SSL_export_keying_material(ssl, exported, sizeof exported, kExporterLabel,
+                                 std::char_traits<char>::length(kExporterLabel), nullptr, 0, 0) != 1)
     return "";
   unsigned char message[sizeof exported + 1];
   std::copy(std::begin(exported), std::end(exported), message);
