@@ -63,8 +63,9 @@ bool Dialer::dial_known(const std::string& node_id, ConnectDone done) {
     node.connect(host, port, std::move(then), node_id);
   };
   if (!record->verified && node_.behind_relay(node_id)) {
-    // Its relay first (an address a handshake proved is dialed first) (reversal, a circuit, a punch); its own address
-    // last.
+    // A node that named its relay is reached there first (reversal, a
+    // circuit, a punch), its own address last; an address a handshake
+    // proved is still dialed first.
     auto relays_then_address = [dial_address, done](const std::string& peer_id, const std::string& error) {
       if (error.empty()) return done(peer_id, "");
       dial_address([done, relay_error = error](const std::string& direct_id, const std::string& direct_error) {
