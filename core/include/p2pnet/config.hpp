@@ -78,7 +78,7 @@ struct NodeConfig {
   LogSeverity log_level = LogSeverity::info;
   bool encryption = true;   // TLS 1.3 with node keys; false: plaintext (debugging)
   std::string network_key;  // non-empty: a private network only its holders can join
-  unsigned threads = 2;     // network threads when the node owns its runtime
+  unsigned threads = 1;     // network threads when the node owns its runtime
 
   size_t max_connections = 128;
   // Inbound slots: one address, and one /24 (IPv4) or /64 (IPv6), may hold

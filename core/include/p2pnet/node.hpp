@@ -32,7 +32,7 @@ class StartupError : public std::runtime_error {
 // threads and its background pool; a node created without one owns its own.
 class Runtime {
  public:
-  explicit Runtime(unsigned network_threads = 2, unsigned background_threads = 2);
+  explicit Runtime(unsigned network_threads = 1, unsigned background_threads = 2);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
