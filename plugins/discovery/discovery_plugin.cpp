@@ -260,10 +260,12 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     }
     auto& request = it->second;
     ++request.answers;
-    count("answers_received");
     if (answer->invalid_entries) count("invalid_entries", static_cast<int64_t>(answer->invalid_entries));
     auto self = node_id();
-    if (answer->node.id == self) return count("malformed");  // this node does not answer itself
+    if (answer->node.id == self) {  // this node does not answer itself
+      count("answers_received");
+      return count("malformed");
+    }
     size_t rejected = learn(answer->node, self) ? 0 : 1;
     size_t taken = 1;
     for (const auto* list : {&answer->outbound, &answer->inbound, &answer->relayed})
@@ -280,6 +282,9 @@ class DiscoveryPlugin : public p2pnet::Plugin {
     if (taken > max_entries_per_answer_)
       warn_rarely("a discover_answer from " + from + " listed " + std::to_string(taken) +
                   " nodes; kept max_entries_per_answer (" + std::to_string(max_entries_per_answer_) + ")");
+    // Counted once its addresses are stored and its refusals counted, so whoever
+    // sees the count also finds them in the peer store and the other counters.
+    count("answers_received");
 
     if (request.command) rearm_quiet_timer(answer->request_id, request);
     if (request.found.size() >= kMaxFoundPerRequest || !request.found.insert(answer->node.id).second) return;
