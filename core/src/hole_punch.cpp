@@ -1,7 +1,7 @@
 // TCP hole punching over a relayed link (after DCUtR, wire/relay.hpp): the
 // end that opened the circuit sends punch.connect; the other end answers
-// with its own if it will punch; the opener then sends punch.sync and dials
-// at once, and the other end dials on reading the sync. Each dials from its
+// with its own if it will punch; the opener then dials and at once sends
+// punch.sync, and the other end dials on reading the sync. Each dials from its
 // own listen port (SO_REUSEPORT) to the address the relay saw the other's
 // connection come from, at the port the other's hello listens on. The
 // opener's SYN goes first: it opens the opener's NAT and is dropped at the
@@ -90,8 +90,13 @@ void NodeCore::on_punch_frame(const std::shared_ptr<Connection>& link, const std
     }
   }
   if (opener) {
-    link->send(wire::make_frame(wire::encode_punch(wire::kPunchSyncType)));
-    return punch_dial(link, true);  // first: the sync takes half a relayed round trip to arrive
+    // The dial's SYN leaves before the sync does. Were the other end's SYN to
+    // arrive first where no NAT stands in its way, it would meet this node's
+    // listener instead of a connecting socket, and both ends would speak TLS
+    // as the server (seen on loopback under load: every retry then found the
+    // address pair taken).
+    if (punch_dial(link, true)) link->send(wire::make_frame(wire::encode_punch(wire::kPunchSyncType)));
+    return;
   }
   if (type == wire::kPunchConnectType) {
     link->send(wire::make_frame(wire::encode_punch(wire::kPunchConnectType)));
@@ -100,13 +105,14 @@ void NodeCore::on_punch_frame(const std::shared_ptr<Connection>& link, const std
   punch_dial(link, false);
 }
 
-void NodeCore::punch_dial(const std::weak_ptr<Connection>& weak_link, bool opener) {
+bool NodeCore::punch_dial(const std::weak_ptr<Connection>& weak_link, bool opener) {
   auto link = weak_link.lock();
-  if (!link || link->closing()) return;
+  if (!link || link->closing()) return false;
   if (punch_dials_.fetch_add(1) >= kMaxPunchDials) {
     punch_dials_.fetch_sub(1);
     count_event("punch_dials_refused");
-    return opener ? end_punch(link->peer_id(), "too many punches under way") : void();
+    if (opener) end_punch(link->peer_id(), "too many punches under way");
+    return false;
   }
   count_event("punch_dials");
   const std::string peer_id = link->peer_id();
@@ -114,7 +120,7 @@ void NodeCore::punch_dial(const std::weak_ptr<Connection>& weak_link, bool opene
     std::lock_guard lock(punch_mutex_);
     punches_[peer_id].dialing = true;
   }
-  dial_from_listen_port(
+  return dial_from_listen_port(
       link->peer_host_seen_by_relay(), link->hello().port,
       [self = shared_from_this(), weak_link, opener, peer_id](std::shared_ptr<asio::ip::tcp::socket> socket,
                                                               const std::string& error) {
@@ -205,14 +211,18 @@ void NodeCore::punch_link_lost(const std::string& peer_id) {
   if (punching) end_punch(peer_id, "the link closed");
 }
 
-void NodeCore::dial_from_listen_port(const std::string& host, uint16_t port, SocketDone done) {
-  if (stopping_) return done(nullptr, "node is stopping");
+bool NodeCore::dial_from_listen_port(const std::string& host, uint16_t port, SocketDone done) {
+  auto fail = [&done](const std::string& why) {
+    done(nullptr, why);
+    return false;
+  };
+  if (stopping_) return fail("node is stopping");
   std::error_code error;
   auto remote_address = asio::ip::make_address(host, error);
-  if (error) return done(nullptr, "not an address: " + host);
+  if (error) return fail("not an address: " + host);
   auto local = listen_endpoint_;
   if (local.address().is_v4() != remote_address.is_v4() && !local.address().is_unspecified())
-    return done(nullptr, "the peer's address is of another IP version than the listen address");
+    return fail("the peer's address is of another IP version than the listen address");
   asio::ip::tcp::endpoint remote(remote_address, port);
   if (local.address().is_unspecified()) local = asio::ip::tcp::endpoint(remote.protocol(), local.port());
   auto socket = std::make_shared<asio::ip::tcp::socket>(asio::make_strand(runtime_.io));
@@ -220,13 +230,14 @@ void NodeCore::dial_from_listen_port(const std::string& host, uint16_t port, Soc
   if (!error) socket->set_option(asio::socket_base::reuse_address(true), error);
   if (!error) socket->set_option(ReusePort(true), error);
   if (!error) socket->bind(local, error);
-  if (error) return done(nullptr, "cannot dial from the listen port: " + error.message());
+  if (error) return fail("cannot dial from the listen port: " + error.message());
   auto deadline = close_after(socket, std::min(config_.handshake_timeout, kMaxPunchDialTime));
   socket->async_connect(remote, [socket, deadline, done](const std::error_code& e) {
     deadline->cancel();
     if (e) return done(nullptr, connect_failure(e));
     done(socket, "");
   });
+  return true;
 }
 
 }  // namespace p2pnet

@@ -234,14 +234,16 @@ class NodeCore : public ConnectionOwner, public std::enable_shared_from_this<Nod
   bool start_punch(const std::string& peer_id, ConnectDone done);
   void send_punch_connect(const std::shared_ptr<Connection>& link);
   void on_punch_frame(const std::shared_ptr<Connection>& link, const std::string& type);
-  void punch_dial(const std::weak_ptr<Connection>& link, bool opener);
+  // False when no dial is under way (refused, or failed before its SYN).
+  bool punch_dial(const std::weak_ptr<Connection>& link, bool opener);
   void retry_punch(const std::weak_ptr<Connection>& link, const std::string& peer_id, const std::string& error);
   void end_punch(const std::string& peer_id, const std::string& error);
   void end_punches(const std::string& why);  // at stop: every punch under way
   void punch_link_lost(const std::string& peer_id);
   // A TCP connection from the listen port (SO_REUSEPORT), bounded by
   // handshake_timeout and at most kMaxPunchDialTime (hole_punch.cpp).
-  void dial_from_listen_port(const std::string& host, uint16_t port, SocketDone done);
+  // False when it failed before connecting (done has been called).
+  bool dial_from_listen_port(const std::string& host, uint16_t port, SocketDone done);
   // The reachability check (reachability_check.cpp).
   void ask_dialback(const std::shared_ptr<Connection>& peer);
   void on_dialback_request(const std::shared_ptr<Connection>& peer);
